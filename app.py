@@ -1,0 +1,18 @@
+"""vecexplore — the Streamlit entry point: page setup, navigation and the shared sidebar."""
+
+import os
+
+import streamlit as st
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from local files; never reach for the hub
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pages import shell  # noqa: E402  (after the environment is set)
+
+st.set_page_config(page_title="vecexplore", page_icon="🧭", layout="wide")
+page = st.navigation([
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/projection.py", title="Projection", icon="🗺️"),
+])
+shell.sidebar()
+page.run()

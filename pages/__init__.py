@@ -1,0 +1,1 @@
+"""The Streamlit pages of vecexplore: widgets and figures only."""

@@ -1,0 +1,218 @@
+"""Widgets shared by every page: the sidebar (corpus + model), embedding with a progress bar, the data-flow strip.
+
+All logic lives in ``vecexplore``; this module only turns widgets into core calls and core results into widgets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from vecexplore import corpus as corpora
+from vecexplore.cache import EmbeddingCache, EmbedStats
+from vecexplore.config import home
+from vecexplore.corpus import Corpus
+from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.encoders import BUILTIN_MODELS, TFIDF_ID, Encoder, load_encoder
+from vecexplore.errors import VecexploreError
+from vecexplore.pipeline import embed_corpus, imported_set
+
+TEACHING = Path(__file__).parent / "teaching"
+SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
+OTHER_MODEL = "Other sentence-transformers model…"
+DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
+
+
+@dataclass
+class Selection:
+    """What the sidebar chose: a corpus (or the error that stopped it) and a model id."""
+
+    corpus: Corpus | None
+    model_id: str | None
+    error: str | None = None
+
+
+def teaching(name: str) -> str:
+    return (TEACHING / f"{name}.md").read_text(encoding="utf-8")
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Show a ``VecexploreError`` as ``st.error`` and stop the page, instead of a traceback."""
+    try:
+        yield
+    except VecexploreError as exc:
+        st.error(str(exc), icon="⚠️")
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def cache() -> EmbeddingCache:
+    return EmbeddingCache()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def encoder(model_id: str, corpus_key: str, _texts: tuple[str, ...]) -> Encoder:
+    """One loaded model per process (``tfidf-lsa``: one per corpus it was fitted on)."""
+    return load_encoder(model_id, _texts)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _read_table(name: str, data: bytes):
+    return corpora.read_table(name, data)
+
+
+def _fingerprint(c: Corpus) -> str:
+    digest = hashlib.sha256()
+    for text in c.texts:
+        digest.update(text.encode() + b"\x1e")
+    digest.update(repr(c.labels).encode())
+    if c.vectors is not None:
+        digest.update(c.vectors.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _demo_widgets() -> Corpus:
+    key = st.selectbox("Demo corpus", list(corpora.DEMOS), key="demo",
+                       format_func=lambda k: f"{k} — {corpora.DEMOS[k][1]}")
+    return corpora.load_demo(key)
+
+
+def _paste_widgets() -> Corpus:
+    text = st.text_area("One text per line", DEFAULT_PASTE, height=160, key="paste")
+    return corpora.from_lines(text)
+
+
+def _column_widgets(frame, name: str, prefix: str) -> tuple[str, str | None]:
+    columns = [str(c) for c in frame.columns]
+    guess = str(corpora.guess_text_column(frame)) if columns else None
+    text_col = st.selectbox("Text column", columns, index=columns.index(guess) if guess in columns else 0,
+                            key=f"{prefix}_text_col")
+    label_options = ["(none)", *[c for c in columns if c != text_col]]
+    default = next((i for i, c in enumerate(label_options) if c.lower() in {"label", "labels", "category"}), 0)
+    label_col = st.selectbox("Label column (optional)", label_options, index=default, key=f"{prefix}_label_col")
+    return text_col, None if label_col == "(none)" else label_col
+
+
+def _upload_widgets() -> Corpus | None:
+    up = st.file_uploader("Corpus file", type=[s[1:] for s in corpora.TABLE_SUFFIXES], key="upload",
+                          help=".txt: one text per line. .csv/.tsv/.jsonl/.parquet: choose the columns below.")
+    if up is None:
+        st.info("Upload a file to use it as the corpus.")
+        return None
+    frame = _read_table(up.name, up.getvalue())
+    if frame.empty or not len(frame.columns):
+        raise VecexploreError(f"{up.name} has no rows.")
+    text_col, label_col = _column_widgets(frame, up.name, "upload")
+    return corpora.from_table(frame, text_col, label_col, name=up.name)
+
+
+def _projector_widgets() -> Corpus | None:
+    vec = st.file_uploader("vectors.tsv", type=["tsv", "txt"], key="tf_vectors")
+    meta = st.file_uploader("metadata.tsv (optional)", type=["tsv", "txt"], key="tf_metadata")
+    if vec is None:
+        st.info("Upload vectors.tsv (and metadata.tsv) as exported by projector.tensorflow.org.")
+        return None
+    c = corpora.read_tf_projector(vec.getvalue(), None if meta is None else meta.getvalue(), name=vec.name)
+    return c
+
+
+def sidebar() -> Selection:
+    """Draw the shared sidebar and remember the choice in ``st.session_state.selection``."""
+    with st.sidebar:
+        st.markdown("### 1 · Corpus")
+        source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
+        readers = dict(zip(SOURCES, [_demo_widgets, _paste_widgets, _upload_widgets, _projector_widgets],
+                           strict=True))
+        error = None
+        try:
+            chosen = readers[source]()
+        except VecexploreError as exc:
+            chosen, error = None, str(exc)
+            st.error(error, icon="⚠️")
+        max_texts = st.number_input("Max texts (a seeded sample above this)", 10, 200_000, 5_000, step=1_000,
+                                    key="max_texts")
+        dedupe = st.checkbox("Drop duplicate texts", value=False, key="dedupe")
+        if chosen is not None:
+            chosen = chosen.sample(int(max_texts))
+            if dedupe:
+                chosen = chosen.drop_duplicates()
+        st.markdown("### 2 · Model")
+        imported = chosen is not None and chosen.vectors is not None
+        options = [*BUILTIN_MODELS, OTHER_MODEL]
+        model = st.selectbox("Model", options, key="model", disabled=imported,
+                             help="Imported vectors bring their own model." if imported else None)
+        if model == OTHER_MODEL:
+            model = st.text_input("Folder or hub id", key="model_other",
+                                  placeholder="/path/to/model or sentence-transformers/all-mpnet-base-v2").strip()
+            st.caption("Loaded from disk or the local Hugging Face cache; nothing is downloaded.")
+        if chosen is not None:
+            st.caption(f"**{len(chosen):,}** texts · {chosen.name}")
+        st.caption(f"Data folder: `{home()}`")
+    selection = Selection(chosen, None if imported else (model or None), error)
+    st.session_state.selection = selection
+    return selection
+
+
+def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
+    """The current corpus embedded by the current model: from memory, else the disk cache, else encoded
+    with a progress bar. Stops the page with a message when there is nothing to embed."""
+    sel: Selection | None = st.session_state.get("selection")
+    if sel is None or sel.corpus is None:
+        st.warning(sel.error if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
+        st.stop()
+    c = sel.corpus
+    if c.vectors is not None:
+        eset = imported_set(c)
+        return eset, EmbedStats(eset.n, eset.n, 0, 0.0)
+    if not sel.model_id:
+        st.warning("Name a model folder or hub id in the sidebar.", icon="👈")
+        st.stop()
+    memo_key = (sel.model_id, _fingerprint(c))
+    memo = st.session_state.setdefault("_embedded", {})
+    if memo_key in memo:
+        return memo[memo_key]
+    with guard():
+        model = encoder(sel.model_id, memo_key[1] if sel.model_id == TFIDF_ID else "", tuple(c.texts))
+        bar = st.progress(0.0, text=f"Embedding {len(c):,} texts with {sel.model_id}…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Embedding with {sel.model_id}: {done:,} / {total:,}")
+
+        result = embed_corpus(c, model, cache=cache(), progress=progress)
+        bar.empty()
+        diag = model.diagnose(c.texts)
+    result[0].info.update(diag)
+    memo.clear()  # keep one embedded corpus in memory per session
+    memo[memo_key] = result
+    return result
+
+
+def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:
+    """The one data flow, as a strip above each page's figure."""
+    sel: Selection = st.session_state.selection
+    c = sel.corpus
+    cached = "imported" if c.vectors is not None else (
+        f"{stats.cache_hits:,} from cache, {stats.encoded:,} encoded")
+    st.caption(
+        f"📄 **{c.name}** ({eset.n:,} texts) → 🧠 **{eset.model_id}** `{eset.model_version}` "
+        f"→ 💾 {eset.dims}-d vectors ({cached}) → 🔬 {analysis}"
+    )
+    for note in c.notes:
+        st.info(note, icon="ℹ️")
+    info = eset.info
+    if info.get("n_truncated"):
+        st.warning(f"{info['n_truncated']:,} texts are longer than the model's {info['max_seq_length']} "
+                   "word pieces; only their beginning was embedded.", icon="✂️")
+    if info.get("oov_share"):
+        unknown = ", ".join(info.get("top_unknown", [])[:5])
+        st.info(f"{info['oov_share']:.1%} of tokens are not in the model's vocabulary and were skipped"
+                + (f" (e.g. {unknown})." if unknown else "."), icon="🔤")
+    if info.get("n_texts_without_known_words"):
+        st.warning(f"{info['n_texts_without_known_words']:,} texts have no known words: their vector is zero.",
+                   icon="🕳️")

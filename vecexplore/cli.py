@@ -1,0 +1,137 @@
+"""``vecexplore`` command line: the same core calls as the app, printing JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vecexplore.errors import VecexploreError
+
+
+def _load_set(args: argparse.Namespace):
+    """An embedding set from FILE: a vecexplore Parquet (vectors kept) or a corpus to embed with --model."""
+    from vecexplore.cache import EmbeddingCache, EmbedStats
+    from vecexplore.corpus import load_file
+    from vecexplore.embedding_set import EmbeddingSet
+    from vecexplore.encoders import load_encoder
+    from vecexplore.pipeline import embed_corpus
+
+    path = Path(args.file)
+    if path.suffix == ".parquet":
+        try:
+            eset = EmbeddingSet.from_parquet(path)
+        except VecexploreError:
+            eset = None
+        if eset is not None:
+            if args.model and args.model != eset.model_id:
+                raise VecexploreError(f"{path} holds vectors of {eset.model_id!r}, not {args.model!r}.")
+            return eset, EmbedStats(eset.n, eset.n, 0, 0.0), {}
+    if not args.model:
+        raise VecexploreError("--model is required to embed a text file.")
+    corpus = load_file(path, args.text_col, args.label_col)
+    encoder = load_encoder(args.model, corpus.texts)
+    eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
+    return eset, stats, {"notes": corpus.notes, **_jsonable(encoder.diagnose(corpus.texts))}
+
+
+def _jsonable(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "truncated_index"}
+
+
+def cmd_models(args: argparse.Namespace) -> dict:
+    from vecexplore.encoders import model_catalogue
+
+    return {"models": model_catalogue()}
+
+
+def cmd_embed(args: argparse.Namespace) -> dict:
+    eset, stats, diag = _load_set(args)
+    if args.output:
+        eset.to_parquet(args.output)
+    return {"n": eset.n, "dims": eset.dims, "model": eset.model_id, "version": eset.model_version,
+            "seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits, "encoded": stats.encoded,
+            "output": args.output, **diag}
+
+
+def cmd_project(args: argparse.Namespace) -> dict:
+    from vecexplore.export import coordinates_frame
+    from vecexplore.projection import Projector, knn_kept, trustworthiness
+
+    eset, stats, diag = _load_set(args)
+    start = time.perf_counter()
+    proj = Projector(args.method, n_components=args.dims, n_neighbors=args.n_neighbors,
+                     random_state=args.seed).fit(eset.vectors)
+    seconds = time.perf_counter() - start
+    k = min(args.k, max(1, (eset.n - 1) // 2 - 1))
+    quality = {}
+    if k >= 1 and eset.n >= 5:
+        quality = {
+            "trustworthiness": trustworthiness(eset.vectors, proj.embedding_, k, max_points=args.max_points),
+            "knn_kept": knn_kept(eset.vectors, proj.embedding_, k, max_points=args.max_points),
+            "quality_k": k,
+        }
+    if args.output:
+        coordinates_frame(eset, proj.embedding_, proj.method_).to_parquet(args.output, index=False)
+    return {"n": eset.n, "dims": eset.dims, "model": eset.model_id, "version": eset.model_version,
+            "method": proj.method_, "n_components": args.dims, "seconds": round(seconds, 3),
+            "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits, **quality,
+            "notes": proj.notes_ + diag.get("notes", []), "output": args.output}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, needs_file: bool = True) -> None:
+        p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+        if needs_file:
+            p.add_argument("file", help="corpus (.txt .csv .tsv .jsonl .parquet) or a vecexplore embeddings .parquet")
+            p.add_argument("--model", help="model id: all-MiniLM-L6-v2, glove-6B-50d, tfidf-lsa, a folder or hub id")
+            p.add_argument("--text-col", help="column holding the texts (default: guessed)")
+            p.add_argument("--label-col", help="column holding labels (optional)")
+            p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+
+    common(sub.add_parser("models", help="list the built-in models"), needs_file=False)
+    p = sub.add_parser("embed", help="embed a corpus and write vectors to Parquet")
+    common(p)
+    p.add_argument("-o", "--output", help="output .parquet (texts, labels, vectors, model tag)")
+    p = sub.add_parser("project", help="2-D/3-D map of a corpus, with trustworthiness")
+    common(p)
+    p.add_argument("--method", choices=["pca", "umap", "tsne"], default="umap")
+    p.add_argument("--dims", type=int, choices=[2, 3], default=2)
+    p.add_argument("--n-neighbors", type=int, default=15, help="UMAP's n_neighbors")
+    p.add_argument("--k", type=int, default=10, help="neighbours for trustworthiness and k-NN kept")
+    p.add_argument("--max-points", type=int, default=5000, help="sample size for the quality scores")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", help="output .parquet of coordinates")
+    return parser
+
+
+COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project}
+
+
+def _default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = COMMANDS[args.command](args)
+    except VecexploreError as exc:
+        print(f"vecexplore: error: {exc}", file=sys.stderr)
+        print(json.dumps({"error": str(exc)}))
+        return 2
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=_default))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Where vecexplore keeps its on-disk state, and the settings read from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+HOME_ENV = "VECEXPLORE_HOME"
+ALLOW_DOWNLOAD_ENV = "VECEXPLORE_ALLOW_DOWNLOAD"
+
+
+def home() -> Path:
+    """The folder holding all on-disk state (embedding cache, Qdrant data, exported models).
+
+    ``$VECEXPLORE_HOME`` moves it; otherwise the platform's user data folder is used.
+    """
+    path = Path(os.environ.get(HOME_ENV) or user_data_dir("vecexplore", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def downloads_allowed() -> bool:
+    """Whether hub model ids may be downloaded (off unless ``VECEXPLORE_ALLOW_DOWNLOAD=1``)."""
+    return os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip().lower() in {"1", "true", "yes"}

@@ -1,0 +1,209 @@
+"""Reading corpora: pasted lines, uploaded tables, TF-Projector exports, and the shipped demo corpora."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vecexplore.errors import VecexploreError
+
+TABLE_SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl", ".parquet")
+LONG_TEXT_CHARS = 10_000
+
+DEMOS: dict[str, tuple[str, str]] = {
+    "topics": ("demo_topics.csv", "300 short sentences on five topics: sport, cooking, space, finance, health"),
+    "senses": ("demo_senses.csv", "60 sentences using bank / bat / apple in two senses each"),
+    "words": ("demo_words.txt", "about 500 common words: capitals, gender pairs, plurals, tenses, opposites"),
+}
+
+
+@dataclass
+class Corpus:
+    """Texts to embed, optional labels, and notes on what was cleaned on the way in."""
+
+    texts: list[str]
+    labels: list[str] | None = None
+    name: str = "corpus"
+    notes: list[str] = field(default_factory=list)
+    vectors: np.ndarray | None = None  # precomputed (TF-Projector import)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def sample(self, max_texts: int, seed: int = 0) -> Corpus:
+        """At most ``max_texts`` texts, drawn reproducibly, original order kept."""
+        if len(self) <= max_texts:
+            return self
+        idx = np.sort(np.random.default_rng(seed).choice(len(self), size=max_texts, replace=False))
+        return Corpus(
+            [self.texts[i] for i in idx],
+            None if self.labels is None else [self.labels[i] for i in idx],
+            self.name,
+            [*self.notes, f"Sampled {max_texts:,} of {len(self):,} texts (seed {seed})."],
+            None if self.vectors is None else self.vectors[idx],
+        )
+
+    def duplicate_count(self) -> int:
+        return len(self.texts) - len(set(self.texts))
+
+    def drop_duplicates(self) -> Corpus:
+        seen: set[str] = set()
+        keep = [i for i, t in enumerate(self.texts) if not (t in seen or seen.add(t))]
+        dropped = len(self) - len(keep)
+        if not dropped:
+            return self
+        return Corpus(
+            [self.texts[i] for i in keep],
+            None if self.labels is None else [self.labels[i] for i in keep],
+            self.name,
+            [*self.notes, f"Dropped {dropped:,} duplicate texts."],
+            None if self.vectors is None else self.vectors[keep],
+        )
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise VecexploreError(
+            f"{name} is not UTF-8 text (undecodable byte 0x{data[exc.start]:02x} at position {exc.start}). "
+            "Re-save it as UTF-8 and upload it again."
+        ) from exc
+
+
+def _finish(texts: pd.Series, labels: pd.Series | None, name: str, vectors: np.ndarray | None = None) -> Corpus:
+    """Drop blank/NaN texts (with a note), stringify labels, check what is left."""
+    notes: list[str] = []
+    as_text = texts.astype("string").str.strip()
+    keep = as_text.notna() & (as_text != "")
+    if (~keep).any():
+        notes.append(f"Dropped {int((~keep).sum()):,} blank or missing texts.")
+    kept_texts = as_text[keep].tolist()
+    kept_labels = None
+    if labels is not None:
+        kept_labels = labels[keep].astype("string").fillna("(none)").tolist()
+    if not kept_texts:
+        raise VecexploreError(f"{name} has no texts: every row is empty. Add at least one line of text.")
+    long = sum(len(t) > LONG_TEXT_CHARS for t in kept_texts)
+    if long:
+        notes.append(f"{long:,} texts are longer than {LONG_TEXT_CHARS:,} characters; models may truncate them.")
+    kept_vectors = None if vectors is None else vectors[keep.to_numpy()]
+    corpus = Corpus(kept_texts, kept_labels, name, notes, kept_vectors)
+    if corpus.duplicate_count():
+        corpus.notes.append(f"{corpus.duplicate_count():,} texts are exact duplicates (kept; they share a point).")
+    return corpus
+
+
+def from_lines(text: str, name: str = "pasted text") -> Corpus:
+    """One text per non-blank line."""
+    return _finish(pd.Series(text.splitlines(), dtype="string"), None, name)
+
+
+def read_table(name: str, data: bytes) -> pd.DataFrame:
+    """Parse an uploaded file by its suffix into a table (``.txt`` → one ``text`` column)."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise VecexploreError(f"{name}: unsupported file type {suffix or '(none)'}; use one of "
+                              + ", ".join(TABLE_SUFFIXES) + ".")
+    if not data:
+        raise VecexploreError(f"{name} is empty.")
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(io.BytesIO(data))
+        content = _decode(data, name)
+        if suffix == ".txt":
+            return pd.DataFrame({"text": content.splitlines()})
+        if suffix == ".jsonl":
+            rows = [json.loads(line) for line in content.splitlines() if line.strip()]
+            return pd.DataFrame.from_records(rows)
+        return pd.read_csv(io.StringIO(content), sep="\t" if suffix == ".tsv" else ",", dtype=str,
+                           keep_default_na=False, na_values=[""])
+    except VecexploreError:
+        raise
+    except Exception as exc:  # pandas/pyarrow raise many types for a malformed file
+        raise VecexploreError(f"Cannot read {name} as {suffix[1:]}: {exc}") from exc
+
+
+def from_table(frame: pd.DataFrame, text_col: str, label_col: str | None = None,
+               name: str = "table") -> Corpus:
+    """A corpus from one text column and an optional label column of ``frame``."""
+    for col in (text_col, label_col):
+        if col is not None and col not in frame.columns:
+            raise VecexploreError(f"{name} has no column {col!r}; its columns are: "
+                                  + ", ".join(map(str, frame.columns)) + ".")
+    return _finish(frame[text_col], None if label_col is None else frame[label_col], name)
+
+
+def guess_text_column(frame: pd.DataFrame) -> str:
+    """The column most likely to hold the texts: 'text'/'sentence' if present, else the longest strings."""
+    for col in frame.columns:
+        if str(col).lower() in {"text", "sentence", "document", "content", "body"}:
+            return col
+    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns if frame[c].dtype == object
+               or str(frame[c].dtype).startswith("string")}
+    if not lengths:
+        raise VecexploreError("No column of text found; choose the text column by hand.")
+    return max(lengths, key=lengths.get)
+
+
+def read_tf_projector(vectors_tsv: bytes, metadata_tsv: bytes | None = None, text_col: str | None = None,
+                      label_col: str | None = None, name: str = "TF-Projector import") -> Corpus:
+    """Precomputed vectors in TensorFlow Projector format: ``vectors.tsv`` (tab-separated numbers, no header)
+    and ``metadata.tsv`` (one column without header, or several columns with a header row)."""
+    try:
+        vectors = np.loadtxt(io.StringIO(_decode(vectors_tsv, "vectors.tsv")), delimiter="\t", dtype=np.float64,
+                             ndmin=2)
+    except ValueError as exc:
+        raise VecexploreError(f"vectors.tsv must hold only tab-separated numbers, one row per point: {exc}") from exc
+    if vectors.size == 0:
+        raise VecexploreError("vectors.tsv is empty.")
+    bad = ~np.isfinite(vectors).all(axis=1)
+    if bad.any():
+        raise VecexploreError(f"vectors.tsv has NaN or infinite values in {int(bad.sum())} rows "
+                              f"(first: row {int(np.flatnonzero(bad)[0]) + 1}); fix them before importing.")
+    if metadata_tsv is None:
+        texts = pd.Series([f"point {i}" for i in range(len(vectors))], dtype="string")
+        return _finish(texts, None, name, vectors.astype(np.float32))
+    lines = _decode(metadata_tsv, "metadata.tsv").splitlines()
+    if lines and "\t" not in lines[0]:
+        meta = pd.DataFrame({"text": lines})
+    else:
+        meta = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", dtype=str, keep_default_na=False,
+                           na_values=[""], quoting=3)
+    if len(meta) != len(vectors):
+        raise VecexploreError(f"metadata.tsv has {len(meta)} rows but vectors.tsv has {len(vectors)}: "
+                              "they must match one to one (a multi-column metadata.tsv needs a header row).")
+    text_col = text_col or meta.columns[0]
+    for col in (text_col, label_col):
+        if col is not None and col not in meta.columns:
+            raise VecexploreError(f"metadata.tsv has no column {col!r}; its columns are: "
+                                  + ", ".join(map(str, meta.columns)) + ".")
+    return _finish(meta[text_col], None if label_col is None else meta[label_col], name,
+                   vectors.astype(np.float32))
+
+
+def load_demo(key: str) -> Corpus:
+    """One of the shipped demo corpora (see ``DEMOS``)."""
+    if key not in DEMOS:
+        raise VecexploreError(f"Unknown demo corpus {key!r}; choose one of: " + ", ".join(DEMOS) + ".")
+    filename = DEMOS[key][0]
+    data = resources.files("vecexplore.data").joinpath(filename).read_bytes()
+    frame = read_table(filename, data)
+    return from_table(frame, "text", "label" if "label" in frame.columns else None, name=f"demo: {key}")
+
+
+def load_file(path: str | Path, text_col: str | None = None, label_col: str | None = None) -> Corpus:
+    """A corpus from a file on disk (used by the CLI)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise VecexploreError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    frame = read_table(path.name, data)
+    return from_table(frame, text_col or guess_text_column(frame), label_col, name=path.name)

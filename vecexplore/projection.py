@@ -1,0 +1,150 @@
+"""2-D/3-D maps of an embedding set (PCA, UMAP, t-SNE) and how far to trust them."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import pairwise_distances
+from sklearn.neighbors import NearestNeighbors
+
+from vecexplore.embedding_set import l2_normalize
+from vecexplore.errors import VecexploreError
+
+METHODS = ("pca", "umap", "tsne")
+
+
+class Projector:
+    """Project vectors to ``n_components`` dims with PCA, UMAP or t-SNE (scikit-learn style).
+
+    Vectors are compared by cosine: PCA runs on unit-length vectors, UMAP and t-SNE use the cosine metric.
+    Small inputs are handled rather than refused: UMAP's ``n_neighbors`` is capped at ``n - 1``, and with
+    too few points UMAP falls back to PCA. What was changed is listed in ``notes_``.
+
+    Attributes: ``embedding_`` (the fitted coordinates), ``method_`` (the method actually used), ``notes_``.
+    """
+
+    def __init__(self, method: str = "umap", n_components: int = 2, n_neighbors: int = 15,
+                 min_dist: float = 0.1, perplexity: float = 30.0, random_state: int | None = 0) -> None:
+        self.method = method
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.perplexity = perplexity
+        self.random_state = random_state
+
+    def _check(self, X: np.ndarray) -> np.ndarray:
+        if self.method not in METHODS:
+            raise VecexploreError(f"Unknown projection method {self.method!r}; choose one of {', '.join(METHODS)}.")
+        if self.n_components not in (2, 3):
+            raise VecexploreError("A map has 2 or 3 dimensions.")
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[0] < 2:
+            raise VecexploreError("A map needs at least 2 texts; add more texts to the corpus.")
+        return X
+
+    def fit(self, X: np.ndarray) -> Projector:
+        X = self._check(X)
+        n, dims = X.shape
+        self.notes_: list[str] = []
+        method = self.method
+        if method in ("umap", "tsne") and n < self.n_components + 4:
+            self.notes_.append(f"{method.upper()} needs at least {self.n_components + 4} texts; "
+                               f"showing PCA for these {n}.")
+            method = "pca"
+        if method == "pca":
+            from sklearn.decomposition import PCA
+
+            k = min(self.n_components, n, dims)
+            self.model_ = PCA(n_components=k, random_state=self.random_state).fit(l2_normalize(X))
+            self.explained_variance_ratio_ = self.model_.explained_variance_ratio_
+            emb = self.model_.transform(l2_normalize(X))
+        elif method == "umap":
+            import umap
+
+            n_neighbors = min(self.n_neighbors, n - 1)
+            if n_neighbors < self.n_neighbors:
+                self.notes_.append(f"UMAP's n_neighbors lowered from {self.n_neighbors} to {n_neighbors} "
+                                   f"(only {n} texts).")
+            self.model_ = umap.UMAP(n_components=self.n_components, n_neighbors=n_neighbors,
+                                    min_dist=self.min_dist, metric="cosine", random_state=self.random_state,
+                                    n_jobs=1 if self.random_state is not None else -1)
+            emb = self.model_.fit_transform(X)
+        else:
+            from sklearn.manifold import TSNE
+
+            perplexity = min(self.perplexity, (n - 1) / 3)
+            if perplexity < self.perplexity:
+                self.notes_.append(f"t-SNE perplexity lowered to {perplexity:.1f} (only {n} texts).")
+            self.model_ = TSNE(n_components=self.n_components, perplexity=perplexity, metric="cosine",
+                               init="pca", random_state=self.random_state)
+            emb = self.model_.fit_transform(X)
+        self.method_ = method
+        self.embedding_ = _pad(np.asarray(emb, dtype=np.float32), self.n_components)
+        return self
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        return self.fit(X).embedding_
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Place new vectors on the fitted map (PCA and UMAP; t-SNE cannot place new points)."""
+        if not hasattr(self, "model_"):
+            raise VecexploreError("Fit the projection before placing new points on it.")
+        if self.method_ == "tsne":
+            raise VecexploreError("t-SNE cannot place new points on an existing map; use PCA or UMAP.")
+        X = np.atleast_2d(np.asarray(X, dtype=np.float32))
+        emb = self.model_.transform(l2_normalize(X) if self.method_ == "pca" else X)
+        return _pad(np.asarray(emb, dtype=np.float32), self.n_components)
+
+
+def _pad(emb: np.ndarray, n_components: int) -> np.ndarray:
+    """Zero columns for components PCA could not produce (fewer points than requested dims)."""
+    if emb.shape[1] == n_components:
+        return emb
+    return np.hstack([emb, np.zeros((emb.shape[0], n_components - emb.shape[1]), dtype=emb.dtype)])
+
+
+def _sample(n: int, max_points: int | None, seed: int) -> np.ndarray:
+    if max_points is None or n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+
+
+def trustworthiness(X: np.ndarray, X_embedded: np.ndarray, n_neighbors: int = 5, metric: str = "cosine",
+                    max_points: int | None = None, seed: int = 0, chunk: int = 256) -> float:
+    """Trustworthiness of a map, as ``sklearn.manifold.trustworthiness`` computes it, in bounded memory.
+
+    1.0 means every point's ``n_neighbors`` nearest points on the map are also near it in the original
+    space; it drops as the map brings in points that are really far away. ``max_points`` computes it on a
+    seeded sample of points (the sample's own neighbourhoods), for large corpora.
+    """
+    idx = _sample(len(X), max_points, seed)
+    X = np.asarray(X)[idx]
+    Y = np.asarray(X_embedded)[idx]
+    n = len(X)
+    if not 0 < n_neighbors < n / 2:
+        raise VecexploreError(f"Trustworthiness needs n_neighbors < n/2 (n = {n}, n_neighbors = {n_neighbors}).")
+    nn_y = NearestNeighbors(n_neighbors=n_neighbors).fit(Y).kneighbors(return_distance=False)
+    total = 0
+    for start in range(0, n, chunk):
+        rows = slice(start, min(start + chunk, n))
+        dist = pairwise_distances(X[rows], X, metric=metric)
+        dist[np.arange(dist.shape[0]), np.arange(rows.start, rows.stop)] = np.inf
+        order = np.argsort(dist, axis=1)
+        inverted = np.empty_like(order)
+        np.put_along_axis(inverted, order, np.arange(1, n + 1)[None, :].repeat(len(order), 0), axis=1)
+        ranks = np.take_along_axis(inverted, nn_y[rows], axis=1) - n_neighbors
+        total += int(ranks[ranks > 0].sum())
+    return float(1.0 - total * (2.0 / (n * n_neighbors * (2.0 * n - 3.0 * n_neighbors - 1.0))))
+
+
+def knn_kept(X: np.ndarray, X_embedded: np.ndarray, k: int = 10, max_points: int | None = None,
+             seed: int = 0) -> float:
+    """Mean share of each point's ``k`` cosine nearest neighbours that are also among its ``k`` nearest on the map."""
+    idx = _sample(len(X), max_points, seed)
+    X = np.asarray(X)[idx]
+    Y = np.asarray(X_embedded)[idx]
+    if not 0 < k < len(X):
+        raise VecexploreError(f"k-NN kept needs 0 < k < n (n = {len(X)}, k = {k}).")
+    nn_x = NearestNeighbors(n_neighbors=k, metric="cosine").fit(X).kneighbors(return_distance=False)
+    nn_y = NearestNeighbors(n_neighbors=k).fit(Y).kneighbors(return_distance=False)
+    kept = [len(set(a) & set(b)) for a, b in zip(nn_x, nn_y, strict=True)]
+    return float(np.mean(kept) / k)
