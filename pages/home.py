@@ -13,7 +13,8 @@ st.markdown(shell.teaching("home"))
 st.subheader("The data flow")
 st.graphviz_chart(
     """digraph { rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="sans-serif"];
-    corpus [label="📄 corpus"]; encoder [label="🧠 encoder (model)"]; cache [label="💾 cached vectors\\n(tagged: model id + version)"];
+    corpus [label="📄 corpus"]; encoder [label="🧠 encoder (model)"];
+    cache [label="💾 cached vectors\\n(tagged: model id + version)"];
     analysis [label="🔬 analysis"]; figure [label="📊 figure"];
     corpus -> encoder -> cache -> analysis -> figure }""",
     width="stretch",

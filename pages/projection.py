@@ -126,18 +126,20 @@ for note in notes:
 if colour == "label" and eset.labels is None:
     st.info("This corpus has no labels: colouring by k-means cluster instead.", icon="🎨")
     colour = "cluster"
-with shell.guard():
-    groups = eset.labels if colour == "label" else clusters(eset.vectors, n_clusters) if colour == "cluster" \
-        else None
+groups = None
+if colour == "label":
+    groups = eset.labels
+elif colour == "cluster":
+    with shell.guard():
+        groups = clusters(eset.vectors, min(n_clusters, eset.n))
 
 picked = selected_points(st.session_state.get("map"))
 if picked and picked != st.session_state.get("_last_picked"):
     st.session_state["_last_picked"] = picked
     st.session_state["focus"] = picked[0]
 
-labels_for = (lambda i: f"#{i} · {eset.texts[i][:90]}")
 focus = st.selectbox("Show the neighbours of (or click a point on the map)", range(eset.n), key="focus",
-                     format_func=labels_for, index=None, placeholder="Pick a text…")
+                     format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", index=None, placeholder="Pick a text…")
 neighbours, sims = (np.array([], dtype=int), np.array([]))
 if focus is not None and eset.n > 1:
     neighbours, sims = point_neighbors(eset.vectors, focus, k)

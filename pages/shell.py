@@ -88,7 +88,7 @@ def _paste_widgets() -> Corpus:
     return corpora.from_lines(text)
 
 
-def _column_widgets(frame, name: str, prefix: str) -> tuple[str, str | None]:
+def _column_widgets(frame, prefix: str) -> tuple[str, str | None]:
     columns = [str(c) for c in frame.columns]
     guess = str(corpora.guess_text_column(frame)) if columns else None
     text_col = st.selectbox("Text column", columns, index=columns.index(guess) if guess in columns else 0,
@@ -107,8 +107,8 @@ def _upload_widgets() -> Corpus | None:
         return None
     frame = _read_table(up.name, up.getvalue())
     if frame.empty or not len(frame.columns):
-        raise VecexploreError(f"{up.name} has no rows.")
-    text_col, label_col = _column_widgets(frame, up.name, "upload")
+        raise VecexploreError(f"{up.name} has no rows: add at least one text.")
+    text_col, label_col = _column_widgets(frame, "upload")
     return corpora.from_table(frame, text_col, label_col, name=up.name)
 
 
@@ -118,8 +118,11 @@ def _projector_widgets() -> Corpus | None:
     if vec is None:
         st.info("Upload vectors.tsv (and metadata.tsv) as exported by projector.tensorflow.org.")
         return None
-    c = corpora.read_tf_projector(vec.getvalue(), None if meta is None else meta.getvalue(), name=vec.name)
-    return c
+    text_col = label_col = None
+    if meta is not None:
+        text_col, label_col = _column_widgets(corpora.read_tf_metadata(meta.getvalue()), "tf")
+    return corpora.read_tf_projector(vec.getvalue(), None if meta is None else meta.getvalue(), text_col,
+                                     label_col, name=vec.name)
 
 
 def sidebar() -> Selection:

