@@ -138,12 +138,6 @@ if picked and picked != st.session_state.get("_last_picked"):
     st.session_state["_last_picked"] = picked
     st.session_state["focus"] = picked[0]
 
-focus = st.selectbox("Show the neighbours of (or click a point on the map)", range(eset.n), key="focus",
-                     format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", index=None, placeholder="Pick a text…")
-neighbours, sims = (np.array([], dtype=int), np.array([]))
-if focus is not None and eset.n > 1:
-    neighbours, sims = point_neighbors(eset.vectors, focus, k)
-
 m1, m2, m3, m4 = st.columns(4)
 qk = min(k, (eset.n - 1) // 2 - 1)
 if qk >= 1 and eset.n >= 5:
@@ -162,10 +156,18 @@ if ratio is not None:
 else:
     m4.metric("Points", f"{eset.n:,}")
 
+map_slot = st.container()
+focus = st.selectbox("Show the neighbours of (or click a point on the map)", range(eset.n), key="focus",
+                     format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", index=None, placeholder="Pick a text…")
+neighbours, sims = (np.array([], dtype=int), np.array([]))
+if focus is not None and eset.n > 1:
+    neighbours, sims = point_neighbors(eset.vectors, focus, k)
+
 hovers = [hover(t) for t in eset.texts]
-fig = figure(coords, groups, hovers, focus, neighbours)
-st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
-                config={"scrollZoom": True, "displaylogo": False}, width="stretch")
+with map_slot:
+    st.plotly_chart(figure(coords, groups, hovers, focus, neighbours), key="map", on_select="rerun",
+                    selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
+                    width="stretch")
 
 if focus is not None:
     st.subheader("Nearest neighbours (cosine, original space)")

@@ -1,0 +1,150 @@
+"""Real-browser tests: start ``streamlit run app.py`` and click through it in Debian's Chromium (Playwright).
+
+Skipped with a message where no Chromium is installed, except under ``CI=true`` where they must run.
+Screenshots are kept under ``artifacts/browser/`` (or ``$VECEXPLORE_ARTIFACTS``); each test prints its path.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = Path(os.environ.get("VECEXPLORE_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(os.environ.get("VECEXPLORE_ARTIFACTS", ROOT / "artifacts")) / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SLOW = 240_000  # ms: the first UMAP in a fresh server compiles numba code
+STEP = 60_000
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    message = f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) to run browser tests"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {message}", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "VECEXPLORE_HOME": str(tmp_path_factory.mktemp("home")), "HF_HUB_OFFLINE": "1"}
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        log.seek(0)
+        pytest.fail("streamlit did not start:\n" + log.read())
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(STEP)
+    yield pg
+    context.close()
+
+
+def shot(target, name: str) -> Path:
+    """Screenshot of a page or of one element (scrolled into view)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    target.screenshot(path=str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
+def metric_value(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_demo_corpus_umap_map(server, page):
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_role("link", name="Projection").click()
+    page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
+    plot = page.locator(".js-plotly-plot")
+    plot.wait_for()
+    # WebGL points are drawn on a canvas; the legend names every topic of the demo corpus.
+    assert page.locator(".js-plotly-plot canvas").count() >= 1
+    legend = page.locator(".js-plotly-plot .legendtext").all_text_contents()
+    assert {"sport", "cooking", "space", "finance", "health"} <= set(legend)
+    assert metric_value(page, "Method used") == "UMAP"
+    trust = float(metric_value(page, "Trustworthiness"))
+    assert 0.5 < trust <= 1.0
+    box = plot.bounding_box()
+    assert box["width"] > 600 and box["height"] > 500
+    shot(page, "projection-umap")
+    shot(plot, "projection-umap-map")
+
+    # Pick a text: its neighbours are listed and drawn on the map.
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Show the neighbours of")
+    picker.click()
+    page.keyboard.type("#42 ")
+    page.keyboard.press("Enter")
+    page.get_by_text("Nearest neighbours (cosine, original space)").wait_for()
+    page.locator(".js-plotly-plot .legendtext", has_text="neighbours").wait_for()
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    shot(page.locator(".js-plotly-plot"), "projection-neighbours-map")
+
+
+def test_pasted_text_and_errors(server, page):
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_text("Paste text").click()
+    area = page.get_by_label("One text per line")
+    area.fill("   ")
+    area.press("Control+Enter")
+    page.get_by_text("has no texts").first.wait_for()
+    shot(page, "paste-empty-error")
+    area.fill("\n".join(f"Sentence {i} is about {w}." for i, w in enumerate(["cats", "dogs", "markets"] * 4)))
+    area.press("Control+Enter")
+    page.get_by_role("link", name="Projection").click()
+    page.get_by_role("radiogroup", name="Method").get_by_text("PCA").click()
+    page.locator(".js-plotly-plot").wait_for()
+    assert metric_value(page, "Method used") == "PCA"
+    assert page.get_by_text("12 texts").count() >= 1
+    shot(page, "paste-pca")
