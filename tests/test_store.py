@@ -1,0 +1,26 @@
+import pytest
+
+from vecexplore.errors import VecexploreError
+from vecexplore.store import open_client
+
+
+def test_embedded_store_is_locked_with_a_clear_message(tmp_path):
+    client = open_client(path=tmp_path / "qdrant")
+    assert client.get_collections().collections == []
+    with pytest.raises(VecexploreError, match="already open in another process.*VECEXPLORE_QDRANT_URL"):
+        open_client(path=tmp_path / "qdrant")
+    client.close()
+
+
+def test_server_url_from_the_environment(monkeypatch):
+    monkeypatch.setenv("VECEXPLORE_QDRANT_URL", "http://127.0.0.1:6333")
+    client = open_client()
+    assert client._client.__class__.__name__ == "QdrantRemote"  # no request is made until first use
+
+
+def test_default_folder_follows_vecexplore_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("VECEXPLORE_QDRANT_URL", raising=False)
+    monkeypatch.setenv("VECEXPLORE_HOME", str(tmp_path))
+    client = open_client()
+    assert (tmp_path / "qdrant").is_dir()
+    client.close()
