@@ -108,7 +108,8 @@ def bench_projection(n: int, repeats: int) -> dict:
     texts, source = sentences(n)
     with tempfile.TemporaryDirectory() as tmp:
         X = embed(texts, MiniLMEncoder(), cache=EmbeddingCache(Path(tmp) / "c.sqlite"))[0].vectors
-    umap.UMAP(n_neighbors=15, metric="cosine", random_state=0, n_jobs=1).fit_transform(X[:500])  # compile once
+    # compile numba once, on both the exact (small n) and the NN-descent (n > 4096) neighbour paths
+    umap.UMAP(n_neighbors=15, metric="cosine", random_state=0, n_jobs=1).fit_transform(X[:5000])
     pca = interleaved({
         "scikit-learn PCA": lambda: PCA(2, random_state=0).fit_transform(l2_normalize(X)),
         "vecexplore Projector(pca)": lambda: Projector("pca").fit(X),
@@ -153,11 +154,10 @@ def bench_cold_umap() -> dict:
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+             if line.startswith("model name")] if cpuinfo.exists() else []
+    cpu = names[0] if names else platform.processor() or "unknown"
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     from threadpoolctl import threadpool_info
 
@@ -170,7 +170,8 @@ def machine() -> dict:
 
 
 def fmt_times(times: dict[str, list[float]]) -> list[str]:
-    return [f"| {name} | {statistics.median(v):.3f} | {', '.join(f'{t:.3f}' for t in v)} |" for name, v in times.items()]
+    return [f"| {name} | {statistics.median(v):.3f} | {', '.join(f'{t:.3f}' for t in v)} |"
+            for name, v in times.items()]
 
 
 def report(m: dict, enc: dict, proj: dict, cold: dict, seconds: float) -> str:

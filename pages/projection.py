@@ -12,19 +12,19 @@ from plotly.colors import qualitative
 
 from pages import shell
 from vecexplore.clusters import kmeans_labels
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
-from vecexplore.neighbors import point_neighbors
+from vecexplore.neighbors import cosine_neighbors, point_neighbors
 from vecexplore.projection import Projector, knn_kept, trustworthiness
 
 QUALITY_SAMPLE = 3000
 PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def project(vectors: np.ndarray, method: str, dims: int, n_neighbors: int, min_dist: float):
-    proj = Projector(method, n_components=dims, n_neighbors=n_neighbors, min_dist=min_dist).fit(vectors)
-    ratio = getattr(proj, "explained_variance_ratio_", None)
-    return proj.embedding_, proj.method_, proj.notes_, None if ratio is None else ratio.tolist()
+@st.cache_resource(show_spinner=False, max_entries=8)
+def project(vectors: np.ndarray, method: str, dims: int, n_neighbors: int, min_dist: float) -> Projector:
+    """A fitted projector, shared by reruns and sessions (it is only read after fitting)."""
+    return Projector(method, n_components=dims, n_neighbors=n_neighbors, min_dist=min_dist).fit(vectors)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -43,41 +43,51 @@ def hover(text: str) -> str:
     return "<br>".join(textwrap.wrap(short, 70)) or "(empty)"
 
 
+def _markers(three_d: bool, xy: np.ndarray, **kwargs) -> go.Scatter3d | go.Scattergl:
+    if three_d:
+        return go.Scatter3d(x=xy[:, 0], y=xy[:, 1], z=xy[:, 2], mode="markers", **kwargs)
+    return go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", **kwargs)
+
+
 def figure(coords: np.ndarray, groups: list[str] | None, hovers: list[str], focus: int | None,
-           neighbours: np.ndarray) -> go.Figure:
+           rings: np.ndarray, query: tuple[str, np.ndarray] | None = None, rings_label: str = "neighbours",
+           ) -> go.Figure:
+    """The map: one trace per group, then the neighbours ringed, the picked text starred, the query diamond."""
     three_d = coords.shape[1] == 3
     fig = go.Figure()
     group_of = np.array(groups if groups is not None else ["all"] * len(coords), dtype=object)
     for n, name in enumerate(sorted(set(group_of))):
         idx = np.flatnonzero(group_of == name)
-        common = dict(name=str(name), customdata=idx[:, None], hovertext=[hovers[i] for i in idx],
-                      hovertemplate="%{hovertext}<extra>" + str(name) + "</extra>")
-        marker = dict(size=4 if three_d else 7, color=PALETTE[n % len(PALETTE)], opacity=0.8)
-        if three_d:
-            fig.add_trace(go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], mode="markers",
-                                       marker=marker, **common))
-        else:
-            fig.add_trace(go.Scattergl(x=coords[idx, 0], y=coords[idx, 1], mode="markers", marker=marker,
-                                       **common))
-    for label, idx, style in (("neighbours", neighbours, dict(size=13, color="rgba(0,0,0,0)",
-                                                               line=dict(color="#111", width=2))),
-                              ("selected", np.array([] if focus is None else [focus], dtype=int),
-                               dict(size=18, symbol="star", color="#FFD700", line=dict(color="#111", width=1)))):
-        if not len(idx):
-            continue
-        extra = dict(name=label, customdata=idx[:, None], hovertext=[hovers[i] for i in idx],
-                     hovertemplate="%{hovertext}<extra>" + label + "</extra>", mode="markers")
-        if three_d:
-            fig.add_trace(go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], marker=style,
-                                       **extra))
-        else:
-            fig.add_trace(go.Scattergl(x=coords[idx, 0], y=coords[idx, 1], marker=style, **extra))
+        fig.add_trace(_markers(three_d, coords[idx], name=str(name), customdata=idx[:, None],
+                               hovertext=[hovers[i] for i in idx],
+                               hovertemplate="%{hovertext}<extra>" + str(name) + "</extra>",
+                               marker=dict(size=4 if three_d else 7, color=PALETTE[n % len(PALETTE)], opacity=0.8)))
+    marks = ((rings_label, rings, dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#111", width=2))),
+             ("selected", np.array([] if focus is None else [focus], dtype=int),
+              dict(size=18, symbol="star", color="#FFD700", line=dict(color="#111", width=1))))
+    for label, idx, style in marks:
+        if len(idx):
+            fig.add_trace(_markers(three_d, coords[idx], name=label, customdata=idx[:, None], marker=style,
+                                   hovertext=[hovers[i] for i in idx],
+                                   hovertemplate="%{hovertext}<extra>" + label + "</extra>"))
+    if query is not None:
+        fig.add_trace(_markers(three_d, query[1], name="your text", hovertext=[hover(query[0])],
+                               hovertemplate="%{hovertext}<extra>your text</extra>",
+                               marker=dict(size=16, symbol="diamond", color="#111")))
     fig.update_layout(height=620, margin=dict(l=10, r=10, t=30, b=10), legend=dict(itemsizing="constant"),
                       dragmode="pan" if three_d else "lasso", uirevision="map")
     if not three_d:
         fig.update_xaxes(showticklabels=False, title=None)
         fig.update_yaxes(showticklabels=False, title=None, scaleanchor="x")
     return fig
+
+
+def neighbour_table(eset: EmbeddingSet, idx: np.ndarray, sims: np.ndarray) -> None:
+    table = pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "#": idx, "cosine": np.round(sims, 4),
+                          "text": [eset.texts[i] for i in idx]})
+    if eset.labels is not None:
+        table.insert(3, "label", [eset.labels[i] for i in idx])
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def selected_points(event_state) -> list[int]:
@@ -115,12 +125,14 @@ with shell.guard():
     if method == "umap":
         with st.status("Computing the UMAP map…", expanded=False) as status:
             st.write("The first UMAP in a fresh process compiles its code (numba); later maps are quick.")
-            coords, used, notes, ratio = project(eset.vectors, method, dims, n_neighbors, min_dist)
+            proj = project(eset.vectors, method, dims, n_neighbors, min_dist)
             status.update(label="UMAP map ready", state="complete")
     else:
         with st.spinner(f"Computing the {method.upper()} map…"):
-            coords, used, notes, ratio = project(eset.vectors, method, dims, n_neighbors, min_dist)
-for note in notes:
+            proj = project(eset.vectors, method, dims, n_neighbors, min_dist)
+coords, used = proj.embedding_, proj.method_
+ratio = getattr(proj, "explained_variance_ratio_", None)
+for note in proj.notes_:
     st.warning(note, icon="🔁")
 
 if colour == "label" and eset.labels is None:
@@ -157,26 +169,37 @@ else:
     m4.metric("Points", f"{eset.n:,}")
 
 map_slot = st.container()
-focus = st.selectbox("Show the neighbours of (or click a point on the map)", range(eset.n), key="focus",
+p1, p2 = st.columns(2)
+focus = p1.selectbox("Neighbours of a text (or click a point on the map)", range(eset.n), key="focus",
                      format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", index=None, placeholder="Pick a text…")
-neighbours, sims = (np.array([], dtype=int), np.array([]))
-if focus is not None and eset.n > 1:
-    neighbours, sims = point_neighbors(eset.vectors, focus, k)
+query = p2.text_input("…or of a new text you type", key="query", placeholder="e.g. The match went to extra time")
+rings, sims = np.array([], dtype=int), np.array([])
+if focus is not None:
+    rings, sims = point_neighbors(eset.vectors, focus, k)
+query_mark = None
+if query.strip():
+    with shell.guard():
+        qvec = shell.embed_new([query.strip()])
+        q_idx, q_sims = cosine_neighbors(eset.vectors, qvec, k)
+        if used != "tsne":
+            query_mark = (query.strip(), proj.transform(qvec))
 
 hovers = [hover(t) for t in eset.texts]
 with map_slot:
-    st.plotly_chart(figure(coords, groups, hovers, focus, neighbours), key="map", on_select="rerun",
-                    selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
-                    width="stretch")
+    fig = figure(coords, groups, hovers, focus, q_idx[0] if query.strip() else rings, query_mark,
+                 "neighbours of your text" if query.strip() else "neighbours")
+    st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                    config={"scrollZoom": True, "displaylogo": False}, width="stretch")
 
+if query.strip():
+    st.subheader("Nearest neighbours of your text (cosine, original space)")
+    if used == "tsne":
+        st.caption("t-SNE cannot place new points on its map; the neighbours are still exact.")
+    neighbour_table(eset, q_idx[0], q_sims[0])
 if focus is not None:
     st.subheader("Nearest neighbours (cosine, original space)")
     st.markdown(f"**#{focus}** — {eset.texts[focus]}")
-    table = pd.DataFrame({"rank": np.arange(1, len(neighbours) + 1), "#": neighbours,
-                          "cosine": np.round(sims, 4), "text": [eset.texts[i] for i in neighbours]})
-    if eset.labels is not None:
-        table.insert(3, "label", [eset.labels[i] for i in neighbours])
-    st.dataframe(table, hide_index=True, width="stretch")
+    neighbour_table(eset, rings, sims)
 if len(picked) > 1:
     st.subheader(f"{len(picked):,} points selected on the map")
     chosen = pd.DataFrame({"#": picked, "text": [eset.texts[i] for i in picked]})

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from vecexplore import corpus as corpora
-from vecexplore.cache import EmbeddingCache, EmbedStats
+from vecexplore.cache import EmbeddingCache, EmbedStats, embed
 from vecexplore.config import home
 from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
@@ -181,7 +182,7 @@ def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
     if memo_key in memo:
         return memo[memo_key]
     with guard():
-        model = encoder(sel.model_id, memo_key[1] if sel.model_id == TFIDF_ID else "", tuple(c.texts))
+        model = _encoder_for(sel)
         bar = st.progress(0.0, text=f"Embedding {len(c):,} texts with {sel.model_id}…")
 
         def progress(done: int, total: int) -> None:
@@ -194,6 +195,20 @@ def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
     memo.clear()  # keep one embedded corpus in memory per session
     memo[memo_key] = result
     return result
+
+
+def _encoder_for(sel: Selection) -> Encoder:
+    c = sel.corpus
+    return encoder(sel.model_id, _fingerprint(c) if sel.model_id == TFIDF_ID else "", tuple(c.texts))
+
+
+def embed_new(texts: list[str]) -> np.ndarray:
+    """Texts that are not in the corpus (a query), embedded by the current model and cache."""
+    sel: Selection = st.session_state.selection
+    if sel.corpus.vectors is not None:
+        raise VecexploreError("These vectors were imported without their model, so new text cannot be embedded "
+                              "among them. Pick a corpus and a model in the sidebar to search by text.")
+    return embed(texts, _encoder_for(sel), cache=cache())[0].vectors
 
 
 def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:

@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness as sk_trustworthiness
 from streamlit.testing.v1 import AppTest
 
+from conftest import ROOT
 from vecexplore.neighbors import point_neighbors
 
 TIMEOUT = 240  # the first UMAP in a process compiles numba code
@@ -35,7 +35,8 @@ def metric(at: AppTest, label: str) -> str:
 
 def figure_points(at: AppTest) -> int:
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return sum(len(t["hovertext"]) for t in spec["data"] if t.get("name") not in {"selected", "neighbours"})
+    marks = {"selected", "neighbours", "your text", "neighbours of your text"}
+    return sum(len(t["hovertext"]) for t in spec["data"] if t.get("name") not in marks)
 
 
 def paste(at: AppTest, text: str) -> AppTest:
@@ -219,3 +220,26 @@ def test_tf_projector_bad_vectors():
     at = upload(start(), "vectors.tsv", b"1\t2\nnan\t3\n", key="tf_vectors")
     ok(at)
     assert any("NaN or infinite" in e.value for e in at.sidebar.error)
+
+
+def test_search_by_new_text(minilm, topics):
+    at = start()
+    at.radio(key="method").set_value("pca").run()
+    at.text_input(key="query").set_value("The striker scored a late goal").run()
+    ok(at)
+    assert any("your text" in s.value for s in at.subheader)
+    table = at.dataframe[0].value
+    from vecexplore.neighbors import cosine_neighbors
+
+    idx, sims = cosine_neighbors(minilm.encode(topics.texts), minilm.encode(["The striker scored a late goal"]), 10)
+    assert table["#"].tolist() == idx[0].tolist() and (table["label"] == "sport").sum() >= 8
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "your text" in [t.get("name") for t in spec["data"]]
+
+
+def test_search_needs_a_model_for_imported_vectors():
+    at = upload(start(), "vectors.tsv", b"1\t0\n0\t1\n1\t1\n0.5\t0.2\n0.1\t0.9\n0.3\t0.3\n", key="tf_vectors")
+    at.radio(key="method").set_value("pca").run()
+    at.text_input(key="query").set_value("anything").run()
+    ok(at)
+    assert any("imported without their model" in e.value for e in at.error)

@@ -121,7 +121,7 @@ def test_demo_corpus_umap_map(server, page):
     shot(plot, "projection-umap-map")
 
     # Pick a text: its neighbours are listed and drawn on the map.
-    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Show the neighbours of")
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Neighbours of a text")
     picker.click()
     page.keyboard.type("#42 ")
     page.keyboard.press("Enter")
@@ -129,6 +129,14 @@ def test_demo_corpus_umap_map(server, page):
     page.locator(".js-plotly-plot .legendtext", has_text="neighbours").wait_for()
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     shot(page.locator(".js-plotly-plot"), "projection-neighbours-map")
+
+    # Type a new text: it is placed on the map as a diamond, with its neighbours listed.
+    box = page.get_by_label("…or of a new text you type")
+    box.fill("The striker scored a late goal")
+    box.press("Enter")
+    page.get_by_text("Nearest neighbours of your text").wait_for()
+    page.locator(".js-plotly-plot .legendtext", has_text="your text").wait_for()
+    shot(page, "projection-query")
 
 
 def test_pasted_text_and_errors(server, page):

@@ -48,6 +48,9 @@ def test_errors_exit_non_zero(capsys, tmp_path):
     assert code == 2 and "Unknown model" in out["error"]
     code, out = run(capsys, "embed", str(tmp_path / "c.txt"))
     assert code == 2 and "--model is required" in out["error"]
+    (tmp_path / "c.csv").write_text("sentence,label\nhello,a\n")
+    code, out = run(capsys, "embed", str(tmp_path / "c.csv"), "--model", "glove-6B-50d", "--text-col", "text")
+    assert code == 2 and "no column 'text'" in out["error"] and "sentence" in out["error"]
     (tmp_path / "e.csv").write_text("text\n\n")
     code, out = run(capsys, "embed", str(tmp_path / "e.csv"), "--model", "glove-6B-50d")
     assert code == 2 and "no texts" in out["error"]

@@ -115,10 +115,14 @@ class SentenceTransformerEncoder:
             raise VecexploreError(f"Unknown model {name_or_path!r}. {hint}") from exc
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        """Longest texts first across the whole input (as sentence-transformers orders one call), so the
+        chunks that report progress pad no more than a single call would."""
         texts = list(texts)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        for part in _chunks(len(texts), max(batch_size * 4, 1)):
-            out[part] = self.model_.encode(texts[part], batch_size=batch_size, convert_to_numpy=True,
+        for part in _chunks(len(texts), max(batch_size * 8, 1)):
+            rows = order[part]
+            out[rows] = self.model_.encode([texts[i] for i in rows], batch_size=batch_size, convert_to_numpy=True,
                                            show_progress_bar=False)
             if progress:
                 progress(part.stop, len(texts))

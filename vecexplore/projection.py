@@ -54,9 +54,9 @@ class Projector:
             from sklearn.decomposition import PCA
 
             k = min(self.n_components, n, dims)
-            self.model_ = PCA(n_components=k, random_state=self.random_state).fit(l2_normalize(X))
+            self.model_ = PCA(n_components=k, random_state=self.random_state)
+            emb = self.model_.fit_transform(l2_normalize(X))
             self.explained_variance_ratio_ = self.model_.explained_variance_ratio_
-            emb = self.model_.transform(l2_normalize(X))
         elif method == "umap":
             import umap
 
