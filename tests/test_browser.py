@@ -7,6 +7,7 @@ Screenshots are kept under ``artifacts/browser/`` (or ``$VECEXPLORE_ARTIFACTS``)
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -126,7 +127,7 @@ def test_demo_corpus_umap_map(server, page):
     page.keyboard.type("#42 ")
     page.keyboard.press("Enter")
     page.get_by_text("Nearest neighbours (cosine, original space)").wait_for()
-    page.locator(".js-plotly-plot .legendtext", has_text="neighbours").wait_for()
+    page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^neighbours$")).wait_for()
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     shot(page.locator(".js-plotly-plot"), "projection-neighbours-map")
 
@@ -135,7 +136,7 @@ def test_demo_corpus_umap_map(server, page):
     box.fill("The striker scored a late goal")
     box.press("Enter")
     page.get_by_text("Nearest neighbours of your text").wait_for()
-    page.locator(".js-plotly-plot .legendtext", has_text="your text").wait_for()
+    page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^your text$")).wait_for()
     shot(page, "projection-query")
 
 

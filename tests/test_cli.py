@@ -66,3 +66,26 @@ def test_console_script_project(tmp_path, method):
     out = json.loads(result.stdout)
     assert out["method"] == "umap" and out["n"] == 30 and out["model"] == "tfidf-lsa"
     assert 0.5 <= out["trustworthiness"] <= 1
+
+
+def test_analogy_commands(capsys, tmp_path):
+    code, out = run(capsys, "analogy", "man", "king", "woman", "--model", "glove-6B-50d", "--top", "3", "--json")
+    assert code == 0 and out["results"][0]["word"] == "queen" and len(out["results"]) == 3
+    assert set(out["results"][0]) == {"word", "score"}
+    code, out = run(capsys, "analogy", "man", "king", "woman", "--method", "3cosmul")
+    assert out["results"][0]["word"] == "queen" and out["method"] == "3cosmul"
+    code, out = run(capsys, "analogy", "man", "kng", "woman")
+    assert code == 2 and "did you mean" in out["error"]
+    (tmp_path / "q.txt").write_text(": capitals\nfrance paris italy rome\nfrance paris zzqxv rome\nbroken line\n")
+    code, out = run(capsys, "analogy-eval", str(tmp_path / "q.txt"), "--restrict-vocab", "50000", "--json")
+    assert code == 0 and out["overall"] == 1.0 and out["sections"] == {"capitals": 1.0}
+    assert (out["n_questions"], out["n_skipped"], out["n_malformed"]) == (2, 1, 1) and out["seconds"] >= 0
+    (tmp_path / "p.csv").write_text("w1,w2,score\ncat,dog,7\ncar,banana,0.5\nhappy,glad,9\nold,new,1\n")
+    code, out = run(capsys, "word-sim", str(tmp_path / "p.csv"), "--json")
+    assert code == 0 and out["n_pairs"] == 4 and -1 <= out["spearman"] <= 1 and out["coverage"] == 1.0
+
+
+def test_analogy_eval_with_a_sentence_model(capsys, tmp_path):
+    (tmp_path / "q.txt").write_text(": family\nman woman king queen\nboy girl brother sister\n")
+    code, out = run(capsys, "analogy-eval", str(tmp_path / "q.txt"), "--model", "all-MiniLM-L6-v2")
+    assert code == 0 and out["n_skipped"] == 0 and "no word vocabulary" in out["vocabulary"]

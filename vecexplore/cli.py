@@ -83,6 +83,56 @@ def cmd_project(args: argparse.Namespace) -> dict:
             "notes": proj.notes_ + diag.get("notes", []), "output": args.output}
 
 
+def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
+    """The vocabulary for word arithmetic: GloVe's own, or (sentence models) a word list embedded as texts,
+    plus ``extra_words`` (the words of an evaluation file) so that every question can be answered."""
+    from vecexplore.analogy import WordSpace, shipped_words
+    from vecexplore.encoders import GloveEncoder, load_encoder
+
+    words = None
+    if args.words:
+        try:
+            words = Path(args.words).read_text(encoding="utf-8").split()
+        except OSError as exc:
+            raise VecexploreError(f"Cannot read the word list {args.words}: {exc.strerror or exc}.") from exc
+    encoder = load_encoder(args.model)
+    if extra_words is not None and not isinstance(encoder, GloveEncoder):
+        words = list(dict.fromkeys([*(words or shipped_words()), *extra_words]))
+    return WordSpace.from_encoder(encoder, words, args.restrict_vocab)
+
+
+def cmd_analogy(args: argparse.Namespace) -> dict:
+    space = _word_space(args)
+    results = space.analogy(args.a, args.b, args.c, method=args.method, k=args.top)
+    return {"query": f"{args.a} : {args.b} :: {args.c} : ?", "model": args.model, "method": args.method,
+            "vocabulary": space.note, "results": [{"word": w, "score": s} for w, s in results]}
+
+
+def cmd_analogy_eval(args: argparse.Namespace) -> dict:
+    from vecexplore.analogy import evaluate_analogies, read_analogies
+
+    try:
+        lines = Path(args.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VecexploreError(f"Cannot read {args.file} as UTF-8 text: {exc}.") from exc
+    data = read_analogies(lines)
+    space = _word_space(args, data.words)
+    report = evaluate_analogies(space, data, method=args.method)
+    return {"model": args.model, "vocabulary": space.note, **report.to_dict()}
+
+
+def cmd_word_sim(args: argparse.Namespace) -> dict:
+    from vecexplore.analogy import read_word_pairs, word_similarity
+
+    try:
+        pairs = read_word_pairs(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VecexploreError(f"Cannot read {args.file} as UTF-8 text: {exc}.") from exc
+    words = [w for a, b, _ in pairs for w in (a, b)]
+    space = _word_space(args, words)
+    return {"model": args.model, "vocabulary": space.note, **word_similarity(space, pairs).to_dict()}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,10 +159,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-points", type=int, default=5000, help="sample size for the quality scores")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", help="output .parquet of coordinates")
+
+    def words_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+        p.add_argument("--model", default="glove-6B-50d", help="model id (default glove-6B-50d)")
+        p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
+        p.add_argument("--restrict-vocab", type=int, default=100_000,
+                       help="GloVe: answer from the N most frequent words (default 100000)")
+        p.add_argument("--words", help="sentence models: a word list file (default: the shipped one)")
+
+    p = sub.add_parser("analogy", help="a is to b as c is to ? (man king woman → queen)")
+    for name in ("a", "b", "c"):
+        p.add_argument(name)
+    words_options(p)
+    p.add_argument("--top", type=int, default=5)
+    p = sub.add_parser("analogy-eval", help="accuracy on a Google-format analogy file")
+    p.add_argument("file")
+    words_options(p)
+    p = sub.add_parser("word-sim", help="Spearman/Pearson on word pairs with human scores (e.g. SimLex-999)")
+    p.add_argument("file")
+    words_options(p)
     return parser
 
 
-COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project}
+COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
+            "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim}
 
 
 def _default(value: object) -> object:

@@ -1,0 +1,341 @@
+"""Word arithmetic: analogies (3CosAdd, 3CosMul), free-form ``+``/``-`` expressions, neighbours and directions,
+plus vectorised evaluation on Google-format analogy files and word-similarity pairs."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from vecexplore.embedding_set import l2_normalize
+from vecexplore.encoders import Encoder, GloveEncoder, Progress
+from vecexplore.errors import VecexploreError
+
+ADD, MUL = "3cosadd", "3cosmul"
+METHODS = (ADD, MUL)
+EPSILON = 0.001  # Levy & Goldberg (2014); gensim's most_similar_cosmul uses 1e-6
+DEFAULT_RESTRICT = 100_000
+_OPERATOR = re.compile(r"[+\-−]|[^\s+\-−]+")
+
+
+@dataclass
+class WordSpace:
+    """Words with unit-length vectors, in frequency order when the model knows it (GloVe).
+
+    ``restrict_vocab`` keeps the first N words only, as gensim does: answers come from them and questions using
+    other words are skipped.
+    """
+
+    words: list[str]
+    vectors: np.ndarray
+    model_id: str
+    restrict_vocab: int | None = None
+    note: str = ""
+    index_: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.words) if self.restrict_vocab is None else min(self.restrict_vocab, len(self.words))
+        if n < 1:
+            raise VecexploreError("The vocabulary is empty: give at least one word.")
+        self.words = [w.lower() for w in self.words[:n]]
+        self.vectors = l2_normalize(np.asarray(self.vectors[:n], dtype=np.float32))
+        self.index_ = {}
+        for i, word in enumerate(self.words):
+            self.index_.setdefault(word, i)  # the most frequent spelling wins
+
+    @classmethod
+    def from_encoder(cls, encoder: Encoder, words: Sequence[str] | None = None,
+                     restrict_vocab: int | None = DEFAULT_RESTRICT, progress: Progress | None = None) -> WordSpace:
+        """GloVe: its own vocabulary (first ``restrict_vocab`` words). Other models: ``words`` (default: the
+        shipped word list) embedded as texts."""
+        if isinstance(encoder, GloveEncoder):
+            return cls(encoder.vocab_, encoder.vectors_, encoder.id, restrict_vocab,
+                       f"GloVe vocabulary, {min(restrict_vocab or 400_000, 400_000):,} most frequent words")
+        source = "your word list"
+        if words is None:
+            words, source = shipped_words(), "the shipped word list"
+        words = list(dict.fromkeys(w.strip().lower() for w in words if w.strip()))
+        if not words:
+            raise VecexploreError("The word list is empty: give at least one word.")
+        vectors = encoder.encode(words, progress=progress)
+        return cls(words, vectors, encoder.id, None,
+                   f"{encoder.id} has no word vocabulary: {len(words):,} words from {source}, each embedded as text")
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def suggest(self, word: str, n: int = 3) -> list[str]:
+        """Close spellings from the vocabulary (searched among the 50,000 most frequent words)."""
+        pool = [w for w in self.words[:50_000] if w[:1] == word[:1]] or self.words[:50_000]
+        return difflib.get_close_matches(word, pool, n=n, cutoff=0.75)
+
+    def indices(self, words: Sequence[str]) -> list[int]:
+        """Row of each word; one error naming every unknown word, with suggestions."""
+        missing = [w for w in words if w.lower() not in self.index_]
+        if missing:
+            parts = []
+            for w in dict.fromkeys(missing):
+                close = self.suggest(w.lower())
+                parts.append(f"'{w}'" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+            scope = f"the {len(self):,}-word vocabulary" + (f" ({self.note})" if self.note else "")
+            raise VecexploreError(f"Not in {scope}: {'; '.join(parts)}.")
+        return [self.index_[w.lower()] for w in words]
+
+    def _top(self, scores: np.ndarray, exclude: Iterable[int], k: int) -> list[tuple[str, float]]:
+        scores = scores.astype(np.float64, copy=True)
+        scores[list(exclude)] = -np.inf
+        k = min(k, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, k - 1)[:k] if 0 < k < len(scores) else np.arange(len(scores))[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.words[i], float(scores[i])) for i in top]
+
+    def neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` words closest to ``word`` by cosine (itself excluded)."""
+        i = self.indices([word])[0]
+        return self._top(self.vectors @ self.vectors[i], [i], k)
+
+    def combine(self, positive: Sequence[str], negative: Sequence[str] = (), method: str = ADD, k: int = 10,
+                epsilon: float = EPSILON) -> list[tuple[str, float]]:
+        """Words closest to ``sum(positive) - sum(negative)``, the input words excluded.
+
+        3CosAdd scores are cosines with the normalised mean of the signed unit vectors (gensim's ``most_similar``);
+        3CosMul multiplies the positive words' cosines shifted to [0, 1] and divides by the negative ones' plus
+        ``epsilon`` (Levy & Goldberg 2014; gensim's ``most_similar_cosmul`` with its own epsilon).
+        """
+        if method not in METHODS:
+            raise VecexploreError(f"Unknown method {method!r}; choose {ADD} or {MUL}.")
+        if not positive:
+            raise VecexploreError("Give at least one word to add.")
+        terms = [*positive, *negative]
+        repeated = sorted({w.lower() for w in terms if [t.lower() for t in terms].count(w.lower()) > 1})
+        if repeated:
+            raise VecexploreError(f"Each word may appear once: {', '.join(repeated)} is repeated.")
+        pos, neg = self.indices(positive), self.indices(negative)
+        if method == ADD:
+            target = self.vectors[pos].sum(0) - self.vectors[neg].sum(0)
+            norm = np.linalg.norm(target)
+            if norm == 0:
+                raise VecexploreError("The terms cancel out: the result is the zero vector.")
+            scores = self.vectors @ (target / norm)
+        else:
+            scores = np.prod([(1 + self.vectors @ self.vectors[i]) / 2 for i in pos], axis=0)
+            if neg:
+                scores = scores / (np.prod([(1 + self.vectors @ self.vectors[i]) / 2 for i in neg], axis=0) + epsilon)
+        return self._top(scores, pos + neg, k)
+
+    def analogy(self, a: str, b: str, c: str, method: str = ADD, k: int = 5,
+                epsilon: float = EPSILON) -> list[tuple[str, float]]:
+        """``a`` is to ``b`` as ``c`` is to ? — i.e. ``b - a + c`` (man : king :: woman : queen)."""
+        empty = [name for name, w in (("a", a), ("b", b), ("c", c)) if not w.strip()]
+        if empty:
+            raise VecexploreError(f"Fill in all three words (missing: {', '.join(empty)}).")
+        return self.combine([b.strip(), c.strip()], [a.strip()], method, k, epsilon)
+
+    def direction(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Unit vector of the mean difference ``to - from`` over the pairs (e.g. he→she, man→woman)."""
+        if not pairs:
+            raise VecexploreError("Give at least one word pair to define a direction (e.g. 'he she').")
+        frm = self.indices([p[0] for p in pairs])
+        to = self.indices([p[1] for p in pairs])
+        diff = (self.vectors[to] - self.vectors[frm]).mean(0)
+        norm = np.linalg.norm(diff)
+        if norm == 0:
+            raise VecexploreError("The pairs define no direction (each pair is the same word).")
+        return diff / norm
+
+    def project(self, words: Sequence[str], direction: np.ndarray) -> np.ndarray:
+        """Cosine of each word with ``direction``: where it lies along the axis."""
+        return self.vectors[self.indices(words)] @ direction
+
+
+def parse_expression(expression: str) -> tuple[list[str], list[str]]:
+    """``"paris - france + italy"`` → ``(["paris", "italy"], ["france"])``; a lone word is its neighbours."""
+    tokens = _OPERATOR.findall(expression)
+    if not tokens:
+        raise VecexploreError("Type an expression such as 'paris - france + italy'.")
+    positive: list[str] = []
+    negative: list[str] = []
+    sign, expect_word = "+", True
+    for i, token in enumerate(tokens):
+        if token in {"+", "-", "−"}:
+            if expect_word and i > 0:
+                raise VecexploreError(f"Cannot parse {expression!r}: two operators in a row.")
+            sign, expect_word = ("+" if token == "+" else "-"), True
+        elif not expect_word:
+            raise VecexploreError(f"Cannot parse {expression!r}: put + or - between words (before '{token}').")
+        else:
+            (positive if sign == "+" else negative).append(token.lower())
+            expect_word = False
+    if expect_word:
+        raise VecexploreError(f"Cannot parse {expression!r}: it ends with an operator.")
+    return positive, negative
+
+
+def shipped_words() -> list[str]:
+    return resources.files("vecexplore.data").joinpath("demo_words.txt").read_text(encoding="utf-8").split()
+
+
+@dataclass(frozen=True)
+class AnalogyFile:
+    """Questions of a Google-format analogy file (``: section`` lines, then ``a b c d``), lower-cased."""
+
+    questions: list[tuple[str, str, str, str, str]]  # section, a, b, c, expected
+    n_malformed: int
+
+    @property
+    def words(self) -> list[str]:
+        return list(dict.fromkeys(w for q in self.questions for w in q[1:]))
+
+
+def read_analogies(lines: Iterable[str]) -> AnalogyFile:
+    """Parse a Google-format analogy file; lines that are not four words (or come before any section) are
+    skipped and counted."""
+    questions, malformed, section = [], 0, None
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            section = line.lstrip(":").strip() or "(unnamed)"
+            continue
+        words = line.lower().split()
+        if section is None or len(words) != 4:
+            malformed += 1
+            continue
+        questions.append((section, *words))
+    if not questions:
+        raise VecexploreError("No analogy questions found: expected ': section' lines followed by 'a b c d' lines.")
+    return AnalogyFile(questions, malformed)
+
+
+def shipped_analogies() -> AnalogyFile:
+    text = resources.files("vecexplore.data").joinpath("demo_analogies.txt").read_text(encoding="utf-8")
+    return read_analogies(text.splitlines())
+
+
+@dataclass(frozen=True)
+class AnalogyReport:
+    overall: float
+    sections: dict[str, float]
+    counts: dict[str, tuple[int, int]]  # section -> (correct, answered)
+    n_questions: int
+    n_skipped: int
+    n_malformed: int
+    seconds: float
+    method: str
+    predictions: list[str | None]  # per question; None when skipped
+
+    def to_dict(self) -> dict:
+        return {"overall": self.overall, "sections": self.sections, "n_questions": self.n_questions,
+                "n_answered": self.n_questions - self.n_skipped, "n_skipped": self.n_skipped,
+                "n_malformed": self.n_malformed, "seconds": self.seconds, "method": self.method}
+
+
+def evaluate_analogies(space: WordSpace, data: AnalogyFile, method: str = ADD, epsilon: float = EPSILON,
+                       batch: int = 256, progress: Callable[[int, int], None] | None = None) -> AnalogyReport:
+    """Accuracy of ``b - a + c`` → ``expected`` over every question whose four words are in the vocabulary,
+    answered for ``batch`` questions at a time with one matrix product (input words excluded, as in gensim's
+    ``evaluate_word_analogies``)."""
+    if method not in METHODS:
+        raise VecexploreError(f"Unknown method {method!r}; choose {ADD} or {MUL}.")
+    start = time.perf_counter()
+    index = space.index_
+    known = [i for i, q in enumerate(data.questions) if all(w in index for w in q[1:])]
+    rows = np.array([[index[w] for w in data.questions[i][1:]] for i in known], dtype=int).reshape(-1, 4)
+    predicted = np.empty(len(known), dtype=int)
+    V = space.vectors
+    for s in range(0, len(known), batch):
+        a, b, c = (rows[s : s + batch, j] for j in range(3))
+        if method == ADD:
+            target = l2_normalize(V[b] + V[c] - V[a])
+            scores = target @ V.T
+        else:  # ((1+cos_b)/2 · (1+cos_c)/2) / ((1+cos_a)/2 + ε), in place to spare memory traffic
+            scores = V[b] @ V.T
+            scores += 1
+            other = V[c] @ V.T
+            other += 1
+            scores *= other
+            np.matmul(V[a], V.T, out=other)
+            other += 1 + 2 * epsilon
+            other *= 2
+            scores /= other
+        r = np.arange(len(a))
+        scores[r, a] = scores[r, b] = scores[r, c] = -np.inf
+        predicted[s : s + batch] = scores.argmax(1)
+        if progress:
+            progress(min(s + batch, len(known)), len(known))
+    correct = predicted == rows[:, 3] if len(known) else np.zeros(0, bool)
+    counts: dict[str, list[int]] = {}
+    for q in data.questions:
+        counts.setdefault(q[0], [0, 0])
+    for i, ok in zip(known, correct, strict=True):
+        counts[data.questions[i][0]][0] += int(ok)
+        counts[data.questions[i][0]][1] += 1
+    predictions: list[str | None] = [None] * len(data.questions)
+    for i, p in zip(known, predicted, strict=True):
+        predictions[i] = space.words[p]
+    return AnalogyReport(
+        overall=float(correct.mean()) if len(known) else 0.0,
+        sections={name: (c / n if n else 0.0) for name, (c, n) in counts.items()},
+        counts={name: (c, n) for name, (c, n) in counts.items()},
+        n_questions=len(data.questions), n_skipped=len(data.questions) - len(known), n_malformed=data.n_malformed,
+        seconds=time.perf_counter() - start, method=method, predictions=predictions,
+    )
+
+
+@dataclass(frozen=True)
+class SimilarityReport:
+    spearman: float
+    pearson: float
+    n_pairs: int
+    n_covered: int
+
+    @property
+    def coverage(self) -> float:
+        return self.n_covered / self.n_pairs if self.n_pairs else 0.0
+
+    def to_dict(self) -> dict:
+        return {"spearman": self.spearman, "pearson": self.pearson, "n_pairs": self.n_pairs,
+                "n_covered": self.n_covered, "coverage": self.coverage}
+
+
+def read_word_pairs(text: str) -> list[tuple[str, str, float]]:
+    """Word pairs with a human score: CSV or TSV, with or without a header, e.g. SimLex-999's
+    ``,word1,word2,similarity``; the pair is the first two non-numeric fields, the score the last number."""
+    pairs = []
+    for line in text.splitlines():
+        fields = [f.strip() for f in re.split(r"[,\t]", line) if f.strip()]
+        words = [f for f in fields if not _is_number(f)]
+        numbers = [f for f in fields if _is_number(f)]
+        if len(words) >= 2 and numbers:
+            pairs.append((words[0].lower(), words[1].lower(), float(numbers[-1])))
+    if not pairs:
+        raise VecexploreError("No word pairs found: expected lines like 'word1,word2,score'.")
+    return pairs
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def word_similarity(space: WordSpace, pairs: Sequence[tuple[str, str, float]]) -> SimilarityReport:
+    """Spearman and Pearson correlation between cosine and human scores, over pairs with both words known."""
+    from scipy.stats import pearsonr, spearmanr
+
+    covered = [(space.index_[a], space.index_[b], s) for a, b, s in pairs if a in space.index_ and b in space.index_]
+    if len(covered) < 3:
+        raise VecexploreError(f"Only {len(covered)} of {len(pairs)} pairs have both words in the vocabulary; "
+                              "need at least 3.")
+    i, j, human = (np.array(x) for x in zip(*covered, strict=True))
+    cos = (space.vectors[i] * space.vectors[j]).sum(1)
+    return SimilarityReport(float(spearmanr(cos, human).statistic), float(pearsonr(cos, human).statistic),
+                            len(pairs), len(covered))
