@@ -13,6 +13,7 @@ st.set_page_config(page_title="vecexplore", page_icon="🧭", layout="wide")
 page = st.navigation([
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/projection.py", title="Projection", icon="🗺️"),
+    st.Page("pages/analogies.py", title="Analogies", icon="🧮"),
 ])
 shell.sidebar()
 page.run()

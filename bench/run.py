@@ -153,6 +153,39 @@ def bench_cold_umap() -> dict:
     return out
 
 
+def bench_analogies(repeats: int) -> dict | None:
+    """The full Google analogy set on GloVe 50-d at N = 100k: vecexplore vs gensim's evaluate_word_analogies."""
+    path = SHARED / "questions-words.txt"
+    if not path.exists():
+        return None
+    from gensim.models import KeyedVectors
+
+    from vecexplore.analogy import ADD, WordSpace, evaluate_analogies, read_analogies
+    from vecexplore.encoders import GloveEncoder
+
+    glove = GloveEncoder()
+    kv = KeyedVectors(vector_size=glove.dims)
+    kv.add_vectors(glove.vocab_, glove.vectors_)
+    kv.fill_norms()
+    space = WordSpace.from_encoder(glove, restrict_vocab=100_000)
+    data = read_analogies(path.read_text(encoding="utf-8").splitlines())
+    ours: list[float] = []
+    report = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        report = evaluate_analogies(space, data, method=ADD)
+        ours.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=100_000)
+    gensim_s = time.perf_counter() - start
+    gensim_sections = {s["section"]: len(s["correct"]) / max(1, len(s["correct"]) + len(s["incorrect"]))
+                       for s in sections if s["section"] != "Total accuracy"}
+    same_sections = all(abs(report.sections[k] - v) < 1e-12 for k, v in gensim_sections.items())
+    return {"n": report.n_questions, "skipped": report.n_skipped, "ours": ours, "gensim": gensim_s,
+            "ours_accuracy": report.overall, "gensim_accuracy": score, "same_sections": same_sections,
+            "speedup": gensim_s / statistics.median(ours)}
+
+
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
@@ -163,7 +196,7 @@ def machine() -> dict:
 
     blas = ", ".join(sorted({f"{i['internal_api']} ({i.get('num_threads')} threads)" for i in threadpool_info()}))
     libs = ["vecexplore", "torch", "sentence-transformers", "transformers", "umap-learn", "numba", "scikit-learn",
-            "numpy"]
+            "numpy", "gensim"]
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
             "platform": platform.platform(), "blas": blas,
             "versions": {lib: metadata.version(lib) for lib in libs}}
@@ -174,7 +207,31 @@ def fmt_times(times: dict[str, list[float]]) -> list[str]:
             for name, v in times.items()]
 
 
-def report(m: dict, enc: dict, proj: dict, cold: dict, seconds: float) -> str:
+def analogy_lines(ana: dict | None) -> list[str]:
+    if ana is None:
+        return ["## Analogies", "", "Skipped: `../shared/data/questions-words.txt` not found.", ""]
+    return [
+        "## Analogies: the Google set on GloVe 6B 50-d (N = 100,000)",
+        "",
+        f"{ana['n']:,} questions, {ana['skipped']:,} skipped for words outside the 100,000 most frequent; 3CosAdd. "
+        f"gensim's `evaluate_word_analogies` (one question at a time) ran once; vecexplore (batched matrix "
+        f"products) {len(ana['ours'])} times.",
+        "",
+        "| path | median s | runs (s) | accuracy |",
+        "|---|---|---|---|",
+        f"| gensim evaluate_word_analogies | {ana['gensim']:.2f} | {ana['gensim']:.2f} | "
+        f"{ana['gensim_accuracy']:.4f} |",
+        f"| vecexplore evaluate_analogies | {statistics.median(ana['ours']):.2f} | "
+        f"{', '.join(f'{t:.2f}' for t in ana['ours'])} | {ana['ours_accuracy']:.4f} |",
+        "",
+        f"Speed-up: **{ana['speedup']:.1f}×** (goal ≥ 5×). Same accuracy: "
+        f"**{'yes' if ana['ours_accuracy'] == ana['gensim_accuracy'] and ana['same_sections'] else 'NO'}** "
+        "(overall and every section).",
+        "",
+    ]
+
+
+def report(m: dict, enc: dict, proj: dict, ana: dict | None, cold: dict, seconds: float) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -222,6 +279,7 @@ def report(m: dict, enc: dict, proj: dict, cold: dict, seconds: float) -> str:
         f"| Projector(pca) / scikit-learn PCA | **{proj['pca_ratio']:.3f}** | ≤ 1.1 |",
         f"| Projector(umap) / umap-learn | **{proj['umap_ratio']:.3f}** | ≤ 1.1 |",
         "",
+        *analogy_lines(ana),
         "## Cold start: the first UMAP in a fresh process",
         "",
         "A new process imports vecexplore and maps 1,000 random 384-d vectors with UMAP twice. Recorded here; a "
@@ -247,9 +305,11 @@ def main() -> None:
     enc = bench_encode(enc_n, repeats)
     print("projection…", flush=True)
     proj = bench_projection(proj_n, repeats)
+    print("analogies…", flush=True)
+    ana = bench_analogies(repeats)
     print("cold start…", flush=True)
     cold = bench_cold_umap()
-    text = report(m, enc, proj, cold, time.perf_counter() - start)
+    text = report(m, enc, proj, ana, cold, time.perf_counter() - start)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
     print(text)

@@ -43,13 +43,15 @@ def teaching(name: str) -> str:
 
 
 @contextmanager
-def guard() -> Iterator[None]:
-    """Show a ``VecexploreError`` as ``st.error`` and stop the page, instead of a traceback."""
+def guard(stop: bool = True) -> Iterator[None]:
+    """Show a ``VecexploreError`` as ``st.error`` instead of a traceback; then stop the page, or (``stop=False``)
+    skip the rest of the ``with`` block and go on with the next section."""
     try:
         yield
     except VecexploreError as exc:
         st.error(str(exc), icon="⚠️")
-        st.stop()
+        if stop:
+            st.stop()
 
 
 @st.cache_resource(show_spinner=False)
@@ -182,7 +184,7 @@ def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
     if memo_key in memo:
         return memo[memo_key]
     with guard():
-        model = _encoder_for(sel)
+        model = current_encoder(sel)
         bar = st.progress(0.0, text=f"Embedding {len(c):,} texts with {sel.model_id}…")
 
         def progress(done: int, total: int) -> None:
@@ -197,9 +199,13 @@ def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
     return result
 
 
-def _encoder_for(sel: Selection) -> Encoder:
-    c = sel.corpus
-    return encoder(sel.model_id, _fingerprint(c) if sel.model_id == TFIDF_ID else "", tuple(c.texts))
+def current_encoder(sel: Selection) -> Encoder:
+    """The sidebar's model, loaded once per process (``tfidf-lsa``: fitted on the current corpus)."""
+    if sel.model_id != TFIDF_ID:
+        return encoder(sel.model_id, "", ())
+    if sel.corpus is None:
+        raise VecexploreError("tfidf-lsa is fitted on the corpus: choose a corpus first.")
+    return encoder(sel.model_id, _fingerprint(sel.corpus), tuple(sel.corpus.texts))
 
 
 def embed_new(texts: list[str]) -> np.ndarray:
@@ -208,7 +214,7 @@ def embed_new(texts: list[str]) -> np.ndarray:
     if sel.corpus.vectors is not None:
         raise VecexploreError("These vectors were imported without their model, so new text cannot be embedded "
                               "among them. Pick a corpus and a model in the sidebar to search by text.")
-    return embed(texts, _encoder_for(sel), cache=cache())[0].vectors
+    return embed(texts, current_encoder(sel), cache=cache())[0].vectors
 
 
 def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:

@@ -157,3 +157,24 @@ def test_pasted_text_and_errors(server, page):
     assert metric_value(page, "Method used") == "PCA"
     assert page.get_by_text("12 texts").count() >= 1
     shot(page, "paste-pca")
+
+
+def test_analogies_page(server, page):
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_role("link", name="Analogies").click()
+    page.get_by_text("a is to b as c is to ?").wait_for()
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
+    page.get_by_role("option", name="glove-6B-50d").click()
+    page.get_by_text("GloVe vocabulary, 100,000 most frequent words").wait_for()
+    assert metric_value(page, "man : king :: woman :") == "queen"
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    assert "b − a + c" in chart.locator(".legendtext").all_text_contents()
+    shot(page, "analogies")
+    shot(chart, "analogies-parallelogram")
+    page.get_by_role("button", name="Run the evaluation").click()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Accuracy").wait_for()
+    accuracy = metric_value(page, "Accuracy")
+    assert accuracy.endswith("%") and 0 < float(accuracy[:-1]) <= 100
+    shot(page.locator(".js-plotly-plot").last, "analogies-evaluation")

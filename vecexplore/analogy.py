@@ -339,3 +339,32 @@ def word_similarity(space: WordSpace, pairs: Sequence[tuple[str, str, float]]) -
     cos = (space.vectors[i] * space.vectors[j]).sum(1)
     return SimilarityReport(float(spearmanr(cos, human).statistic), float(pearsonr(cos, human).statistic),
                             len(pairs), len(covered))
+
+
+@dataclass(frozen=True)
+class AnalogyLayout:
+    """A 2-D picture of an analogy: PCA fitted on the four words and their nearest neighbours."""
+
+    words: list[str]
+    roles: list[str]  # "a", "b", "c", "answer" or "neighbour"
+    coords: np.ndarray
+    target: np.ndarray  # where b - a + c itself lands
+    explained_variance: float
+
+
+def analogy_layout(space: WordSpace, a: str, b: str, c: str, answer: str, n_neighbors: int = 4) -> AnalogyLayout:
+    """Lay out ``a → b`` and ``c → answer`` with PCA fitted on those words and their neighbours."""
+    from sklearn.decomposition import PCA
+
+    roles = {a: "a", b: "b", c: "c", answer: "answer"}
+    words = list(roles)
+    for w in list(roles):
+        for n, _ in space.neighbors(w, n_neighbors):
+            if n not in roles and n not in words:
+                words.append(n)
+    vectors = space.vectors[space.indices(words)]
+    pca = PCA(2, random_state=0).fit(vectors)
+    ia, ib, ic = space.indices([a, b, c])
+    target = l2_normalize((space.vectors[ib] - space.vectors[ia] + space.vectors[ic])[None, :])
+    return AnalogyLayout(words, [roles.get(w, "neighbour") for w in words], pca.transform(vectors),
+                         pca.transform(target)[0], float(pca.explained_variance_ratio_.sum()))

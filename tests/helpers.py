@@ -1,0 +1,45 @@
+"""AppTest helpers shared by the page tests."""
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+TIMEOUT = 240  # the first UMAP in a process compiles numba code
+
+
+def start(page: str | None = "pages/projection.py") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def figure_points(at: AppTest) -> int:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    marks = {"selected", "neighbours", "your text", "neighbours of your text"}
+    return sum(len(t["hovertext"]) for t in spec["data"] if t.get("name") not in marks)
+
+
+def paste(at: AppTest, text: str) -> AppTest:
+    at.sidebar.radio(key="source").set_value("Paste text").run()
+    at.sidebar.text_area(key="paste").set_value(text).run()
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes, key: str = "upload") -> AppTest:
+    source = "Upload file" if key == "upload" else "Import TF-Projector TSV"
+    at.sidebar.radio(key="source").set_value(source).run()
+    at.sidebar.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
+    return at
