@@ -133,6 +133,52 @@ def cmd_word_sim(args: argparse.Namespace) -> dict:
     return {"model": args.model, "vocabulary": space.note, **word_similarity(space, pairs).to_dict()}
 
 
+def cmd_isotropy(args: argparse.Namespace) -> dict:
+    from vecexplore.isotropy import make_transform, metrics
+
+    eset, _, diag = _load_set(args)
+    before = metrics(eset.vectors)
+    if args.transform == "none":
+        return {"model": eset.model_id, "version": eset.model_version, "transform": "none", **before}
+    t = make_transform(args.transform, k=args.k, d=args.d).fit(eset.vectors)
+    after = metrics(t.transform(eset.vectors))
+    if args.save_transform:
+        t.save(args.save_transform)
+    return {"model": eset.model_id, "version": eset.model_version, "transform": t.spec, **after,
+            "before": before, "notes": t.notes_}
+
+
+def cmd_sts(args: argparse.Namespace) -> dict:
+    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.corpus import load_file
+    from vecexplore.encoders import load_encoder
+    from vecexplore.isotropy import make_transform, pair_correlation
+    from vecexplore.sts import read_pairs
+
+    try:
+        pairs = read_pairs(Path(args.pairs).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VecexploreError(f"Cannot read {args.pairs} as UTF-8 text: {exc}.") from exc
+    fit_texts = load_file(args.fit_on).texts if args.fit_on else None
+    encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts)
+    cache = EmbeddingCache()
+
+    def vectors(texts):
+        return embed(texts, encoder, cache=cache)[0].vectors
+
+    A, B = vectors(pairs.s1), vectors(pairs.s2)
+    spec = "none"
+    if args.transform != "none":
+        t = make_transform(args.transform, k=args.k, d=args.d).fit(
+            vectors(fit_texts) if fit_texts is not None else np.vstack([A, B]))
+        A, B, spec = t.transform(A), t.transform(B), t.spec
+    r = pair_correlation(A, B, pairs.scores)
+    return {"model": encoder.id, "version": encoder.version, "transform": spec,
+            "fitted_on": args.fit_on or ("the pairs" if args.transform != "none" else None),
+            "spearman": r.spearman, "pearson": r.pearson, "n": r.n, "n_bad_rows": pairs.n_bad,
+            "n_out_of_range": pairs.n_out_of_range}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -179,11 +225,27 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("word-sim", help="Spearman/Pearson on word pairs with human scores (e.g. SimLex-999)")
     p.add_argument("file")
     words_options(p)
+
+    def transform_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--transform", choices=["none", "center", "abtt", "whiten", "zca"], default="none")
+        p.add_argument("--k", type=int, default=256, help="whitening: dimensions kept")
+        p.add_argument("--d", type=int, default=3, help="all-but-the-top: principal directions removed")
+
+    p = sub.add_parser("isotropy", help="anisotropy metrics, before/after a transform fitted on the corpus")
+    common(p)
+    transform_options(p)
+    p.add_argument("--save-transform", help="save the fitted transform (.npz) for reuse")
+    p = sub.add_parser("sts", help="Spearman/Pearson of cosine vs human scores on sentence pairs")
+    p.add_argument("pairs", help="CSV rows sentence1,sentence2,score (STS-B format)")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p.add_argument("--model", required=True)
+    transform_options(p)
+    p.add_argument("--fit-on", help="corpus file to fit the transform on (default: the pairs' sentences)")
     return parser
 
 
 COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
-            "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim}
+            "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts}
 
 
 def _default(value: object) -> object:
