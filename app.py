@@ -14,6 +14,7 @@ page = st.navigation([
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/projection.py", title="Projection", icon="🗺️"),
     st.Page("pages/analogies.py", title="Analogies", icon="🧮"),
+    st.Page("pages/isotropy.py", title="Isotropy", icon="📐"),
 ])
 shell.sidebar()
 page.run()

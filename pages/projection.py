@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.colors import qualitative
 
 from pages import shell
 from vecexplore.clusters import kmeans_labels
@@ -18,7 +17,6 @@ from vecexplore.neighbors import cosine_neighbors, point_neighbors
 from vecexplore.projection import Projector, knn_kept, trustworthiness
 
 QUALITY_SAMPLE = 3000
-PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -61,7 +59,7 @@ def figure(coords: np.ndarray, groups: list[str] | None, hovers: list[str], focu
         fig.add_trace(_markers(three_d, coords[idx], name=str(name), customdata=idx[:, None],
                                hovertext=[hovers[i] for i in idx],
                                hovertemplate="%{hovertext}<extra>" + str(name) + "</extra>",
-                               marker=dict(size=4 if three_d else 7, color=PALETTE[n % len(PALETTE)], opacity=0.8)))
+                               marker=dict(size=4 if three_d else 7, color=shell.palette(n), opacity=0.8)))
     marks = ((rings_label, rings, dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#111", width=2))),
              ("selected", np.array([] if focus is None else [focus], dtype=int),
               dict(size=18, symbol="star", color="#FFD700", line=dict(color="#111", width=1))))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from plotly.colors import qualitative
 
 from vecexplore import corpus as corpora
 from vecexplore.cache import EmbeddingCache, EmbedStats, embed
@@ -24,6 +25,7 @@ from vecexplore.errors import VecexploreError
 from vecexplore.pipeline import embed_corpus, imported_set
 
 TEACHING = Path(__file__).parent / "teaching"
+PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
 SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
 OTHER_MODEL = "Other sentence-transformers model…"
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
@@ -36,6 +38,11 @@ class Selection:
     corpus: Corpus | None
     model_id: str | None
     error: str | None = None
+
+
+def palette(i: int) -> str:
+    """The colour of the i-th group, the same on every page."""
+    return PALETTE[i % len(PALETTE)]
 
 
 def teaching(name: str) -> str:

@@ -178,3 +178,19 @@ def test_analogies_page(server, page):
     accuracy = metric_value(page, "Accuracy")
     assert accuracy.endswith("%") and 0 < float(accuracy[:-1]) <= 100
     shot(page.locator(".js-plotly-plot").last, "analogies-evaluation")
+
+
+def test_isotropy_page(server, page):
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_role("link", name="Isotropy").click()
+    page.get_by_text("Cosine of 20,000 random pairs").wait_for()
+    before = float(metric_value(page, "Mean cosine"))
+    page.get_by_role("radiogroup", name="Transform (fitted on this corpus)").get_by_text("whitening (BERT)").click()
+    page.get_by_text("after whitening (BERT) (PCA)").wait_for()
+    after = float(metric_value(page, "Mean cosine"))
+    assert abs(after) < abs(before)
+    shot(page, "isotropy")
+    page.get_by_role("button", name="Measure the effect").click()
+    page.get_by_text("Spearman on 100 pairs").wait_for()
+    shot(page.locator(".js-plotly-plot").last, "isotropy-task-effect")

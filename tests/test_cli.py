@@ -89,3 +89,35 @@ def test_analogy_eval_with_a_sentence_model(capsys, tmp_path):
     (tmp_path / "q.txt").write_text(": family\nman woman king queen\nboy girl brother sister\n")
     code, out = run(capsys, "analogy-eval", str(tmp_path / "q.txt"), "--model", "all-MiniLM-L6-v2")
     assert code == 0 and out["n_skipped"] == 0 and "no word vocabulary" in out["vocabulary"]
+
+
+def test_isotropy_and_sts_commands(capsys, tmp_path):
+    from vecexplore.corpus import load_demo
+    from vecexplore.encoders import GloveEncoder
+    from vecexplore.isotropy import Whitening, load_transform, metrics
+
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text\n" + "".join(f"\"{t}\"\n" for t in load_demo("topics").texts))
+    code, out = run(capsys, "isotropy", str(corpus), "--model", "glove-6B-50d", "--json")
+    X = GloveEncoder().encode(load_demo("topics").texts)
+    expected = metrics(X)
+    assert code == 0 and out["transform"] == "none"
+    for key in ("mean_cosine", "isoscore", "partition_isotropy", "effective_rank", "top_pc_share"):
+        assert out[key] == pytest.approx(expected[key], abs=1e-3)
+    code, out = run(capsys, "isotropy", str(corpus), "--model", "glove-6B-50d", "--transform", "whiten", "--k", "32",
+                    "--save-transform", str(tmp_path / "w.npz"))
+    assert out["transform"].startswith("whiten(k=32)@") and out["dims"] == 32
+    assert out["mean_cosine"] == pytest.approx(metrics(Whitening(32).fit_transform(X))["mean_cosine"], abs=1e-3)
+    assert load_transform(tmp_path / "w.npz").spec == out["transform"]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("".join(f"\"the {a} sat here\",\"a {b} sat there\",{s}\n"
+                             for a, b, s in [("cat", "cat", 4.8), ("dog", "car", 1.0), ("man", "woman", 3.1),
+                                             ("bird", "plane", 1.5), ("king", "queen", 3.6), ("tree", "stone", 0.4)]))
+    code, out = run(capsys, "sts", str(pairs), "--model", "glove-6B-50d", "--json")
+    assert code == 0 and out["n"] == 6 and -1 <= out["spearman"] <= 1 and out["transform"] == "none"
+    code, out = run(capsys, "sts", str(pairs), "--model", "glove-6B-50d", "--transform", "center",
+                    "--fit-on", str(corpus))
+    assert out["fitted_on"] == str(corpus) and out["transform"].startswith("center()")
+    (tmp_path / "bad.csv").write_text("just,two\n")
+    code, out = run(capsys, "sts", str(tmp_path / "bad.csv"), "--model", "glove-6B-50d")
+    assert code == 2 and "usable pairs" in out["error"]

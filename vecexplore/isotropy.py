@@ -78,18 +78,24 @@ def rogue_dimensions(X: np.ndarray) -> np.ndarray:
     return (U.sum(0) ** 2 - (U**2).sum(0)) / (n * (n - 1))
 
 
+def _centred_variances(X: np.ndarray) -> np.ndarray:
+    """Squared singular values of the centred vectors, largest first (eigenvalues of the d × d scatter matrix,
+    which is cheaper than an SVD of the n × d matrix when n ≫ d)."""
+    centred = X - X.mean(0)
+    if len(X) > X.shape[1]:
+        return np.clip(np.linalg.eigvalsh(centred.T @ centred)[::-1], 0, None)
+    return np.linalg.svd(centred, compute_uv=False) ** 2
+
+
 def spectrum(X: np.ndarray) -> np.ndarray:
     """Explained-variance ratio of every principal component (of the centred vectors), largest first."""
-    X = check_vectors(X)
-    s = np.linalg.svd(X - X.mean(0), compute_uv=False)
-    var = s**2
+    var = _centred_variances(check_vectors(X))
     return var / var.sum() if var.sum() > 0 else var
 
 
 def effective_rank(X: np.ndarray) -> float:
     """exp of the entropy of the normalised singular values of the centred vectors (Roy & Vetterli 2007)."""
-    X = check_vectors(X)
-    s = np.linalg.svd(X - X.mean(0), compute_uv=False)
+    s = np.sqrt(_centred_variances(check_vectors(X)))
     if s.sum() == 0:
         return 0.0
     p = s / s.sum()

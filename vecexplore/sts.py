@@ -63,7 +63,8 @@ def shipped_pairs() -> PairFile:
 def transform_effect(pairs: PairFile, embed: Callable[[Sequence[str]], np.ndarray],
                      transforms: Sequence[tuple[str, dict]], fit_corpus: Sequence[str] | None = None) -> list[dict]:
     """Spearman/Pearson of cosine vs score with no transform and after each ``(name, params)`` transform,
-    fitted on the pairs' own sentences (what the papers report) and, if given, on ``fit_corpus``."""
+    fitted on the pairs' own sentences (what the papers report) and, if given, on ``fit_corpus``. Rows are
+    labelled with the parameters asked for; ``notes`` says where a fit had to cap them."""
     A, B = embed(pairs.s1), embed(pairs.s2)
     fits = {"the pairs": np.vstack([A, B])}
     if fit_corpus is not None:
@@ -74,9 +75,10 @@ def transform_effect(pairs: PairFile, embed: Callable[[Sequence[str]], np.ndarra
     for name, params in transforms:
         if name == "none":
             continue
+        label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
         for where, X in fits.items():
             t = make_transform(name, **params).fit(X)
             r = pair_correlation(t.transform(A), t.transform(B), pairs.scores)
-            rows.append({"transform": t.spec.split("@")[0], "fitted on": where, "spearman": r.spearman,
-                         "pearson": r.pearson, "n": r.n, "notes": " ".join(t.notes_)})
+            rows.append({"transform": label, "fitted on": where, "spearman": r.spearman, "pearson": r.pearson,
+                         "n": r.n, "notes": " ".join(t.notes_)})
     return rows

@@ -1,0 +1,172 @@
+"""Isotropy: see the cone, open it with a transform, and check whether that helps a real task."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages import shell
+from vecexplore import isotropy as iso
+from vecexplore.errors import VecexploreError
+from vecexplore.projection import Projector
+from vecexplore.sts import read_pairs, shipped_pairs, transform_effect
+
+LABELS = {"none": "none", "center": "centering", "abtt": "all-but-the-top", "whiten": "whitening (BERT)",
+          "zca": "ZCA whitening"}
+ROWS = [("mean_cosine", "Mean cosine of random pairs"), ("mean_cosine_all_pairs", "Mean cosine, all pairs"),
+        ("isoscore", "IsoScore"), ("partition_isotropy", "Partition isotropy I(W)"),
+        ("effective_rank", "Effective rank"), ("top_pc_share", "Variance in the top PC"),
+        ("top_rogue_share", "Share of the 3 top rogue dims"), ("norm_mean", "Mean vector norm"), ("dims", "Dims")]
+BEFORE, AFTER = "#636EFA", "#EF553B"
+
+
+@st.cache_data(show_spinner="Measuring…", max_entries=16)
+def measure(vectors: np.ndarray) -> dict:
+    return iso.metrics(vectors)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def pca_map(vectors: np.ndarray) -> np.ndarray:
+    return Projector("pca").fit_transform(vectors)
+
+
+def metric_table(before: dict, after: dict | None) -> pd.DataFrame:
+    rows = []
+    for key, name in ROWS:
+        row = {"metric": name, "before": before[key]}
+        if after is not None:
+            row["after"] = after[key]
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    ci = before["mean_cosine_ci"]
+    frame.loc[0, "metric"] += f" (95% CI before: {ci[0]:.3f}…{ci[1]:.3f})"
+    return frame
+
+
+st.title("📐 Isotropy")
+with st.expander("What am I looking at? (the cone, and why it hurts)"):
+    st.markdown(shell.teaching("isotropy"))
+
+eset, stats = shell.embeddings()
+c1, c2, c3 = st.columns([2, 1, 1])
+name = c1.radio("Transform (fitted on this corpus)", iso.TRANSFORMS, horizontal=True, key="transform",
+                format_func=LABELS.get)
+k = c2.slider("Whitening: dims kept k", 1, eset.dims, min(256, eset.dims), key="whiten_k",
+              disabled=name != "whiten")
+d = c3.slider("All-but-the-top: D removed", 1, max(2, min(20, eset.dims - 1)), 3 if eset.dims > 3 else 1,
+              key="abtt_d", disabled=name != "abtt")
+shell.data_flow(eset, stats, f"isotropy · {LABELS[name]}")
+
+with shell.guard():
+    if eset.n < 3:
+        raise VecexploreError("Isotropy needs at least 3 texts; add more to the corpus.")
+    before = measure(eset.vectors)
+    transform = iso.make_transform(name, k=k, d=d).fit(eset.vectors)
+    Y = transform.transform(eset.vectors)
+    after = None if name == "none" else measure(Y)
+for note in transform.notes_:
+    st.warning(note, icon="🧮")
+
+m1, m2, m3, m4 = st.columns(4)
+show = after or before
+m1.metric("Mean cosine", f"{show['mean_cosine']:.3f}",
+          None if after is None else f"{after['mean_cosine'] - before['mean_cosine']:+.3f}", delta_color="inverse")
+m2.metric("IsoScore", f"{show['isoscore']:.3f}",
+          None if after is None else f"{after['isoscore'] - before['isoscore']:+.3f}")
+m3.metric("Effective rank", f"{show['effective_rank']:.1f}",
+          None if after is None else f"{after['effective_rank'] - before['effective_rank']:+.1f}")
+if eset.labels is not None and len(set(eset.labels)) > 1:
+    kk = min(10, eset.n - 1)
+    agree = iso.knn_label_agreement(Y if after else eset.vectors, eset.labels, kk)
+    base = iso.knn_label_agreement(eset.vectors, eset.labels, kk)
+    m4.metric(f"{kk}-NN label agreement", f"{agree:.1%}", None if after is None else f"{agree - base:+.1%}",
+              help="Share of each text's nearest neighbours (cosine) that carry its label.")
+st.dataframe(metric_table(before, after), hide_index=True, width="stretch")
+
+cos_before = iso.pairwise_cosines(eset.vectors)
+hist = go.Figure(go.Histogram(x=cos_before, name="before", marker_color=BEFORE, opacity=0.6, nbinsx=60))
+if after is not None:
+    hist.add_trace(go.Histogram(x=iso.pairwise_cosines(Y), name=f"after {LABELS[name]}", marker_color=AFTER,
+                                opacity=0.6, nbinsx=60))
+hist.update_layout(barmode="overlay", height=330, margin=dict(l=10, r=10, t=40, b=10),
+                   title="Cosine of 20,000 random pairs", xaxis_title="cosine", xaxis_range=[-1, 1])
+spec_fig = go.Figure(go.Scatter(y=iso.spectrum(eset.vectors)[:100], mode="lines+markers", name="before",
+                                marker_color=BEFORE))
+if after is not None:
+    spec_fig.add_trace(go.Scatter(y=iso.spectrum(Y)[:100], mode="lines+markers", name="after", marker_color=AFTER))
+spec_fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), yaxis_type="log",
+                       title="Explained variance per principal component", xaxis_title="component")
+left, right = st.columns(2)
+left.plotly_chart(hist, width="stretch", key="hist")
+right.plotly_chart(spec_fig, width="stretch", key="spectrum")
+
+rogue = iso.rogue_dimensions(eset.vectors)
+top = np.argsort(-np.abs(rogue))[:15]
+rogue_fig = go.Figure(go.Bar(x=[f"dim {i}" for i in top], y=rogue[top], marker_color=BEFORE, name="before"))
+if after is not None and Y.shape[1] == eset.dims and name != "whiten":
+    rogue_fig.add_trace(go.Bar(x=[f"dim {i}" for i in top], y=iso.rogue_dimensions(Y)[top], marker_color=AFTER,
+                               name="after"))
+rogue_fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), barmode="group",
+                        title=f"Rogue dimensions: contribution to the mean cosine ({rogue.sum():.3f} in all)")
+st.plotly_chart(rogue_fig, width="stretch", key="rogue")
+
+if after is not None:
+    maps = make_subplots(1, 2, subplot_titles=("before (PCA)", f"after {LABELS[name]} (PCA)"))
+    groups = np.array(eset.labels if eset.labels is not None else ["all"] * eset.n, dtype=object)
+    for n, (xy, col) in enumerate(((pca_map(eset.vectors), 1), (pca_map(Y), 2))):
+        for g, label in enumerate(sorted(set(groups))):
+            idx = groups == label
+            maps.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(label),
+                                        legendgroup=str(label), showlegend=n == 0, hovertext=np.array(eset.texts)[idx],
+                                        marker=dict(size=5, color=shell.palette(g))), 1, col)
+    maps.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(maps, width="stretch", key="maps")
+    buf = io.BytesIO()
+    transform.save(buf)
+    st.download_button(f"Download the fitted transform ({transform.spec})", buf.getvalue(),
+                       f"{transform.name}.npz", help="Reuse it on other vectors of the same model "
+                       "(vecexplore.isotropy.load_transform).")
+
+st.header("Does it help a task?")
+st.caption("Spearman correlation between cosine and human similarity scores on sentence pairs, with no transform "
+           "and after each one — fitted on the pairs themselves and on the current corpus.")
+p1, p2 = st.columns(2)
+source = p1.radio("Pairs", ["shipped pairs (100, scored 0–5)", "upload s1,s2,score CSV"], key="pairs_source")
+upload = p2.file_uploader("Pairs (STS-B format)", type=["csv", "tsv", "txt"], key="pairs_file",
+                          disabled=source.startswith("shipped"))
+if st.button("Measure the effect", type="primary", key="run_sts"):
+    with shell.guard(stop=False):
+        if source.startswith("shipped"):
+            pairs = shipped_pairs()
+        elif upload is None:
+            raise VecexploreError("Upload a pairs file first.")
+        else:
+            try:
+                pairs = read_pairs(upload.getvalue().decode("utf-8-sig"))
+            except UnicodeDecodeError as exc:
+                raise VecexploreError(f"{upload.name} is not UTF-8 text; re-save it as UTF-8.") from exc
+        with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
+            rows = transform_effect(pairs, lambda texts: shell.embed_new(list(texts)),
+                                    [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
+                                    fit_corpus=eset.texts)
+        st.session_state.sts_rows = (rows, pairs.n_bad, pairs.n_out_of_range, eset.model_id)
+result = st.session_state.get("sts_rows")
+if result is not None:
+    rows, n_bad, n_out, model_id = result
+    if n_bad or n_out:
+        st.warning(f"Skipped {n_bad} bad rows and {n_out} scores outside 0–5.", icon="🧹")
+    frame = pd.DataFrame(rows)
+    fig = go.Figure()
+    for where, colour in (("—", "#999999"), ("the pairs", BEFORE), ("the corpus", AFTER)):
+        part = frame[frame["fitted on"] == where]
+        fig.add_trace(go.Bar(x=part["transform"], y=part["spearman"], name="no transform" if where == "—"
+                             else f"fitted on {where}", marker_color=colour, text=part["spearman"].round(3)))
+    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=40, b=10),
+                      title=f"Spearman on {rows[0]['n']} pairs — {model_id}", yaxis_title="Spearman")
+    st.plotly_chart(fig, width="stretch", key="sts_chart")
+    st.dataframe(frame, hide_index=True, width="stretch")

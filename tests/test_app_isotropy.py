@@ -1,0 +1,81 @@
+"""AppTest tests of the Isotropy page."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import metric, ok, paste, start, upload
+from vecexplore.isotropy import Whitening, isoscore, knn_label_agreement, mean_cosine, metrics
+
+
+def test_metrics_before_and_after_whitening(minilm, topics):
+    at = start("pages/isotropy.py")
+    ok(at)
+    X = minilm.encode(topics.texts)
+    expected = metrics(X)
+    table = at.dataframe[0].value
+    assert table["before"].iloc[2] == pytest.approx(isoscore(X), abs=1e-3)
+    assert table["before"].iloc[1] == pytest.approx(mean_cosine(X).all_pairs, abs=1e-3)
+    assert metric(at, "Mean cosine") == f"{expected['mean_cosine']:.3f}"
+    at.radio(key="transform").set_value("whiten").run()
+    at.slider(key="whiten_k").set_value(64).run()
+    ok(at)
+    Y = Whitening(k=64).fit_transform(X)
+    assert metric(at, "Mean cosine") == f"{mean_cosine(Y).mean:.3f}"
+    assert abs(float(metric(at, "Mean cosine"))) < 0.05
+    assert metric(at, "10-NN label agreement") == f"{knn_label_agreement(Y, topics.labels, 10):.1%}"
+    names = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+    assert any("random pairs" in n for n in names) and any("Rogue dimensions" in n for n in names)
+    assert any("fitted transform" in b.label for b in at.get("download_button"))
+
+
+@pytest.mark.parametrize("transform", ["center", "abtt", "zca"])
+def test_other_transforms(transform):
+    at = start("pages/isotropy.py")
+    at.radio(key="transform").set_value(transform).run()
+    ok(at)
+    assert "after" in at.dataframe[0].value.columns
+
+
+def test_task_effect_panel_shipped_pairs():
+    at = start("pages/isotropy.py")
+    at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()
+    at.button(key="run_sts").click().run()
+    ok(at)
+    frame = at.dataframe[-1].value
+    assert list(frame["transform"])[:3] == ["none", "center()", "center()"]
+    assert set(frame["fitted on"]) == {"—", "the pairs", "the corpus"}
+    assert frame["spearman"].between(-1, 1).all() and (frame["n"] == 100).all()
+
+
+def test_bad_pairs_upload():
+    at = start("pages/isotropy.py")
+    at.radio(key="pairs_source").set_value("upload s1,s2,score CSV").run()
+    at.button(key="run_sts").click().run()
+    assert any("Upload a pairs file first" in e.value for e in at.error)
+    at.file_uploader(key="pairs_file").set_value(("p.csv", b"a,b\nc,d,x\n", "text/csv")).run()
+    at.button(key="run_sts").click().run()
+    ok(at)
+    assert any("Only 0 usable pairs" in e.value for e in at.error)
+    rows = "".join(f"sentence {i} here,another sentence {i},{i % 7}\n" for i in range(12))
+    at.file_uploader(key="pairs_file").set_value(("p.csv", rows.encode(), "text/csv")).run()
+    at.button(key="run_sts").click().run()
+    ok(at)
+    assert any("scores outside 0–5" in w.value for w in at.warning)
+
+
+def test_few_points_and_imported_vectors():
+    at = paste(start("pages/isotropy.py"), "one\ntwo")
+    ok(at)
+    assert any("at least 3 texts" in e.value for e in at.error)
+    at = paste(start("pages/isotropy.py"), "\n".join(f"short text number {i}" for i in range(8)))
+    at.radio(key="transform").set_value("whiten").run()
+    ok(at)
+    assert any("covariance has rank" in w.value for w in at.warning)
+    vectors = "".join("\t".join(str(v) for v in row) + "\n" for row in np.random.default_rng(0).normal(size=(20, 6)))
+    at = upload(start("pages/isotropy.py"), "vectors.tsv", vectors.encode(), key="tf_vectors")
+    at.radio(key="transform").set_value("zca").run()
+    ok(at)
+    at.button(key="run_sts").click().run()
+    assert any("imported without their model" in e.value for e in at.error)
