@@ -15,6 +15,7 @@ page = st.navigation([
     st.Page("pages/projection.py", title="Projection", icon="🗺️"),
     st.Page("pages/analogies.py", title="Analogies", icon="🧮"),
     st.Page("pages/isotropy.py", title="Isotropy", icon="📐"),
+    st.Page("pages/search.py", title="Search", icon="🔎"),
 ])
 shell.sidebar()
 page.run()

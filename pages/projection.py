@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from pages import shell
+from pages.figures import figure, hover
 from vecexplore.clusters import kmeans_labels
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
@@ -34,50 +32,6 @@ def quality(vectors: np.ndarray, coords: np.ndarray, k: int) -> dict:
 @st.cache_data(show_spinner="Clustering…", max_entries=8)
 def clusters(vectors: np.ndarray, n_clusters: int) -> list[str]:
     return [f"cluster {c}" for c in kmeans_labels(vectors, n_clusters)]
-
-
-def hover(text: str) -> str:
-    short = text if len(text) <= 300 else text[:300] + "…"
-    return "<br>".join(textwrap.wrap(short, 70)) or "(empty)"
-
-
-def _markers(three_d: bool, xy: np.ndarray, **kwargs) -> go.Scatter3d | go.Scattergl:
-    if three_d:
-        return go.Scatter3d(x=xy[:, 0], y=xy[:, 1], z=xy[:, 2], mode="markers", **kwargs)
-    return go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", **kwargs)
-
-
-def figure(coords: np.ndarray, groups: list[str] | None, hovers: list[str], focus: int | None,
-           rings: np.ndarray, query: tuple[str, np.ndarray] | None = None, rings_label: str = "neighbours",
-           ) -> go.Figure:
-    """The map: one trace per group, then the neighbours ringed, the picked text starred, the query diamond."""
-    three_d = coords.shape[1] == 3
-    fig = go.Figure()
-    group_of = np.array(groups if groups is not None else ["all"] * len(coords), dtype=object)
-    for n, name in enumerate(sorted(set(group_of))):
-        idx = np.flatnonzero(group_of == name)
-        fig.add_trace(_markers(three_d, coords[idx], name=str(name), customdata=idx[:, None],
-                               hovertext=[hovers[i] for i in idx],
-                               hovertemplate="%{hovertext}<extra>" + str(name) + "</extra>",
-                               marker=dict(size=4 if three_d else 7, color=shell.palette(n), opacity=0.8)))
-    marks = ((rings_label, rings, dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#111", width=2))),
-             ("selected", np.array([] if focus is None else [focus], dtype=int),
-              dict(size=18, symbol="star", color="#FFD700", line=dict(color="#111", width=1))))
-    for label, idx, style in marks:
-        if len(idx):
-            fig.add_trace(_markers(three_d, coords[idx], name=label, customdata=idx[:, None], marker=style,
-                                   hovertext=[hovers[i] for i in idx],
-                                   hovertemplate="%{hovertext}<extra>" + label + "</extra>"))
-    if query is not None:
-        fig.add_trace(_markers(three_d, query[1], name="your text", hovertext=[hover(query[0])],
-                               hovertemplate="%{hovertext}<extra>your text</extra>",
-                               marker=dict(size=16, symbol="diamond", color="#111")))
-    fig.update_layout(height=620, margin=dict(l=10, r=10, t=30, b=10), legend=dict(itemsizing="constant"),
-                      dragmode="pan" if three_d else "lasso", uirevision="map")
-    if not three_d:
-        fig.update_xaxes(showticklabels=False, title=None)
-        fig.update_yaxes(showticklabels=False, title=None, scaleanchor="x")
-    return fig
 
 
 def neighbour_table(eset: EmbeddingSet, idx: np.ndarray, sims: np.ndarray) -> None:

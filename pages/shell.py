@@ -6,6 +6,7 @@ All logic lives in ``vecexplore``; this module only turns widgets into core call
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import BUILTIN_MODELS, TFIDF_ID, Encoder, load_encoder
 from vecexplore.errors import VecexploreError
 from vecexplore.pipeline import embed_corpus, imported_set
+from vecexplore.search import Store
+from vecexplore.store import QDRANT_URL_ENV, open_client
 
 TEACHING = Path(__file__).parent / "teaching"
 PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
@@ -64,6 +67,17 @@ def guard(stop: bool = True) -> Iterator[None]:
 @st.cache_resource(show_spinner=False)
 def cache() -> EmbeddingCache:
     return EmbeddingCache()
+
+
+@st.cache_resource(show_spinner="Opening the Qdrant store…")
+def _store(url: str) -> Store:
+    """One client per process and URL: Qdrant's embedded mode locks its folder to a single client."""
+    return Store(open_client(url=url or None))
+
+
+def store() -> Store:
+    """The search store chosen in the sidebar (embedded by default)."""
+    return _store(st.session_state.get("qdrant_url", "").strip())
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
@@ -166,6 +180,9 @@ def sidebar() -> Selection:
             st.caption("Loaded from disk or the local Hugging Face cache; nothing is downloaded.")
         if chosen is not None:
             st.caption(f"**{len(chosen):,}** texts · {chosen.name}")
+        with st.expander("3 · Search store"):
+            st.text_input("Qdrant server URL (empty: embedded on disk)", key="qdrant_url",
+                          value=os.environ.get(QDRANT_URL_ENV, ""), placeholder="http://localhost:6333")
         st.caption(f"Data folder: `{home()}`")
     selection = Selection(chosen, None if imported else (model or None), error)
     st.session_state.selection = selection

@@ -194,3 +194,18 @@ def test_isotropy_page(server, page):
     page.get_by_role("button", name="Measure the effect").click()
     page.get_by_text("Spearman on 100 pairs").wait_for()
     shot(page.locator(".js-plotly-plot").last, "isotropy-task-effect")
+
+
+def test_search_page(server, page):
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_role("link", name="Search").click()
+    page.get_by_role("button", name="Index the corpus").click()
+    page.get_by_text("Search", exact=True).first.wait_for()
+    box = page.get_by_label("Query")
+    box.wait_for()
+    box.fill("how to keep bread fresh")
+    box.press("Enter")
+    page.get_by_text("The hits ringed on a PCA map").wait_for()
+    assert page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^hits$")).count() == 1
+    shot(page, "search")

@@ -121,3 +121,34 @@ def test_isotropy_and_sts_commands(capsys, tmp_path):
     (tmp_path / "bad.csv").write_text("just,two\n")
     code, out = run(capsys, "sts", str(tmp_path / "bad.csv"), "--model", "glove-6B-50d")
     assert code == 2 and "usable pairs" in out["error"]
+
+
+def test_index_search_and_retrieval_eval(capsys, tmp_path):
+    import json as jsonlib
+
+    corpus = tmp_path / "docs.jsonl"
+    docs = [("d1", "The goalkeeper saved a penalty in the final minute."), ("d2", "Knead the dough and let it rise."),
+            ("d3", "The central bank raised interest rates again."), ("d4", "The probe reached Jupiter's orbit.")]
+    corpus.write_text("".join(jsonlib.dumps({"text": t, "doc_id": d, "label": d[-1]}) + "\n" for d, t in docs))
+    path = str(tmp_path / "qdrant")
+    code, out = run(capsys, "index", str(corpus), "--model", "glove-6B-50d", "--collection", "c", "--qdrant-path",
+                    path, "--label-col", "label", "--json")
+    assert code == 0 and out["points"] == 4 and out["created"]
+    code, out = run(capsys, "search", "baking bread dough", "--collection", "c", "--qdrant-path", path, "--k", "2")
+    assert code == 0 and out["hits"][0]["text"] == docs[1][1] and set(out["hits"][0]) == {"id", "score", "text",
+                                                                                             "payload"}
+    code, out = run(capsys, "search", "anything", "--collection", "c", "--qdrant-path", path, "--model",
+                    "all-MiniLM-L6-v2")
+    assert code == 2 and "holds vectors of glove-6B-50d" in out["error"]
+    code, out = run(capsys, "search", " ", "--collection", "c", "--qdrant-path", path)
+    assert code == 2 and "empty" in out["error"]
+    code, out = run(capsys, "search", "x", "--collection", "nope", "--qdrant-path", path)
+    assert code == 2 and "No collection 'nope'" in out["error"]
+    (tmp_path / "q.jsonl").write_text('{"_id": "q1", "text": "football goalkeeper"}\n'
+                                      '{"_id": "q2", "text": "interest rates"}\n')
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\nq2\td9\t1\n")
+    code, out = run(capsys, "retrieval-eval", "--collection", "c", "--qdrant-path", path, "--queries",
+                    str(tmp_path / "q.jsonl"), "--qrels", str(tmp_path / "qrels.tsv"), "--json")
+    assert code == 0 and out["n_queries"] == 2 and out["per_query"]["q1"]["mrr"] == 1.0
+    assert out["per_query"]["q2"]["recall"] == 0.5  # d9 is not in the collection
+    assert any("'d9'" in n for n in out["notes"]) and out["hard_negatives"]["q1"][0][0] == 2

@@ -175,3 +175,23 @@ def test_unreachable_server_is_a_clear_error(monkeypatch):
     with pytest.raises(VecexploreError, match="Cannot reach the Qdrant server"):
         Store(client).names()
     assert os.environ["VECEXPLORE_QDRANT_URL"].endswith(":9")
+
+
+def test_one_store_used_from_many_threads(store, topic_set):
+    import threading
+
+    errors = []
+
+    def work(i):
+        try:
+            store.index(f"t{i % 2}", topic_set.subset(range(i * 30, i * 30 + 30)))
+            store.search(f"t{i % 2}", topic_set.vectors[i], k=3)
+        except Exception as exc:  # noqa: BLE001  (collected and asserted below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and sum(c["points"] for c in store.collections()) == 180

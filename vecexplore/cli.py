@@ -30,17 +30,18 @@ def _load_set(args: argparse.Namespace):
         if eset is not None:
             if args.model and args.model != eset.model_id:
                 raise VecexploreError(f"{path} holds vectors of {eset.model_id!r}, not {args.model!r}.")
-            return eset, EmbedStats(eset.n, eset.n, 0, 0.0), {}
+            return eset, EmbedStats(eset.n, eset.n, 0, 0.0), {"columns": None}
     if not args.model:
         raise VecexploreError("--model is required to embed a text file.")
     corpus = load_file(path, args.text_col, args.label_col)
     encoder = load_encoder(args.model, corpus.texts)
     eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
-    return eset, stats, {"notes": corpus.notes, **_jsonable(encoder.diagnose(corpus.texts))}
+    return eset, stats, {"notes": corpus.notes, "columns": corpus.columns,
+                         **_jsonable(encoder.diagnose(corpus.texts))}
 
 
 def _jsonable(d: dict) -> dict:
-    return {k: v for k, v in d.items() if k != "truncated_index"}
+    return {k: v for k, v in d.items() if k not in {"truncated_index", "columns"}}
 
 
 def cmd_models(args: argparse.Namespace) -> dict:
@@ -55,7 +56,7 @@ def cmd_embed(args: argparse.Namespace) -> dict:
         eset.to_parquet(args.output)
     return {"n": eset.n, "dims": eset.dims, "model": eset.model_id, "version": eset.model_version,
             "seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits, "encoded": stats.encoded,
-            "output": args.output, **diag}
+            "output": args.output, **_jsonable(diag)}
 
 
 def cmd_project(args: argparse.Namespace) -> dict:
@@ -179,6 +180,95 @@ def cmd_sts(args: argparse.Namespace) -> dict:
             "n_out_of_range": pairs.n_out_of_range}
 
 
+def _store(args: argparse.Namespace):
+    from vecexplore.search import Store
+    from vecexplore.store import open_client
+
+    return Store(open_client(url=args.qdrant_url, path=args.qdrant_path))
+
+
+def _query_encoder(store, args: argparse.Namespace):
+    """The collection's own model (or ``--model``, refused if it differs), and its transform if any."""
+    from vecexplore.encoders import TFIDF_ID, load_encoder
+    from vecexplore.isotropy import load_transform
+
+    tag = store.tag(args.collection)
+    model_id = args.model or tag.model_id
+    if model_id == TFIDF_ID:
+        raise VecexploreError("tfidf-lsa is fitted on its corpus, so new queries cannot be embedded outside the "
+                              "app session that indexed it.")
+    encoder = load_encoder(model_id)
+    transform = load_transform(args.transform_file) if args.transform_file else None
+    store.check(args.collection, encoder.id, encoder.version, transform.spec if transform else "none")
+    return encoder, transform
+
+
+def _embed_queries(encoder, transform, texts):
+    vectors = encoder.encode(texts)
+    return transform.transform(vectors) if transform is not None else vectors
+
+
+def cmd_index(args: argparse.Namespace) -> dict:
+    from vecexplore.embedding_set import EmbeddingSet
+    from vecexplore.isotropy import load_transform
+
+    eset, stats, diag = _load_set(args)
+    spec = "none"
+    if args.transform_file:
+        t = load_transform(args.transform_file)
+        eset = EmbeddingSet(eset.texts, t.transform(eset.vectors), eset.model_id, eset.model_version, eset.labels)
+        spec = t.spec
+    result = _store(args).index(args.collection, eset, transform=spec, distance=args.distance,
+                                source=Path(args.file).name, columns=diag["columns"])
+    return {**result, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits}
+
+
+def cmd_search(args: argparse.Namespace) -> dict:
+    if not args.text.strip():
+        raise VecexploreError("The query is empty: type what you are looking for.")
+    filters = {}
+    for item in args.filter or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise VecexploreError(f"--filter takes field=value (got {item!r}).")
+        filters[key] = value
+    store = _store(args)
+    encoder, transform = _query_encoder(store, args)
+    hits = store.search(args.collection, _embed_queries(encoder, transform, [args.text])[0], query_text=args.text,
+                        k=args.k, filters=filters, hybrid=args.hybrid)
+    return {"collection": args.collection, "model": encoder.id, "hybrid": args.hybrid,
+            "hits": [{"id": h.id, "score": h.score, "text": h.text, "payload": h.payload} for h in hits]}
+
+
+def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
+    from vecexplore.retrieval import check_qrels, evaluate_run, hard_negatives, read_beir
+
+    try:
+        queries, qrels = read_beir(Path(args.queries).read_text(encoding="utf-8"),
+                                   Path(args.qrels).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VecexploreError(f"Cannot read the queries/qrels files: {exc}.") from exc
+    store = _store(args)
+    encoder, transform = _query_encoder(store, args)
+    ids = list(queries)
+    vectors = _embed_queries(encoder, transform, [queries[q] for q in ids])
+    run, docs = {}, set()
+    for qid, vec in zip(ids, vectors, strict=True):
+        hits = store.search(args.collection, vec, query_text=queries[qid], k=max(args.k, 10), hybrid=args.hybrid)
+        run[qid] = [h.payload.get(args.id_field, h.id) for h in hits]
+    offset = None
+    while True:
+        points, offset = store.client.scroll(args.collection, limit=1024, offset=offset, with_payload=True)
+        docs.update(str((p.payload or {}).get(args.id_field, p.id)) for p in points)
+        if offset is None:
+            break
+    notes = check_qrels(queries, qrels, docs)
+    result = evaluate_run(run, qrels, k=args.k)
+    negatives = {q: hard_negatives(run[q], qrels[q]) for q in result["per_query"]}
+    return {"collection": args.collection, "model": encoder.id, "hybrid": args.hybrid, **result,
+            "hard_negatives": negatives, "notes": notes}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -241,11 +331,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     transform_options(p)
     p.add_argument("--fit-on", help="corpus file to fit the transform on (default: the pairs' sentences)")
+
+    def store_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--collection", required=True)
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--qdrant-path", help="embedded Qdrant folder (default <VECEXPLORE_HOME>/qdrant)")
+        where.add_argument("--qdrant-url", help="Qdrant server URL (or set VECEXPLORE_QDRANT_URL)")
+        p.add_argument("--transform-file", help="a transform saved by `isotropy --save-transform`")
+
+    p = sub.add_parser("index", help="index a corpus into a Qdrant collection tagged with its model")
+    common(p)
+    store_options(p)
+    p.add_argument("--distance", choices=["cosine", "dot", "euclid", "manhattan"], default="cosine")
+    p = sub.add_parser("search", help="search a collection (the query uses the collection's own model)")
+    p.add_argument("text")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p.add_argument("--model", help="must match the collection's model (default: the collection's)")
+    store_options(p)
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--hybrid", action="store_true", help="fuse dense and BM25 keyword results (RRF)")
+    p.add_argument("--filter", action="append", help="field=value (repeatable)")
+    p = sub.add_parser("retrieval-eval", help="recall@k, MRR@10, nDCG@10 and hard negatives from BEIR files")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p.add_argument("--queries", required=True, help="queries.jsonl ({_id, text} per line)")
+    p.add_argument("--qrels", required=True, help="qrels.tsv (query-id, corpus-id, score)")
+    p.add_argument("--id-field", default="doc_id", help="payload field holding the corpus id (default: doc_id; "
+                   "falls back to the point id)")
+    p.add_argument("--model", help="must match the collection's model (default: the collection's)")
+    store_options(p)
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--hybrid", action="store_true")
     return parser
 
 
 COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
-            "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts}
+            "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts,
+            "index": cmd_index, "search": cmd_search, "retrieval-eval": cmd_retrieval_eval}
 
 
 def _default(value: object) -> object:

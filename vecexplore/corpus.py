@@ -32,6 +32,7 @@ class Corpus:
     name: str = "corpus"
     notes: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = None  # precomputed (TF-Projector import)
+    columns: list[dict] | None = None  # the table's other columns, one dict per text (search payload)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -47,6 +48,7 @@ class Corpus:
             self.name,
             [*self.notes, f"Sampled {max_texts:,} of {len(self):,} texts (seed {seed})."],
             None if self.vectors is None else self.vectors[idx],
+            None if self.columns is None else [self.columns[i] for i in idx],
         )
 
     def duplicate_count(self) -> int:
@@ -64,6 +66,7 @@ class Corpus:
             self.name,
             [*self.notes, f"Dropped {dropped:,} duplicate texts."],
             None if self.vectors is None else self.vectors[keep],
+            None if self.columns is None else [self.columns[i] for i in keep],
         )
 
 
@@ -77,7 +80,8 @@ def _decode(data: bytes, name: str) -> str:
         ) from exc
 
 
-def _finish(texts: pd.Series, labels: pd.Series | None, name: str, vectors: np.ndarray | None = None) -> Corpus:
+def _finish(texts: pd.Series, labels: pd.Series | None, name: str, vectors: np.ndarray | None = None,
+            extra: pd.DataFrame | None = None) -> Corpus:
     """Drop blank/NaN texts (with a note), stringify labels, check what is left."""
     notes: list[str] = []
     as_text = texts.astype("string").str.strip()
@@ -94,7 +98,10 @@ def _finish(texts: pd.Series, labels: pd.Series | None, name: str, vectors: np.n
     if long:
         notes.append(f"{long:,} texts are longer than {LONG_TEXT_CHARS:,} characters; models may truncate them.")
     kept_vectors = None if vectors is None else vectors[keep.to_numpy()]
-    corpus = Corpus(kept_texts, kept_labels, name, notes, kept_vectors)
+    columns = None
+    if extra is not None and len(extra.columns):
+        columns = extra[keep.to_numpy()].astype("string").fillna("").to_dict("records")
+    corpus = Corpus(kept_texts, kept_labels, name, notes, kept_vectors, columns)
     if corpus.duplicate_count():
         corpus.notes.append(f"{corpus.duplicate_count():,} texts are exact duplicates (kept; they share a point).")
     return corpus
@@ -137,7 +144,8 @@ def from_table(frame: pd.DataFrame, text_col: str, label_col: str | None = None,
         if col is not None and col not in frame.columns:
             raise VecexploreError(f"{name} has no column {col!r}; its columns are: "
                                   + ", ".join(map(str, frame.columns)) + ".")
-    return _finish(frame[text_col], None if label_col is None else frame[label_col], name)
+    others = frame[[c for c in frame.columns if c not in (text_col, label_col)]]
+    return _finish(frame[text_col], None if label_col is None else frame[label_col], name, extra=others)
 
 
 def guess_text_column(frame: pd.DataFrame) -> str:

@@ -9,6 +9,7 @@ vectors with BM25-style sparse vectors (computed here; Qdrant applies the IDF) b
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 import zlib
@@ -94,10 +95,12 @@ class Store:
 
     def __init__(self, client: QdrantClient) -> None:
         self.client = client
+        self._lock = threading.RLock()  # embedded Qdrant is not thread-safe; app sessions run in threads
 
     def _call(self, fn: Callable, *args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with self._lock:
+                return fn(*args, **kwargs)
         except VecexploreError:
             raise
         except ValueError as exc:
@@ -133,9 +136,9 @@ class Store:
         tag = self.tag(name)
         mine = (model_id, model_version, transform)
         if mine != (tag.model_id, tag.model_version, tag.transform):
-            want = CollectionTag(model_id, model_version, tag.dims, tag.distance, transform)
+            want = f"{model_id} ({model_version}" + ("" if transform == "none" else f", transform {transform}") + ")"
             raise VecexploreError(f"Collection {name!r} holds vectors of {tag.describe()}; these come from "
-                                  f"{want.describe()}. Vectors of different models or versions are not comparable: "
+                                  f"{want}. Vectors of different models or versions are not comparable: "
                                   "use the collection's model, or index into a new collection.")
         return tag
 

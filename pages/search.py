@@ -1,0 +1,159 @@
+"""Search: index the corpus into a tagged Qdrant collection, search it, see the hits on the map, measure it."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import shell
+from pages.figures import figure, hover
+from vecexplore.compression import compression_report
+from vecexplore.errors import VecexploreError
+from vecexplore.projection import Projector
+from vecexplore.retrieval import evaluate_run, hard_negatives
+from vecexplore.search import DISTANCES, point_id
+
+
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=4)
+def pca(vectors: np.ndarray) -> Projector:
+    return Projector("pca").fit(vectors)
+
+
+def default_name(corpus_name: str, model_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{corpus_name}-{model_id}").strip("-").lower()[:60]
+
+
+st.title("🔎 Search")
+with st.expander("What am I looking at?"):
+    st.markdown(shell.teaching("search"))
+
+eset, stats = shell.embeddings()
+shell.data_flow(eset, stats, "Qdrant collection → search")
+with shell.guard():
+    store = shell.store()
+    collections = store.collections()
+
+st.header("Collections")
+if collections:
+    st.dataframe(pd.DataFrame(collections), hide_index=True, width="stretch")
+else:
+    st.info("No collection yet: index the current corpus below.", icon="📭")
+sel = st.session_state.selection
+i1, i2, i3 = st.columns([2, 1, 1])
+name = i1.text_input("Collection", default_name(sel.corpus.name, eset.model_id), key="collection")
+distance = i2.selectbox("Distance (new collections)", list(DISTANCES), key="distance")
+i3.write("")
+if i3.button("Index the corpus", type="primary", key="index"):
+    with shell.guard(stop=False):
+        bar = st.progress(0.0, text=f"Indexing {eset.n:,} texts into {name}…")
+        result = store.index(name, eset, distance=distance, source=sel.corpus.name, columns=sel.corpus.columns,
+                             progress=lambda done, total: bar.progress(done / total, text=f"{done:,} / {total:,}"))
+        bar.empty()
+        st.success(f"{name}: {result['points']:,} points ({eset.n:,} texts sent, {result['unique_texts']:,} "
+                   f"distinct) in {result['seconds']:.1f} s.", icon="✅")
+        st.rerun()
+with st.expander("Rename or delete a collection"):
+    names = [c["name"] for c in collections]
+    r1, r2, r3 = st.columns([2, 2, 1])
+    target = r1.selectbox("Collection", names, key="manage_collection", index=None, placeholder="Pick one…")
+    new_name = r2.text_input("New name", key="new_name")
+    with shell.guard(stop=False):
+        if r3.button("Rename", key="rename", disabled=target is None or not new_name.strip()):
+            store.rename(target, new_name.strip())
+            st.rerun()
+        if r3.button("Delete", key="delete", disabled=target is None):
+            store.delete(target)
+            st.rerun()
+
+st.header("Search")
+if name not in [c["name"] for c in collections]:
+    st.info(f"Index the corpus into {name!r} first.", icon="👆")
+    st.stop()
+s1, s2, s3 = st.columns([3, 1, 1])
+query = s1.text_input("Query", key="search_query", placeholder="e.g. how to keep bread fresh")
+k = s2.number_input("k", 1, 1000, 10, key="search_k")
+hybrid = s3.toggle("Hybrid (dense + BM25)", key="hybrid")
+label_filter = None
+if eset.labels is not None:
+    label_filter = st.selectbox("Only label", sorted(set(eset.labels)), key="label_filter", index=None,
+                                placeholder="any label")
+hits = []
+if query.strip():
+    with shell.guard():
+        store.check(name, eset.model_id, eset.model_version)
+        qvec = shell.embed_new([query.strip()])
+        hits = store.search(name, qvec[0], query_text=query, k=int(k), hybrid=hybrid,
+                            filters={"label": label_filter} if label_filter else None)
+    table = pd.DataFrame({"rank": range(1, len(hits) + 1), "score": [round(h.score, 4) for h in hits],
+                          "text": [h.text for h in hits], "label": [h.payload.get("label") for h in hits]})
+    st.caption("Scores: cosine" + (" — hybrid scores are reciprocal-rank-fusion points, not cosines."
+                                   if hybrid else "."))
+    st.dataframe(table, hide_index=True, width="stretch")
+    by_id = {point_id(t): i for i, t in enumerate(eset.texts)}
+    rings = np.array([by_id[h.id] for h in hits if h.id in by_id], dtype=int)
+    proj = pca(eset.vectors)
+    fig = figure(proj.embedding_, eset.labels, [hover(t) for t in eset.texts], None, rings,
+                 (query.strip(), proj.transform(qvec)), "hits")
+    st.plotly_chart(fig, width="stretch", key="search_map")
+    st.caption("The hits ringed on a PCA map of the corpus; the query is placed with the same PCA.")
+
+st.header("How good is retrieval?")
+st.caption("Upload a CSV of `query,relevant_text` rows (several rows per query allowed); every relevant text must be "
+           "in the corpus. Recall@k, MRR@10 and nDCG@10 per query, and each query's hard negatives.")
+e1, e2 = st.columns([3, 1])
+qfile = e1.file_uploader("Queries and relevant texts", type=["csv"], key="qrels_file")
+if e2.button("Evaluate", key="evaluate"):
+    with shell.guard(stop=False):
+        if qfile is None:
+            raise VecexploreError("Upload a query,relevant_text CSV first.")
+        try:
+            frame = pd.read_csv(qfile, dtype=str, keep_default_na=False)
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise VecexploreError(f"{qfile.name} is not a readable UTF-8 CSV: {exc}") from exc
+        if frame.shape[1] < 2:
+            raise VecexploreError("The CSV needs two columns: query and relevant_text.")
+        frame = frame.iloc[:, :2].set_axis(["query", "relevant"], axis=1)
+        known = set(eset.texts)
+        unknown = sorted(set(frame["relevant"]) - known)
+        qrels = {q: {point_id(t): 1.0 for t in g["relevant"] if t in known} for q, g in frame.groupby("query")}
+        qrels = {q: r for q, r in qrels.items() if r}
+        if not qrels:
+            raise VecexploreError("None of the relevant texts is in the corpus: they must match corpus texts exactly.")
+        queries = list(qrels)
+        vectors = shell.embed_new(queries)
+        run = {q: [h.id for h in store.search(name, v, query_text=q, k=max(int(k), 10), hybrid=hybrid)]
+               for q, v in zip(queries, vectors, strict=True)}
+        report = evaluate_run(run, qrels, k=int(k))
+        text_of = {point_id(t): t for t in eset.texts}
+        rows = [{"query": q, **{m: round(v, 4) for m, v in report["per_query"][q].items()},
+                 "hard negatives": " | ".join(text_of.get(d, d) for _, d in hard_negatives(run[q], qrels[q]))}
+                for q in queries]
+        st.session_state.retrieval = (report, rows, len(unknown))
+if "retrieval" in st.session_state:
+    report, rows, n_unknown = st.session_state.retrieval
+    m1, m2, m3 = st.columns(3)
+    m1.metric(f"Recall@{report['k']}", f"{report['mean']['recall']:.3f}")
+    m2.metric("MRR@10", f"{report['mean']['mrr']:.3f}")
+    m3.metric("nDCG@10", f"{report['mean']['ndcg']:.3f}")
+    if n_unknown:
+        st.warning(f"{n_unknown} relevant texts are not in the corpus and were ignored.", icon="🧹")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+st.header("Compression lab")
+st.caption("Recall@10 of smaller vectors against exact float32 search, on 200 of your texts used as queries.")
+if st.button("Measure compression", key="compress"):
+    with shell.guard(stop=False):
+        dims = tuple(d for d in (eset.dims // 2, eset.dims // 4, eset.dims // 8) if d >= 8)
+        st.session_state.compression = compression_report(eset.vectors, dims=dims)
+if "compression" in st.session_state:
+    rows = pd.DataFrame(st.session_state.compression)
+    fig = go.Figure(go.Scatter(x=rows["bytes_per_vector"], y=rows["recall"], mode="markers+text",
+                               text=rows["method"], textposition="top center", marker=dict(size=12)))
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_type="log",
+                      xaxis_title="bytes per vector (log)", yaxis_title="recall@10", yaxis_range=[0, 1.08])
+    st.plotly_chart(fig, width="stretch", key="compression_chart")
+    st.dataframe(rows, hide_index=True, width="stretch")
