@@ -24,3 +24,18 @@ def test_default_folder_follows_vecexplore_home(tmp_path, monkeypatch):
     client = open_client()
     assert (tmp_path / "qdrant").is_dir()
     client.close()
+
+
+def test_damaged_folder_is_a_clear_error(tmp_path):
+    client = open_client(path=tmp_path / "q")
+    from qdrant_client import models
+
+    client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.COSINE))
+    client.close()
+    (tmp_path / "q" / "collection" / "c" / "storage.sqlite").write_bytes(b"not a database at all")
+    with pytest.raises(VecexploreError, match="damaged.*VECEXPLORE_HOME"):
+        open_client(path=tmp_path / "q")
+    (tmp_path / "q2").mkdir()
+    (tmp_path / "q2" / "meta.json").write_text("{broken")
+    with pytest.raises(VecexploreError, match="damaged"):
+        open_client(path=tmp_path / "q2")

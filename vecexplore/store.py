@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import pickle
+import sqlite3
 from pathlib import Path
 
 from qdrant_client import QdrantClient
 
-from vecexplore.config import home
+from vecexplore.config import HOME_ENV, home
 from vecexplore.errors import VecexploreError
 
 QDRANT_URL_ENV = "VECEXPLORE_QDRANT_URL"
@@ -27,4 +29,9 @@ def open_client(url: str | None = None, path: str | Path | None = None) -> Qdran
         raise VecexploreError(
             f"The embedded Qdrant folder {folder} is already open in another process (or client). Close it, or "
             f"run a Qdrant server and set {QDRANT_URL_ENV}=http://host:6333 so several processes can share it."
+        ) from exc
+    except (sqlite3.DatabaseError, ValueError, OSError, pickle.UnpicklingError) as exc:
+        raise VecexploreError(
+            f"The embedded Qdrant folder {folder} is damaged and cannot be opened ({type(exc).__name__}: {exc}). "
+            f"Move it aside (its collections will have to be indexed again) or set {HOME_ENV} to another folder."
         ) from exc
