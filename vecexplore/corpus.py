@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,19 +38,22 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def _subset(self, index: Sequence[int], note: str) -> Corpus:
+        return Corpus(
+            [self.texts[i] for i in index],
+            None if self.labels is None else [self.labels[i] for i in index],
+            self.name,
+            [*self.notes, note],
+            None if self.vectors is None else self.vectors[list(index)],
+            None if self.columns is None else [self.columns[i] for i in index],
+        )
+
     def sample(self, max_texts: int, seed: int = 0) -> Corpus:
         """At most ``max_texts`` texts, drawn reproducibly, original order kept."""
         if len(self) <= max_texts:
             return self
         idx = np.sort(np.random.default_rng(seed).choice(len(self), size=max_texts, replace=False))
-        return Corpus(
-            [self.texts[i] for i in idx],
-            None if self.labels is None else [self.labels[i] for i in idx],
-            self.name,
-            [*self.notes, f"Sampled {max_texts:,} of {len(self):,} texts (seed {seed})."],
-            None if self.vectors is None else self.vectors[idx],
-            None if self.columns is None else [self.columns[i] for i in idx],
-        )
+        return self._subset(idx.tolist(), f"Sampled {max_texts:,} of {len(self):,} texts (seed {seed}).")
 
     def duplicate_count(self) -> int:
         return len(self.texts) - len(set(self.texts))
@@ -58,16 +62,7 @@ class Corpus:
         seen: set[str] = set()
         keep = [i for i, t in enumerate(self.texts) if not (t in seen or seen.add(t))]
         dropped = len(self) - len(keep)
-        if not dropped:
-            return self
-        return Corpus(
-            [self.texts[i] for i in keep],
-            None if self.labels is None else [self.labels[i] for i in keep],
-            self.name,
-            [*self.notes, f"Dropped {dropped:,} duplicate texts."],
-            None if self.vectors is None else self.vectors[keep],
-            None if self.columns is None else [self.columns[i] for i in keep],
-        )
+        return self._subset(keep, f"Dropped {dropped:,} duplicate texts.") if dropped else self
 
 
 def _decode(data: bytes, name: str) -> str:
