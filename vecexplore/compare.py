@@ -1,0 +1,146 @@
+"""Comparing embedding spaces of the same texts: neighbour overlap, CKA, RSA, aligned maps, translation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import orthogonal_procrustes
+
+from vecexplore.embedding_set import l2_normalize
+from vecexplore.errors import VecexploreError
+from vecexplore.neighbors import cosine_neighbors
+
+
+def _pair(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
+        raise VecexploreError(f"Both spaces need one vector per text ({len(X)} vs {len(Y)} rows).")
+    if len(X) < 3:
+        raise VecexploreError("Comparing spaces needs at least 3 texts.")
+    return X, Y
+
+
+def linear_cka(X: np.ndarray, Y: np.ndarray) -> float:
+    """Linear CKA (Kornblith et al. 2019): ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F) on centred features; 1 = same geometry
+    up to rotation and scale."""
+    X, Y = _pair(X, Y)
+    X, Y = X - X.mean(0), Y - Y.mean(0)
+    denom = np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y)
+    if denom == 0:
+        raise VecexploreError("A space has no variance (all vectors identical): CKA is undefined.")
+    return float(np.linalg.norm(Y.T @ X) ** 2 / denom)
+
+
+def rsa(X: np.ndarray, Y: np.ndarray, max_points: int = 2000, seed: int = 0) -> tuple[float, int]:
+    """Spearman correlation between the two pairwise cosine-similarity matrices (upper triangles), on a seeded
+    sample of at most ``max_points`` texts; returns (rho, points used)."""
+    from scipy.stats import spearmanr
+
+    X, Y = _pair(X, Y)
+    idx = np.arange(len(X))
+    if len(X) > max_points:
+        idx = np.sort(np.random.default_rng(seed).choice(len(X), max_points, replace=False))
+    A, B = l2_normalize(X[idx]), l2_normalize(Y[idx])
+    iu = np.triu_indices(len(idx), 1)
+    return float(spearmanr((A @ A.T)[iu], (B @ B.T)[iu]).statistic), len(idx)
+
+
+def knn_jaccard(X: np.ndarray, Y: np.ndarray, k: int = 10) -> np.ndarray:
+    """Per text: Jaccard overlap of its ``k`` cosine nearest neighbours in the two spaces (itself excluded)."""
+    X, Y = _pair(X, Y)
+    if not 0 < k < len(X):
+        raise VecexploreError(f"k must be between 1 and {len(X) - 1} for {len(X)} texts (got {k}).")
+    self_idx = np.arange(len(X))
+    nx, _ = cosine_neighbors(X, X, k, exclude=self_idx)
+    ny, _ = cosine_neighbors(Y, Y, k, exclude=self_idx)
+    return np.array([len(set(a) & set(b)) / len(set(a) | set(b)) for a, b in zip(nx, ny, strict=True)])
+
+
+def align(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    """``moving`` rotated/reflected and scaled onto ``reference`` (orthogonal Procrustes on centred layouts)."""
+    ref, mov = _pair(reference, moving)
+    ref_c, mov_c = ref - ref.mean(0), mov - mov.mean(0)
+    rotation, scale = orthogonal_procrustes(mov_c, ref_c)
+    norm = (mov_c**2).sum()
+    return mov_c @ rotation * (scale / norm if norm else 1.0) + ref.mean(0)
+
+
+def probe_accuracy(X: np.ndarray, labels: list[str], folds: int = 5, seed: int = 0) -> float:
+    """Mean cross-validated accuracy of a logistic-regression probe predicting the labels."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    labels = np.asarray(labels)
+    counts = np.unique(labels, return_counts=True)[1]
+    folds = min(folds, int(counts.min()))
+    if len(counts) < 2 or folds < 2:
+        raise VecexploreError("A probe needs at least 2 labels with 2 texts each.")
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return float(cross_val_score(LogisticRegression(max_iter=2000), l2_normalize(X), labels, cv=cv).mean())
+
+
+class Translator:
+    """A linear map from space A to space B, fitted on paired vectors of the same texts.
+
+    ``method``: ``lstsq`` (least squares), ``ridge`` (``alpha``), or ``procrustes`` (orthogonal; when the dims
+    differ the smaller space is zero-padded). Vectors are unit-normalised first."""
+
+    def __init__(self, method: str = "lstsq", alpha: float = 1.0) -> None:
+        self.method = method
+        self.alpha = alpha
+
+    def fit(self, A: np.ndarray, B: np.ndarray) -> Translator:
+        A, B = _pair(A, B)
+        A, B = l2_normalize(A).astype(np.float64), l2_normalize(B).astype(np.float64)
+        self.dims_ = (A.shape[1], B.shape[1])
+        if self.method == "lstsq":
+            self.W_ = np.linalg.lstsq(A, B, rcond=None)[0]
+        elif self.method == "ridge":
+            self.W_ = np.linalg.solve(A.T @ A + self.alpha * np.eye(A.shape[1]), A.T @ B)
+        elif self.method == "procrustes":
+            d = max(self.dims_)
+            rotation, _ = orthogonal_procrustes(np.pad(A, ((0, 0), (0, d - A.shape[1]))),
+                                                np.pad(B, ((0, 0), (0, d - B.shape[1]))))
+            self.W_ = rotation[: A.shape[1], : B.shape[1]]
+        else:
+            raise VecexploreError(f"Unknown method {self.method!r}; choose lstsq, ridge or procrustes.")
+        return self
+
+    def transform(self, A: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "W_"):
+            raise VecexploreError("Fit the translator before using it.")
+        return (l2_normalize(np.asarray(A)).astype(np.float64) @ self.W_).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TranslationReport:
+    method: str
+    n_train: int
+    n_test: int
+    mean_cosine: float
+    top1: float
+    top10: float
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def evaluate_translation(A: np.ndarray, B: np.ndarray, method: str = "lstsq", test_share: float = 0.3,
+                         seed: int = 0) -> TranslationReport:
+    """Fit A→B on part of the texts; on the held-out rest, the mean cosine between translated and true B
+    vectors, and how often a translated vector retrieves its own text's B vector first / in the top 10."""
+    A, B = _pair(A, B)
+    n = len(A)
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(n * test_share)))
+    if n - n_test < 2:
+        raise VecexploreError("Too few texts to fit a translation and test it; add more texts.")
+    test, train = order[:n_test], order[n_test:]
+    t = Translator(method).fit(A[train], B[train])
+    pred, true = l2_normalize(t.transform(A[test])), l2_normalize(B[test])
+    cos = (pred * true).sum(1)
+    ranks, _ = cosine_neighbors(true, pred, k=min(10, n_test))
+    return TranslationReport(method, len(train), n_test, float(cos.mean()),
+                             float(np.mean(ranks[:, 0] == np.arange(n_test))),
+                             float(np.mean([i in row for i, row in enumerate(ranks)])))
