@@ -269,6 +269,30 @@ def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
             "hard_negatives": negatives, "notes": notes}
 
 
+def cmd_compare(args: argparse.Namespace) -> dict:
+    from vecexplore.cache import EmbeddingCache
+    from vecexplore.compare import compare_sets, embed_models
+    from vecexplore.corpus import load_file
+
+    corpus = load_file(args.file, args.text_col, args.label_col)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    sets, info, notes = embed_models(corpus.texts, models, corpus.labels, cache=EmbeddingCache())
+    pairs, quality = compare_sets(sets, k=args.k)
+    per_model = {m: {**info[m], **quality.get(m, {})} for m in sets}
+    return {"n": next(iter(sets.values())).n, "models": per_model, "pairs": pairs, "notes": corpus.notes + notes}
+
+
+def cmd_translate(args: argparse.Namespace) -> dict:
+    from vecexplore.cache import EmbeddingCache
+    from vecexplore.compare import embed_models, evaluate_translation
+    from vecexplore.corpus import load_file
+
+    corpus = load_file(args.file, args.text_col, None)
+    sets, _, notes = embed_models(corpus.texts, [args.source, args.target], cache=EmbeddingCache())
+    report = evaluate_translation(sets[args.source].vectors, sets[args.target].vectors, args.method)
+    return {"from": args.source, "to": args.target, **report.to_dict(), "notes": notes}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -361,12 +385,27 @@ def _parser() -> argparse.ArgumentParser:
     store_options(p)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--hybrid", action="store_true")
+    p = sub.add_parser("compare", help="compare models on the same texts: CKA, RSA, k-NN Jaccard, probe accuracy")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p.add_argument("--models", required=True, help="comma-separated model ids (two or more)")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--text-col")
+    p.add_argument("--label-col")
+    p = sub.add_parser("translate", help="fit a linear map between two models' spaces and test it on held-out texts")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p.add_argument("--from", dest="source", required=True)
+    p.add_argument("--to", dest="target", required=True)
+    p.add_argument("--method", choices=["lstsq", "ridge", "procrustes"], default="lstsq")
+    p.add_argument("--text-col")
     return parser
 
 
 COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
             "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts,
-            "index": cmd_index, "search": cmd_search, "retrieval-eval": cmd_retrieval_eval}
+            "index": cmd_index, "search": cmd_search, "retrieval-eval": cmd_retrieval_eval, "compare": cmd_compare,
+            "translate": cmd_translate}
 
 
 def _default(value: object) -> object:

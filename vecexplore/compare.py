@@ -144,3 +144,66 @@ def evaluate_translation(A: np.ndarray, B: np.ndarray, method: str = "lstsq", te
     return TranslationReport(method, len(train), n_test, float(cos.mean()),
                              float(np.mean(ranks[:, 0] == np.arange(n_test))),
                              float(np.mean([i in row for i, row in enumerate(ranks)])))
+
+
+def embed_models(texts: list[str], model_ids: list[str], labels: list[str] | None = None, cache=None,
+                 throughput_sample: int = 500) -> tuple[dict, dict, list[str]]:
+    """The same texts in each model's space: ``({model: EmbeddingSet}, {model: info}, notes)``.
+
+    Texts a model cannot embed (no known word: a zero vector) are dropped from every space, and counted."""
+    import time
+
+    from vecexplore.cache import embed
+    from vecexplore.encoders import load_encoder
+
+    if len(dict.fromkeys(model_ids)) < 2:
+        raise VecexploreError("Choose at least two different models to compare.")
+    sets, info = {}, {}
+    for model_id in dict.fromkeys(model_ids):
+        encoder = load_encoder(model_id, texts)
+        sample = texts[:throughput_sample]
+        encoder.encode(sample[:8])  # warm up (first-call allocations) before timing
+        start = time.perf_counter()
+        encoder.encode(sample)
+        seconds = time.perf_counter() - start
+        sets[model_id] = embed(texts, encoder, labels=labels, cache=cache)[0]
+        info[model_id] = {"dims": sets[model_id].dims, "bytes_per_vector": 4 * sets[model_id].dims,
+                          "sent_per_s": len(sample) / seconds if seconds > 0 else float("inf")}
+    keep = np.ones(len(texts), dtype=bool)
+    notes = []
+    for model_id, eset in sets.items():
+        zero = ~eset.vectors.any(axis=1)
+        if zero.any():
+            notes.append(f"{model_id} cannot embed {int(zero.sum())} texts (no known words): they are left out of "
+                         "every comparison.")
+        keep &= ~zero
+    if keep.sum() < 3:
+        raise VecexploreError("Fewer than 3 texts can be embedded by every model.")
+    if not keep.all():
+        sets = {m: e.subset(np.flatnonzero(keep)) for m, e in sets.items()}
+    return sets, info, notes
+
+
+def compare_sets(sets: dict, k: int = 10, max_points: int = 2000) -> tuple[list[dict], dict]:
+    """Per pair of models: CKA, RSA and mean k-NN Jaccard; per model: probe accuracy and silhouette if labelled."""
+    from itertools import combinations
+
+    from sklearn.metrics import silhouette_score
+
+    ids = list(sets)
+    n = sets[ids[0]].n
+    k = min(k, n - 1)
+    pairs = []
+    for a, b in combinations(ids, 2):
+        X, Y = sets[a].vectors, sets[b].vectors
+        rho, used = rsa(X, Y, max_points)
+        pairs.append({"a": a, "b": b, "cka": linear_cka(X, Y), "rsa_spearman": rho, "rsa_points": used,
+                      "knn_jaccard_mean": float(knn_jaccard(X, Y, k).mean()), "k": k})
+    quality = {}
+    labels = sets[ids[0]].labels
+    if labels is not None and len(set(labels)) > 1:
+        for m in ids:
+            X = l2_normalize(sets[m].vectors)
+            quality[m] = {"probe_accuracy": probe_accuracy(X, labels),
+                          "silhouette": float(silhouette_score(X, labels, metric="cosine"))}
+    return pairs, quality
