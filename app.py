@@ -16,6 +16,7 @@ page = st.navigation([
     st.Page("pages/analogies.py", title="Analogies", icon="🧮"),
     st.Page("pages/isotropy.py", title="Isotropy", icon="📐"),
     st.Page("pages/search.py", title="Search", icon="🔎"),
+    st.Page("pages/compare.py", title="Compare", icon="⚖️"),
 ])
 shell.sidebar()
 page.run()

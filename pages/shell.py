@@ -91,7 +91,7 @@ def _read_table(name: str, data: bytes):
     return corpora.read_table(name, data)
 
 
-def _fingerprint(c: Corpus) -> str:
+def fingerprint(c: Corpus) -> str:
     digest = hashlib.sha256()
     for text in c.texts:
         digest.update(text.encode() + b"\x1e")
@@ -189,9 +189,9 @@ def sidebar() -> Selection:
     return selection
 
 
-def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
-    """The current corpus embedded by the current model: from memory, else the disk cache, else encoded
-    with a progress bar. Stops the page with a message when there is nothing to embed."""
+def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
+    """The current corpus embedded by ``model_id`` (default: the sidebar's model): from memory, else the disk
+    cache, else encoded with a progress bar. Stops the page with a message when there is nothing to embed."""
     sel: Selection | None = st.session_state.get("selection")
     if sel is None or sel.corpus is None:
         st.warning(sel.error if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
@@ -200,10 +200,12 @@ def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
     if c.vectors is not None:
         eset = imported_set(c)
         return eset, EmbedStats(eset.n, eset.n, 0, 0.0)
+    if model_id is not None:
+        sel = Selection(c, model_id)
     if not sel.model_id:
         st.warning("Name a model folder or hub id in the sidebar.", icon="👈")
         st.stop()
-    memo_key = (sel.model_id, _fingerprint(c))
+    memo_key = (sel.model_id, fingerprint(c))
     memo = st.session_state.setdefault("_embedded", {})
     if memo_key in memo:
         return memo[memo_key]
@@ -218,7 +220,8 @@ def embeddings() -> tuple[EmbeddingSet, EmbedStats]:
         bar.empty()
         diag = model.diagnose(c.texts)
     result[0].info.update(diag)
-    memo.clear()  # keep one embedded corpus in memory per session
+    for stale in [k for k in memo if k[1] != memo_key[1]]:
+        del memo[stale]  # keep the current corpus only, in each model used
     memo[memo_key] = result
     return result
 
@@ -229,7 +232,7 @@ def current_encoder(sel: Selection) -> Encoder:
         return encoder(sel.model_id, "", ())
     if sel.corpus is None:
         raise VecexploreError("tfidf-lsa is fitted on the corpus: choose a corpus first.")
-    return encoder(sel.model_id, _fingerprint(sel.corpus), tuple(sel.corpus.texts))
+    return encoder(sel.model_id, fingerprint(sel.corpus), tuple(sel.corpus.texts))
 
 
 def embed_new(texts: list[str]) -> np.ndarray:

@@ -209,3 +209,17 @@ def test_search_page(server, page):
     page.get_by_text("The hits ringed on a PCA map").wait_for()
     page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^hits$")).wait_for()
     shot(page, "search")
+
+
+def test_compare_page(server, page):
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_role("link", name="Compare").click()
+    page.get_by_text("Where the models disagree most").wait_for(timeout=SLOW)
+    maps = page.locator(".js-plotly-plot")
+    maps.nth(1).wait_for()
+    assert maps.count() == 2
+    for i in range(2):
+        assert maps.nth(i).locator("canvas").count() >= 1 and maps.nth(i).bounding_box()["width"] > 300
+    assert "aligned to the left" in maps.nth(1).locator(".gtitle").text_content()
+    shot(page, "compare")

@@ -146,13 +146,22 @@ def evaluate_translation(A: np.ndarray, B: np.ndarray, method: str = "lstsq", te
                              float(np.mean([i in row for i, row in enumerate(ranks)])))
 
 
+def throughput(encoder, texts: list[str]) -> float:
+    """Texts per second of ``encoder`` on ``texts`` (no cache), after a short warm-up."""
+    import time
+
+    encoder.encode(texts[:8])
+    start = time.perf_counter()
+    encoder.encode(texts)
+    seconds = time.perf_counter() - start
+    return len(texts) / seconds if seconds > 0 else float("inf")
+
+
 def embed_models(texts: list[str], model_ids: list[str], labels: list[str] | None = None, cache=None,
                  throughput_sample: int = 500) -> tuple[dict, dict, list[str]]:
     """The same texts in each model's space: ``({model: EmbeddingSet}, {model: info}, notes)``.
 
     Texts a model cannot embed (no known word: a zero vector) are dropped from every space, and counted."""
-    import time
-
     from vecexplore.cache import embed
     from vecexplore.encoders import load_encoder
 
@@ -161,15 +170,16 @@ def embed_models(texts: list[str], model_ids: list[str], labels: list[str] | Non
     sets, info = {}, {}
     for model_id in dict.fromkeys(model_ids):
         encoder = load_encoder(model_id, texts)
-        sample = texts[:throughput_sample]
-        encoder.encode(sample[:8])  # warm up (first-call allocations) before timing
-        start = time.perf_counter()
-        encoder.encode(sample)
-        seconds = time.perf_counter() - start
         sets[model_id] = embed(texts, encoder, labels=labels, cache=cache)[0]
         info[model_id] = {"dims": sets[model_id].dims, "bytes_per_vector": 4 * sets[model_id].dims,
-                          "sent_per_s": len(sample) / seconds if seconds > 0 else float("inf")}
-    keep = np.ones(len(texts), dtype=bool)
+                          "sent_per_s": throughput(encoder, texts[:throughput_sample])}
+    sets, notes = common_texts(sets)
+    return sets, info, notes
+
+
+def common_texts(sets: dict) -> tuple[dict, list[str]]:
+    """Keep only the texts every model could embed (a zero vector means no known word), saying how many went."""
+    keep = np.ones(next(iter(sets.values())).n, dtype=bool)
     notes = []
     for model_id, eset in sets.items():
         zero = ~eset.vectors.any(axis=1)
@@ -181,7 +191,7 @@ def embed_models(texts: list[str], model_ids: list[str], labels: list[str] | Non
         raise VecexploreError("Fewer than 3 texts can be embedded by every model.")
     if not keep.all():
         sets = {m: e.subset(np.flatnonzero(keep)) for m, e in sets.items()}
-    return sets, info, notes
+    return sets, notes
 
 
 def compare_sets(sets: dict, k: int = 10, max_points: int = 2000) -> tuple[list[dict], dict]:

@@ -1,0 +1,148 @@
+"""Compare: the same corpus in two or more models — where they agree, where they don't, and how to translate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import shell
+from pages.figures import hover
+from vecexplore import compare as cmp
+from vecexplore.encoders import BUILTIN_MODELS, GLOVE_ID, MINILM_ID
+from vecexplore.errors import VecexploreError
+from vecexplore.neighbors import cosine_neighbors
+from vecexplore.projection import Projector
+
+
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=8)
+def layout(vectors: np.ndarray, method: str) -> np.ndarray:
+    return Projector(method).fit_transform(vectors)
+
+
+@st.cache_data(show_spinner="Comparing the spaces…", max_entries=8)
+def comparison(_sets: dict, key: tuple, k: int) -> tuple[list[dict], dict]:
+    return cmp.compare_sets(_sets, k=k)
+
+
+@st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
+def speed(model_id: str, texts: tuple[str, ...]) -> float:
+    return cmp.throughput(shell.current_encoder(shell.Selection(st.session_state.selection.corpus, model_id)),
+                          list(texts))
+
+
+def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], chosen: list[int],
+             title: str, continuous: bool) -> go.Figure:
+    fig = go.Figure()
+    if continuous:
+        fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="texts", hovertext=hovers,
+                                   customdata=np.arange(len(xy))[:, None], hovertemplate="%{hovertext}<extra></extra>",
+                                   marker=dict(size=7, color=colour, colorscale="RdYlGn", cmin=0, cmax=1,
+                                               colorbar=dict(title="k-NN<br>Jaccard", thickness=12))))
+    else:
+        groups = np.asarray(colour, dtype=object)
+        for n, name in enumerate(sorted(set(groups))):
+            idx = np.flatnonzero(groups == name)
+            fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(name),
+                                       customdata=idx[:, None], hovertext=[hovers[i] for i in idx],
+                                       hovertemplate="%{hovertext}<extra></extra>",
+                                       marker=dict(size=7, color=shell.palette(n), opacity=0.8)))
+    if chosen:
+        fig.add_trace(go.Scattergl(x=xy[chosen, 0], y=xy[chosen, 1], mode="markers", name="selected",
+                                   hoverinfo="skip", marker=dict(size=14, color="rgba(0,0,0,0)",
+                                                                 line=dict(color="#111", width=2))))
+    fig.update_layout(height=480, margin=dict(l=10, r=10, t=40, b=10), title=title, dragmode="lasso",
+                      legend=dict(orientation="h"))
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False, scaleanchor="x")
+    return fig
+
+
+st.title("⚖️ Compare models")
+with st.expander("What am I looking at?"):
+    st.markdown(shell.teaching("compare"))
+
+sel = st.session_state.get("selection")
+if sel is None or sel.corpus is None:
+    st.warning(sel.error if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
+    st.stop()
+if sel.corpus.vectors is not None:
+    st.warning("Imported vectors come from one unknown model: pick a text corpus to compare models.", icon="👈")
+    st.stop()
+defaults = [m for m in dict.fromkeys([sel.model_id or MINILM_ID, GLOVE_ID, MINILM_ID]) if m in BUILTIN_MODELS][:2]
+c1, c2, c3 = st.columns([3, 1, 1])
+models = c1.multiselect("Models (two or more)", list(BUILTIN_MODELS), default=defaults, key="compare_models")
+k = c2.slider("Neighbours k", 2, 50, 10, key="compare_k")
+method = c3.radio("Maps", ["pca", "umap"], format_func=str.upper, horizontal=True, key="compare_method")
+if len(models) < 2:
+    st.info("Choose at least two models to compare.", icon="☝️")
+    st.stop()
+
+sets = {m: shell.embeddings(m)[0] for m in models}
+with shell.guard():
+    sets, notes = cmp.common_texts(sets)
+    n = next(iter(sets.values())).n
+    if k >= n:
+        raise VecexploreError(f"k = {k} must be smaller than the {n} texts; lower it.")
+    pairs, quality = comparison(sets, (tuple(models), shell.fingerprint(sel.corpus)), k)
+for note in notes:
+    st.warning(note, icon="🕳️")
+if n > 2000:
+    st.info(f"RSA uses a seeded sample of 2,000 of the {n:,} texts (a full similarity matrix would not fit).",
+            icon="🎲")
+
+st.subheader("Models")
+sample = tuple(sel.corpus.texts[:200])
+rows = [{"model": m, "dims": e.dims, "bytes/vector": 4 * e.dims, "texts/s (measured)": round(speed(m, sample)),
+         **{key: round(v, 3) for key, v in quality.get(m, {}).items()}} for m, e in sets.items()]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+if not quality:
+    st.caption("Add a label column to the corpus to see probe accuracy and silhouette per model.")
+st.subheader("Pairs")
+st.dataframe(pd.DataFrame(pairs).round(3), hide_index=True, width="stretch")
+
+st.header("Side by side")
+p1, p2, p3 = st.columns(3)
+left = p1.selectbox("Left map", list(sets), key="left_model")
+right = p2.selectbox("Right map", [m for m in sets if m != left], key="right_model")
+colour_by = p3.radio("Colour by", ["k-NN Jaccard", "label"] if sets[left].labels is not None else ["k-NN Jaccard"],
+                     horizontal=True, key="compare_colour")
+jaccard = cmp.knn_jaccard(sets[left].vectors, sets[right].vectors, k)
+xy_left = layout(sets[left].vectors, method)
+xy_right = cmp.align(xy_left, layout(sets[right].vectors, method))
+texts = sets[left].texts
+hovers = [hover(t) for t in texts]
+picked = [int(p["customdata"][0] if isinstance(p["customdata"], list) else p["customdata"])
+          for p in (st.session_state.get("left_map") or {}).get("selection", {}).get("points", [])
+          if p.get("customdata") is not None]
+colour = jaccard if colour_by == "k-NN Jaccard" else sets[left].labels
+m1, m2 = st.columns(2)
+m1.plotly_chart(side_map(xy_left, colour, hovers, picked, left, colour_by == "k-NN Jaccard"), key="left_map",
+                on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
+m2.plotly_chart(side_map(xy_right, colour, hovers, picked, f"{right} (aligned to the left by Procrustes)",
+                         colour_by == "k-NN Jaccard"), key="right_map", width="stretch")
+st.caption(f"Select points on the left map: they are ringed on both. Mean k-NN Jaccard {jaccard.mean():.3f} "
+           f"(1 = the same {k} neighbours in both models).")
+
+st.subheader("Where the models disagree most")
+nl, _ = cosine_neighbors(sets[left].vectors, sets[left].vectors, 5, exclude=np.arange(n))
+nr, _ = cosine_neighbors(sets[right].vectors, sets[right].vectors, 5, exclude=np.arange(n))
+worst = np.argsort(jaccard, kind="stable")[:10]
+st.dataframe(pd.DataFrame({"text": [texts[i] for i in worst], "jaccard": np.round(jaccard[worst], 3),
+                           f"neighbours in {left}": [" | ".join(texts[j] for j in nl[i]) for i in worst],
+                           f"neighbours in {right}": [" | ".join(texts[j] for j in nr[i]) for i in worst]}),
+             hide_index=True, width="stretch")
+
+st.header("Translate between spaces")
+t1, t2 = st.columns([1, 3])
+tmethod = t1.radio("Linear map", ["lstsq", "ridge", "procrustes"], key="translate_method")
+with shell.guard(stop=False):
+    report = cmp.evaluate_translation(sets[left].vectors, sets[right].vectors, tmethod)
+    with t2:
+        a, b, c = st.columns(3)
+        a.metric("Mean cosine (held out)", f"{report.mean_cosine:.3f}")
+        b.metric("Top-1 retrieval", f"{report.top1:.1%}")
+        c.metric("Top-10 retrieval", f"{report.top10:.1%}")
+        st.caption(f"{left} → {right}: fitted on {report.n_train} texts, tested on {report.n_test} held-out texts. "
+                   "Top-k: how often a translated vector finds its own text among the true ones.")
