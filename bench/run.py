@@ -291,6 +291,44 @@ def search_lines(sr: dict) -> list[str]:
     ]
 
 
+def bench_compare(n: int = 1000) -> dict | None:
+    """Three models on an AG News sample: throughput, CKA, k-NN Jaccard, probe accuracy."""
+    path = SHARED / "ag_news_test.csv"
+    if not path.exists():
+        return None
+    from vecexplore.cache import EmbeddingCache
+    from vecexplore.compare import compare_sets, embed_models
+
+    classes = (SHARED / "ag_news_classes.txt").read_text().split()
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    rows = [rows[i] for i in np.random.default_rng(0).choice(len(rows), n, replace=False)]
+    texts = [f"{r[1]}. {r[2]}" for r in rows]
+    labels = [classes[int(r[0]) - 1] for r in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        sets, info, notes = embed_models(texts, ["all-MiniLM-L6-v2", "glove-6B-50d", "tfidf-lsa"], labels,
+                                         cache=EmbeddingCache(Path(tmp) / "c.sqlite"))
+    pairs, quality = compare_sets(sets, k=10)
+    return {"n": n, "info": info, "quality": quality, "pairs": pairs, "notes": notes}
+
+
+def compare_lines(cp: dict | None) -> list[str]:
+    if cp is None:
+        return ["## Model comparison", "", "Skipped: `../shared/data/ag_news_test.csv` not found.", ""]
+    lines = ["## Model comparison: AG News test sample", "",
+             f"{cp['n']:,} news items (seeded sample; title + description), 4 classes. Throughput: encoding the first "
+             "500 texts without cache. Probe: 5-fold logistic regression on unit vectors.", "",
+             "| model | dims | texts/s | probe accuracy | silhouette |", "|---|---|---|---|---|"]
+    for m, inf in cp["info"].items():
+        q = cp["quality"].get(m, {})
+        lines.append(f"| {m} | {inf['dims']} | {inf['sent_per_s']:,.0f} | {q.get('probe_accuracy', 0):.3f} | "
+                     f"{q.get('silhouette', 0):.3f} |")
+    lines += ["", "| pair | CKA | RSA (Spearman) | mean 10-NN Jaccard |", "|---|---|---|---|"]
+    lines += [f"| {p['a']} / {p['b']} | {p['cka']:.3f} | {p['rsa_spearman']:.3f} | {p['knn_jaccard_mean']:.3f} |"
+              for p in cp["pairs"]]
+    return [*lines, *[f"- {note}" for note in cp["notes"]], ""]
+
+
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
@@ -368,7 +406,7 @@ def isotropy_lines(iso: dict) -> list[str]:
     return lines
 
 
-def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict, cold: dict,
+def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict, cp: dict | None, cold: dict,
            seconds: float) -> str:
     lines = [
         "# Benchmarks",
@@ -420,6 +458,7 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict
         *analogy_lines(ana),
         *isotropy_lines(iso),
         *search_lines(sr),
+        *compare_lines(cp),
         "## Cold start: the first UMAP in a fresh process",
         "",
         "A new process imports vecexplore and maps 1,000 random 384-d vectors with UMAP twice. Recorded here; a "
@@ -451,9 +490,11 @@ def main() -> None:
     iso = bench_isotropy(repeats)
     print("search…", flush=True)
     sr = bench_search(proj_n)
+    print("comparison…", flush=True)
+    cp = bench_compare()
     print("cold start…", flush=True)
     cold = bench_cold_umap()
-    text = report(m, enc, proj, ana, iso, sr, cold, time.perf_counter() - start)
+    text = report(m, enc, proj, ana, iso, sr, cp, cold, time.perf_counter() - start)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
     print(text)

@@ -152,3 +152,19 @@ def test_index_search_and_retrieval_eval(capsys, tmp_path):
     assert code == 0 and out["n_queries"] == 2 and out["per_query"]["q1"]["mrr"] == 1.0
     assert out["per_query"]["q2"]["recall"] == 0.5  # d9 is not in the collection
     assert any("'d9'" in n for n in out["notes"]) and out["hard_negatives"]["q1"][0][0] == 2
+
+
+def test_compare_and_translate_commands(capsys):
+    from importlib import resources
+
+    path = str(resources.files("vecexplore.data").joinpath("demo_topics.csv"))
+    code, out = run(capsys, "compare", path, "--models", "glove-6B-50d,tfidf-lsa", "--label-col", "label", "--json")
+    assert code == 0 and out["n"] == 300 and len(out["pairs"]) == 1
+    pair = out["pairs"][0]
+    assert 0 < pair["cka"] <= 1 and -1 <= pair["rsa_spearman"] <= 1 and 0 <= pair["knn_jaccard_mean"] <= 1
+    assert out["models"]["glove-6B-50d"]["dims"] == 50 and out["models"]["glove-6B-50d"]["sent_per_s"] > 0
+    assert 0 < out["models"]["tfidf-lsa"]["probe_accuracy"] <= 1
+    code, out = run(capsys, "compare", path, "--models", "glove-6B-50d")
+    assert code == 2 and "at least two different models" in out["error"]
+    code, out = run(capsys, "translate", path, "--from", "glove-6B-50d", "--to", "tfidf-lsa", "--json")
+    assert code == 0 and out["n_test"] == 90 and 0 <= out["top1"] <= out["top10"] <= 1

@@ -161,16 +161,18 @@ class Store:
         if columns is not None and len(columns) != eset.n:
             raise VecexploreError(f"{len(columns)} payload rows for {eset.n} texts.")
         created = False
-        if self._call(self.client.collection_exists, name):
-            tag = self.check(name, eset.model_id, eset.model_version, transform)
-            if tag.dims != eset.dims:
-                raise VecexploreError(f"Collection {name!r} holds {tag.dims}-d vectors; these are {eset.dims}-d.")
-        else:
-            lengths = [len(tokens(t)) for t in eset.texts]
-            tag = CollectionTag(eset.model_id, eset.model_version, eset.dims, distance, transform,
-                                float(np.mean(lengths)) if lengths else 10.0)
-            self.create(name, tag)
-            created = True
+        with self._lock:  # check-then-create must not interleave with another session's
+            if self._call(self.client.collection_exists, name):
+                tag = self.check(name, eset.model_id, eset.model_version, transform)
+                if tag.dims != eset.dims:
+                    raise VecexploreError(f"Collection {name!r} holds {tag.dims}-d vectors; these are "
+                                          f"{eset.dims}-d.")
+            else:
+                lengths = [len(tokens(t)) for t in eset.texts]
+                tag = CollectionTag(eset.model_id, eset.model_version, eset.dims, distance, transform,
+                                    float(np.mean(lengths)) if lengths else 10.0)
+                self.create(name, tag)
+                created = True
         ids = [point_id(t) for t in eset.texts]
         for s in range(0, eset.n, batch):
             part = range(s, min(s + batch, eset.n))
