@@ -97,15 +97,20 @@ def shot(target, name: str) -> Path:
     return path
 
 
+def open_page(page, server: str, name: str) -> None:
+    """Load the app, wait for the home page, and go to page ``name`` through the sidebar navigation."""
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_role("link", name=name).click()
+
+
 def metric_value(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
     return box.locator('[data-testid="stMetricValue"]').inner_text()
 
 
 def test_demo_corpus_umap_map(server, page):
-    page.goto(server)
-    page.get_by_text("The data flow").wait_for()
-    page.get_by_role("link", name="Projection").click()
+    open_page(page, server, "Projection")
     page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
     plot = page.locator(".js-plotly-plot")
     plot.wait_for()
@@ -160,9 +165,7 @@ def test_pasted_text_and_errors(server, page):
 
 
 def test_analogies_page(server, page):
-    page.goto(server)
-    page.get_by_text("The data flow").wait_for()
-    page.get_by_role("link", name="Analogies").click()
+    open_page(page, server, "Analogies")
     page.get_by_text("a is to b as c is to ?").wait_for()
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
     page.get_by_role("option", name="glove-6B-50d").click()
@@ -181,9 +184,7 @@ def test_analogies_page(server, page):
 
 
 def test_isotropy_page(server, page):
-    page.goto(server)
-    page.get_by_text("The data flow").wait_for()
-    page.get_by_role("link", name="Isotropy").click()
+    open_page(page, server, "Isotropy")
     page.get_by_text("Cosine of 20,000 random pairs").wait_for()
     before = float(metric_value(page, "Mean cosine"))
     page.get_by_role("radiogroup", name="Transform (fitted on this corpus)").get_by_text("whitening (BERT)").click()
@@ -197,9 +198,7 @@ def test_isotropy_page(server, page):
 
 
 def test_search_page(server, page):
-    page.goto(server)
-    page.get_by_text("The data flow").wait_for()
-    page.get_by_role("link", name="Search").click()
+    open_page(page, server, "Search")
     page.get_by_role("button", name="Index the corpus").click()
     page.get_by_text("Search", exact=True).first.wait_for()
     box = page.get_by_label("Query")
@@ -212,9 +211,7 @@ def test_search_page(server, page):
 
 
 def test_compare_page(server, page):
-    page.goto(server)
-    page.get_by_text("The data flow").wait_for()
-    page.get_by_role("link", name="Compare").click()
+    open_page(page, server, "Compare")
     page.get_by_text("Where the models disagree most").wait_for(timeout=SLOW)
     maps = page.locator(".js-plotly-plot")
     maps.nth(1).wait_for()
