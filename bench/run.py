@@ -292,7 +292,7 @@ def search_lines(sr: dict) -> list[str]:
 
 
 def bench_compare(n: int = 1000) -> dict | None:
-    """Three models on an AG News sample: throughput, CKA, k-NN Jaccard, probe accuracy."""
+    """Five models on an AG News sample: throughput, CKA, k-NN Jaccard, probe accuracy."""
     path = SHARED / "ag_news_test.csv"
     if not path.exists():
         return None
@@ -306,8 +306,8 @@ def bench_compare(n: int = 1000) -> dict | None:
     texts = [f"{r[1]}. {r[2]}" for r in rows]
     labels = [classes[int(r[0]) - 1] for r in rows]
     with tempfile.TemporaryDirectory() as tmp:
-        sets, info, notes = embed_models(texts, ["all-MiniLM-L6-v2", "glove-6B-50d", "tfidf-lsa"], labels,
-                                         cache=EmbeddingCache(Path(tmp) / "c.sqlite"))
+        models = ["all-MiniLM-L6-v2", "paraphrase-MiniLM-L3-v2", "m2v-minilm", "glove-6B-50d", "tfidf-lsa"]
+        sets, info, notes = embed_models(texts, models, labels, cache=EmbeddingCache(Path(tmp) / "c.sqlite"))
     pairs, quality = compare_sets(sets, k=10)
     return {"n": n, "info": info, "quality": quality, "pairs": pairs, "notes": notes}
 

