@@ -318,11 +318,12 @@ def compare_lines(cp: dict | None) -> list[str]:
     lines = ["## Model comparison: AG News test sample", "",
              f"{cp['n']:,} news items (seeded sample; title + description), 4 classes. Throughput: encoding the first "
              "500 texts without cache. Probe: 5-fold logistic regression on unit vectors.", "",
-             "| model | dims | texts/s | probe accuracy | silhouette |", "|---|---|---|---|---|"]
+             "| model | dims | texts/s | probe accuracy | 10-NN label accuracy | silhouette |",
+             "|---|---|---|---|---|---|"]
     for m, inf in cp["info"].items():
         q = cp["quality"].get(m, {})
         lines.append(f"| {m} | {inf['dims']} | {inf['sent_per_s']:,.0f} | {q.get('probe_accuracy', 0):.3f} | "
-                     f"{q.get('silhouette', 0):.3f} |")
+                     f"{q.get('knn_label_accuracy', 0):.3f} | {q.get('silhouette', 0):.3f} |")
     lines += ["", "| pair | CKA | RSA (Spearman) | mean 10-NN Jaccard |", "|---|---|---|---|"]
     lines += [f"| {p['a']} / {p['b']} | {p['cka']:.3f} | {p['rsa_spearman']:.3f} | {p['knn_jaccard_mean']:.3f} |"
               for p in cp["pairs"]]

@@ -124,6 +124,10 @@ m2.plotly_chart(side_map(xy_right, colour, hovers, picked, f"{right} (aligned to
                          colour_by == "k-NN Jaccard"), key="right_map", width="stretch")
 st.caption(f"Select points on the left map: they are ringed on both. Mean k-NN Jaccard {jaccard.mean():.3f} "
            f"(1 = the same {k} neighbours in both models).")
+dist = go.Figure(go.Histogram(x=jaccard, nbinsx=20, marker_color="#636EFA"))
+dist.update_layout(height=250, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="k-NN Jaccard", yaxis_title="texts",
+                   title=f"Distribution of per-text neighbour overlap, {left} vs {right}", xaxis_range=[0, 1])
+st.plotly_chart(dist, width="stretch", key="jaccard_hist")
 
 st.subheader("Where the models disagree most")
 nl, _ = cosine_neighbors(sets[left].vectors, sets[left].vectors, 5, exclude=np.arange(n))

@@ -14,13 +14,13 @@ def test_two_models_side_by_side(minilm, glove, topics):
     assert at.multiselect(key="compare_models").value == ["all-MiniLM-L6-v2", "glove-6B-50d"]
     models = at.dataframe[0].value
     assert list(models["model"]) == ["all-MiniLM-L6-v2", "glove-6B-50d"] and list(models["dims"]) == [384, 50]
-    assert models["probe_accuracy"].between(0, 1).all()
+    assert models["probe_accuracy"].between(0, 1).all() and models["knn_label_accuracy"].between(0, 1).all()
     pairs = at.dataframe[1].value
     X, Y = minilm.encode(topics.texts), glove.encode(topics.texts)
     assert pairs["cka"].iloc[0] == pytest.approx(round(linear_cka(X, Y), 3), abs=1e-3)
     assert pairs["knn_jaccard_mean"].iloc[0] == pytest.approx(round(knn_jaccard(X, Y, 10).mean(), 3), abs=1e-3)
     charts = at.get("plotly_chart")
-    assert len(charts) == 2
+    assert len(charts) == 3  # two aligned maps and the Jaccard distribution
     assert "aligned" in json.loads(charts[1].proto.spec)["layout"]["title"]["text"]
     worst = at.dataframe[2].value
     assert len(worst) == 10 and worst["jaccard"].is_monotonic_increasing

@@ -218,8 +218,8 @@ def test_compare_page(server, page):
     open_page(page, server, "Compare")
     page.get_by_text("Where the models disagree most").wait_for(timeout=SLOW)
     maps = page.locator(".js-plotly-plot")
-    maps.nth(1).wait_for()
-    assert maps.count() == 2
+    maps.nth(2).wait_for()
+    assert maps.count() == 3  # the two maps and the Jaccard histogram
     for i in range(2):
         assert maps.nth(i).locator("canvas").count() >= 1 and maps.nth(i).bounding_box()["width"] > 300
     assert "aligned to the left" in maps.nth(1).locator(".gtitle").text_content()

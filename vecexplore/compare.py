@@ -195,7 +195,8 @@ def common_texts(sets: dict) -> tuple[dict, list[str]]:
 
 
 def compare_sets(sets: dict, k: int = 10, max_points: int = 2000) -> tuple[list[dict], dict]:
-    """Per pair of models: CKA, RSA and mean k-NN Jaccard; per model: probe accuracy and silhouette if labelled."""
+    """Per pair of models: CKA, RSA and mean k-NN Jaccard; per model, if labelled: probe accuracy, k-NN label
+    accuracy (share of each text's k neighbours with its label) and silhouette."""
     from itertools import combinations
 
     from sklearn.metrics import silhouette_score
@@ -212,8 +213,11 @@ def compare_sets(sets: dict, k: int = 10, max_points: int = 2000) -> tuple[list[
     quality = {}
     labels = sets[ids[0]].labels
     if labels is not None and len(set(labels)) > 1:
+        from vecexplore.isotropy import knn_label_agreement
+
         for m in ids:
             X = l2_normalize(sets[m].vectors)
             quality[m] = {"probe_accuracy": probe_accuracy(X, labels),
+                          "knn_label_accuracy": knn_label_agreement(X, labels, k),
                           "silhouette": float(silhouette_score(X, labels, metric="cosine"))}
     return pairs, quality
