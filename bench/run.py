@@ -170,18 +170,20 @@ def bench_analogies(repeats: int) -> dict | None:
     space = WordSpace.from_encoder(glove, restrict_vocab=100_000)
     data = read_analogies(path.read_text(encoding="utf-8").splitlines())
     ours: list[float] = []
-    report = None
-    for _ in range(repeats):
+    theirs: list[float] = []
+    for _ in range(repeats):  # interleaved, like every other comparison here
         start = time.perf_counter()
         report = evaluate_analogies(space, data, method=ADD)
         ours.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=100_000)
-    gensim_s = time.perf_counter() - start
+        start = time.perf_counter()
+        score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=100_000)
+        theirs.append(time.perf_counter() - start)
+    gensim_s = statistics.median(theirs)
     gensim_sections = {s["section"]: len(s["correct"]) / max(1, len(s["correct"]) + len(s["incorrect"]))
                        for s in sections if s["section"] != "Total accuracy"}
     same_sections = all(abs(report.sections[k] - v) < 1e-12 for k, v in gensim_sections.items())
     return {"n": report.n_questions, "skipped": report.n_skipped, "ours": ours, "gensim": gensim_s,
+            "gensim_runs": theirs,
             "ours_accuracy": report.overall, "gensim_accuracy": score, "same_sections": same_sections,
             "speedup": gensim_s / statistics.median(ours)}
 
@@ -358,17 +360,18 @@ def analogy_lines(ana: dict | None) -> list[str]:
         "## Analogies: the Google set on GloVe 6B 50-d (N = 100,000)",
         "",
         f"{ana['n']:,} questions, {ana['skipped']:,} skipped for words outside the 100,000 most frequent; 3CosAdd. "
-        f"gensim's `evaluate_word_analogies` (one question at a time) ran once; vecexplore (batched matrix "
-        f"products) {len(ana['ours'])} times.",
+        f"gensim's `evaluate_word_analogies` (one question at a time) and vecexplore (batched matrix products), "
+        f"{len(ana['ours'])} interleaved runs each.",
         "",
         "| path | median s | runs (s) | accuracy |",
         "|---|---|---|---|",
-        f"| gensim evaluate_word_analogies | {ana['gensim']:.2f} | {ana['gensim']:.2f} | "
-        f"{ana['gensim_accuracy']:.4f} |",
+        f"| gensim evaluate_word_analogies | {ana['gensim']:.2f} | {', '.join(f'{t:.2f}' for t in ana['gensim_runs'])} "
+        f"| {ana['gensim_accuracy']:.4f} |",
         f"| vecexplore evaluate_analogies | {statistics.median(ana['ours']):.2f} | "
         f"{', '.join(f'{t:.2f}' for t in ana['ours'])} | {ana['ours_accuracy']:.4f} |",
         "",
-        f"Speed-up: **{ana['speedup']:.1f}×** (goal ≥ 5×). Same accuracy: "
+        f"Speed-up: **{ana['speedup']:.1f}×** (goal ≥ 5×; the batched path is bound by the 19,544 × 100,000 × 50 "
+        "matrix product on 2 cores). Same accuracy: "
         f"**{'yes' if ana['ours_accuracy'] == ana['gensim_accuracy'] and ana['same_sections'] else 'NO'}** "
         "(overall and every section).",
         "",

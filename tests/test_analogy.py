@@ -155,7 +155,7 @@ def test_evaluation_equals_gensim_on_google_sample(space, kv, shared_data, tmp_p
     lines = _google_subset(shared_data)
     path = tmp_path / "google.txt"
     path.write_text("\n".join(lines) + "\n")
-    report = evaluate_analogies(space, read_analogies(lines), batch=97)
+    report = evaluate_analogies(space, read_analogies(lines), batch=97, vocab_chunk=1000)
     score, acc = _gensim_eval(kv, path, N)
     assert report.overall == pytest.approx(score, abs=1e-9)
     assert report.sections == pytest.approx({k: v for k, v in acc.items() if k != "Total accuracy"}, abs=1e-9)
