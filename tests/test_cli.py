@@ -168,3 +168,21 @@ def test_compare_and_translate_commands(capsys):
     assert code == 2 and "at least two different models" in out["error"]
     code, out = run(capsys, "translate", path, "--from", "glove-6B-50d", "--to", "tfidf-lsa", "--json")
     assert code == 0 and out["n_test"] == 90 and 0 <= out["top1"] <= out["top10"] <= 1
+
+
+def test_shift_command(capsys, tmp_path):
+    from vecexplore.corpus import load_demo
+
+    topics = load_demo("topics")
+    for label in ("sport", "finance"):
+        rows = [t for t, lab in zip(topics.texts, topics.labels, strict=True) if lab == label]
+        (tmp_path / f"{label}.txt").write_text("\n".join(rows))
+    code, out = run(capsys, "shift", str(tmp_path / "sport.txt"), str(tmp_path / "finance.txt"), "--model",
+                    "glove-6B-50d", "--model", "tfidf-lsa", "--permutations", "100", "--json")
+    assert code == 0 and set(out["models"]) == {"glove-6B-50d", "tfidf-lsa"}
+    glove = out["models"]["glove-6B-50d"]
+    assert {"mmd2", "mmd_p_value", "c2st_auc", "c2st_p_value", "centroid_cosine_distance", "knn_mixing", "n_a",
+            "n_b"} <= set(glove)
+    assert glove["n_a"] == 60 and glove["mmd_p_value"] < 0.05 and glove["c2st_auc"] > 0.8
+    code, out = run(capsys, "shift", str(tmp_path / "sport.txt"), str(tmp_path / "sport.txt"))
+    assert code == 2 and "identical" in out["error"]

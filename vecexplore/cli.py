@@ -293,6 +293,27 @@ def cmd_translate(args: argparse.Namespace) -> dict:
     return {"from": args.source, "to": args.target, **report.to_dict(), "notes": notes}
 
 
+def cmd_shift(args: argparse.Namespace) -> dict:
+    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.corpus import load_file
+    from vecexplore.encoders import load_encoder
+    from vecexplore.shift import compare_corpora
+
+    a = load_file(args.file_a, args.text_col)
+    b = load_file(args.file_b, args.text_col)
+    if a.texts == b.texts:
+        raise VecexploreError("The two corpora are identical: there is nothing to compare.")
+    cache = EmbeddingCache()
+    results = {}
+    for model_id in dict.fromkeys(args.model or ["all-MiniLM-L6-v2"]):
+        encoder = load_encoder(model_id, [*a.texts, *b.texts])
+        A = embed(a.texts, encoder, cache=cache)[0].vectors
+        B = embed(b.texts, encoder, cache=cache)[0].vectors
+        report = compare_corpora(A, B, permutations=args.permutations, seed=args.seed)
+        results[model_id] = report.to_dict()
+    return {"a": args.file_a, "b": args.file_b, "models": results, "notes": a.notes + b.notes}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -399,13 +420,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="target", required=True)
     p.add_argument("--method", choices=["lstsq", "ridge", "procrustes"], default="lstsq")
     p.add_argument("--text-col")
+    p = sub.add_parser("shift", help="how far corpus B sits from corpus A: MMD², C2ST AUC, centroid distance, mixing")
+    p.add_argument("file_a")
+    p.add_argument("file_b")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p.add_argument("--model", action="append", help="model id (repeat for several; default all-MiniLM-L6-v2)")
+    p.add_argument("--permutations", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--text-col")
     return parser
 
 
 COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
             "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts,
             "index": cmd_index, "search": cmd_search, "retrieval-eval": cmd_retrieval_eval, "compare": cmd_compare,
-            "translate": cmd_translate}
+            "translate": cmd_translate, "shift": cmd_shift}
 
 
 def _default(value: object) -> object:
