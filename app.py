@@ -17,6 +17,7 @@ page = st.navigation([
     st.Page("pages/isotropy.py", title="Isotropy", icon="📐"),
     st.Page("pages/search.py", title="Search", icon="🔎"),
     st.Page("pages/compare.py", title="Compare", icon="⚖️"),
+    st.Page("pages/shift.py", title="Domain shift", icon="🌍"),
 ])
 shell.sidebar()
 page.run()

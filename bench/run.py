@@ -332,6 +332,52 @@ def compare_lines(cp: dict | None) -> list[str]:
     return [*lines, *[f"- {note}" for note in cp["notes"]], ""]
 
 
+def bench_shift(n: int = 2000, permutations: int = 200) -> dict | None:
+    """AG News: one class against the other three, and one class against itself (random halves), per model."""
+    path = SHARED / "ag_news_test.csv"
+    if not path.exists():
+        return None
+    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.encoders import BUILTIN_MODELS, load_encoder
+    from vecexplore.shift import compare_corpora
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    rng = np.random.default_rng(0)
+    sports = [f"{r[1]}. {r[2]}" for r in rows if r[0] == "2"]
+    others = [f"{r[1]}. {r[2]}" for r in rows if r[0] != "2"]
+    a = [sports[i] for i in rng.choice(len(sports), min(n, len(sports)), replace=False)]
+    b = [others[i] for i in rng.choice(len(others), n, replace=False)]
+    halves = rng.permutation(len(sports))
+    h1, h2 = [sports[i] for i in halves[: len(sports) // 2]], [sports[i] for i in halves[len(sports) // 2 :]]
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = EmbeddingCache(Path(tmp) / "c.sqlite")
+        for model_id in BUILTIN_MODELS:
+            encoder = load_encoder(model_id, [*a, *b])
+            vec = {name: embed(texts, encoder, cache=cache)[0].vectors
+                   for name, texts in (("a", a), ("b", b), ("h1", h1), ("h2", h2))}
+            out[model_id] = {"vs_others": compare_corpora(vec["a"], vec["b"], permutations).to_dict(),
+                             "vs_itself": compare_corpora(vec["h1"], vec["h2"], permutations).to_dict()}
+    return {"n": n, "models": out, "n_half": len(h1)}
+
+
+def shift_lines(sh: dict | None) -> list[str]:
+    if sh is None:
+        return ["## Domain shift", "", "Skipped: `../shared/data/ag_news_test.csv` not found.", ""]
+    lines = ["## Domain shift: AG News Sports against the other classes, and against itself",
+             "", f"Sports ({sh['n']:,} sampled) vs World + Business + Sci/Tech ({sh['n']:,} sampled), and Sports split "
+             f"into random halves ({sh['n_half']:,} each); 200 permutations; seconds exclude embedding.", "",
+             "| model | comparison | MMD² | MMD p | C2ST AUC | C2ST p | centroid dist. | k-NN mixing (chance) | s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for model, r in sh["models"].items():
+        for name, s in (("Sports vs others", r["vs_others"]), ("Sports vs Sports", r["vs_itself"])):
+            lines.append(f"| {model} | {name} | {s['mmd2']:.4f} | {s['mmd_p_value']:.3f} | {s['c2st_auc']:.3f} | "
+                         f"{s['c2st_p_value']:.3g} | {s['centroid_cosine_distance']:.3f} | {s['knn_mixing']:.3f} "
+                         f"({s['knn_mixing_expected']:.3f}) | {s['seconds']:.1f} |")
+    return [*lines, ""]
+
+
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
@@ -409,8 +455,8 @@ def isotropy_lines(iso: dict) -> list[str]:
     return lines
 
 
-def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict, cp: dict | None, cold: dict,
-           seconds: float) -> str:
+def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict, cp: dict | None,
+           sh: dict | None, cold: dict, seconds: float) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -462,6 +508,7 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict
         *isotropy_lines(iso),
         *search_lines(sr),
         *compare_lines(cp),
+        *shift_lines(sh),
         "## Cold start: the first UMAP in a fresh process",
         "",
         "A new process imports vecexplore and maps 1,000 random 384-d vectors with UMAP twice. Recorded here; a "
@@ -495,9 +542,11 @@ def main() -> None:
     sr = bench_search(proj_n)
     print("comparison…", flush=True)
     cp = bench_compare()
+    print("domain shift…", flush=True)
+    sh = bench_shift()
     print("cold start…", flush=True)
     cold = bench_cold_umap()
-    text = report(m, enc, proj, ana, iso, sr, cp, cold, time.perf_counter() - start)
+    text = report(m, enc, proj, ana, iso, sr, cp, sh, cold, time.perf_counter() - start)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
     print(text)

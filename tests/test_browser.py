@@ -224,3 +224,11 @@ def test_compare_page(server, page):
         assert maps.nth(i).locator("canvas").count() >= 1 and maps.nth(i).bounding_box()["width"] > 300
     assert "aligned to the left" in maps.nth(1).locator(".gtitle").text_content()
     shot(page, "compare")
+
+
+def test_shift_page(server, page):
+    open_page(page, server, "Domain shift")
+    page.get_by_text("The two corpora on one map").wait_for(timeout=SLOW)
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert page.get_by_text("B is clearly separated from A").count() >= 1
+    shot(page, "shift")

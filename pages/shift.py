@@ -1,0 +1,164 @@
+"""Domain shift: how far a corpus sits from a reference in each model's space, with pictures and tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import shell
+from vecexplore import corpus as corpora
+from vecexplore.cache import embed
+from vecexplore.corpus import Corpus
+from vecexplore.encoders import BUILTIN_MODELS, GLOVE_ID, MINILM_ID
+from vecexplore.errors import VecexploreError
+from vecexplore.isotropy import mean_cosine
+from vecexplore.neighbors import cosine_neighbors
+from vecexplore.projection import Projector
+from vecexplore.shift import compare_corpora
+
+SOURCES = ("shipped domain demo", "split the current corpus by label", "current corpus vs an upload")
+
+
+@st.cache_data(show_spinner="Loading the domain demo…")
+def domains() -> pd.DataFrame:
+    from importlib import resources
+
+    return corpora.read_table("demo_domains.csv",
+                              resources.files("vecexplore.data").joinpath("demo_domains.csv").read_bytes())
+
+
+def vectors(model_id: str, texts: list[str], union: Corpus) -> tuple[np.ndarray, dict]:
+    encoder = shell.current_encoder(shell.Selection(union, model_id))
+    return embed(texts, encoder, cache=shell.cache())[0].vectors, encoder.diagnose(texts)
+
+
+@st.cache_data(show_spinner="Running the tests…", max_entries=16)
+def statistics(A: np.ndarray, B: np.ndarray, permutations: int, seed: int) -> dict:
+    return compare_corpora(A, B, permutations=permutations, seed=seed).to_dict()
+
+
+def reading(rows: list[dict]) -> str:
+    parts = []
+    for r in rows:
+        if r["n_a"] < 10 or r["n_b"] < 10:
+            verdict = "too few texts for the tests to say much"
+        elif r["mmd_p_value"] < 0.01 and r["c2st_auc"] > 0.9:
+            verdict = "B is clearly separated from A"
+        elif r["mmd_p_value"] < 0.05 or r["c2st_p_value"] < 0.05:
+            verdict = "B differs measurably from A, but overlaps it"
+        else:
+            verdict = "B cannot be told apart from A"
+        parts.append(f"**{r['model']}**: {verdict} (AUC {r['c2st_auc']:.2f}, MMD p = {r['mmd_p_value']:.3f}).")
+    return " ".join(parts)
+
+
+st.title("🌍 Domain shift")
+with st.expander("What am I looking at?"):
+    st.markdown(shell.teaching("shift"))
+
+source = st.radio("Corpora", SOURCES, horizontal=True, key="shift_source")
+with shell.guard():
+    if source == SOURCES[0]:
+        frame = domains()
+        names = sorted(frame["domain"].unique())
+        c1, c2 = st.columns(2)
+        ref = c1.selectbox("Reference A", names, index=names.index("general"), key="shift_a")
+        target = c2.selectbox("Domain B", [n for n in names if n != ref], key="shift_b")
+        A_texts = frame.loc[frame["domain"] == ref, "text"].tolist()
+        B_texts = frame.loc[frame["domain"] == target, "text"].tolist()
+        B_labels = frame.loc[frame["domain"] == target, "label"].tolist()
+        name_a, name_b = ref, target
+    else:
+        sel = st.session_state.get("selection")
+        if sel is None or sel.corpus is None:
+            raise VecexploreError("Choose a corpus in the sidebar first.")
+        c = sel.corpus
+        if source == SOURCES[1]:
+            if c.labels is None:
+                raise VecexploreError("The current corpus has no label column to split by; pick a labelled corpus.")
+            values = sorted(set(c.labels))
+            if len(values) < 2:
+                raise VecexploreError(f"The label column has a single value ({values[0]!r}): nothing to split.")
+            c1, c2 = st.columns(2)
+            name_a = c1.selectbox("A: texts labelled", values, key="split_a")
+            name_b = c2.selectbox("B: texts labelled", [v for v in values if v != name_a], key="split_b")
+            A_texts = [t for t, lab in zip(c.texts, c.labels, strict=True) if lab == name_a]
+            B_texts = [t for t, lab in zip(c.texts, c.labels, strict=True) if lab == name_b]
+            B_labels = None
+        else:
+            up = st.file_uploader("Corpus B", type=[s[1:] for s in corpora.TABLE_SUFFIXES], key="shift_upload")
+            if up is None:
+                st.info("Upload corpus B to compare it with the sidebar's corpus.", icon="📤")
+                st.stop()
+            table = corpora.read_table(up.name, up.getvalue())
+            other = corpora.from_table(table, corpora.guess_text_column(table), name=up.name)
+            A_texts, B_texts, B_labels, name_a, name_b = c.texts, other.texts, None, c.name, up.name
+    if A_texts == B_texts:
+        raise VecexploreError("The two corpora are identical: there is nothing to compare.")
+
+m1, m2, m3 = st.columns([3, 1, 1])
+default = [m for m in dict.fromkeys([MINILM_ID, GLOVE_ID]) if m in BUILTIN_MODELS]
+models = m1.multiselect("Models", list(BUILTIN_MODELS), default=default, key="shift_models")
+permutations = m2.number_input("Permutations", 50, 2000, 200, 50, key="shift_perm")
+seed = m3.number_input("Seed", 0, 10_000, 0, key="shift_seed")
+if not models:
+    st.info("Choose at least one model.", icon="☝️")
+    st.stop()
+st.caption(f"A = **{name_a}** ({len(A_texts):,} texts) · B = **{name_b}** ({len(B_texts):,} texts)")
+
+union = Corpus([*A_texts, *B_texts], name=f"{name_a}+{name_b}")
+rows, spaces, notes = [], {}, []
+with shell.guard():
+    for model_id in models:
+        A, diag_a = vectors(model_id, A_texts, union)
+        B, diag_b = vectors(model_id, B_texts, union)
+        spaces[model_id] = (A, B)
+        stats = statistics(A, B, int(permutations), int(seed))
+        notes += stats["notes"]
+        extra = {"anisotropy_a": mean_cosine(A).mean, "anisotropy_b": mean_cosine(B).mean}
+        if "oov_share" in diag_b:
+            extra["oov_a"], extra["oov_b"] = diag_a["oov_share"], diag_b["oov_share"]
+        if "truncated_share" in diag_b:
+            extra["truncated_a"], extra["truncated_b"] = diag_a["truncated_share"], diag_b["truncated_share"]
+        rows.append({"model": model_id, **{k: v for k, v in stats.items() if k != "notes"}, **extra})
+for note in dict.fromkeys(notes):
+    st.warning(note, icon="⚖️")
+
+st.markdown(reading(rows))
+table = pd.DataFrame(rows)
+st.dataframe(table.round(4), hide_index=True, width="stretch")
+
+st.header("The two corpora on one map")
+shown = st.selectbox("Model for the map", models, key="shift_map_model")
+A, B = spaces[shown]
+xy = Projector("pca").fit_transform(np.vstack([A, B]))
+fig = go.Figure()
+for part, name, colour in ((slice(0, len(A)), name_a, "#636EFA"), (slice(len(A), None), name_b, "#EF553B")):
+    texts = (A_texts + B_texts)[part]
+    fig.add_trace(go.Histogram2dContour(x=xy[part, 0], y=xy[part, 1], showscale=False, ncontours=6,
+                                        contours=dict(coloring="none"), line=dict(color=colour, width=1),
+                                        name=f"{name} density", hoverinfo="skip"))
+    fig.add_trace(go.Scattergl(x=xy[part, 0], y=xy[part, 1], mode="markers", name=str(name), hovertext=texts,
+                               hovertemplate="%{hovertext}<extra></extra>",
+                               marker=dict(size=7, color=colour, opacity=0.75)))
+fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h"))
+fig.update_yaxes(scaleanchor="x", showticklabels=False)
+fig.update_xaxes(showticklabels=False)
+st.plotly_chart(fig, width="stretch", key="shift_map")
+st.caption("PCA fitted on the union of both corpora, so the two share one projection.")
+
+st.header(f"Texts of {name_b} furthest from {name_a}")
+idx, sims = cosine_neighbors(A, B, 1)
+far = np.argsort(sims[:, 0], kind="stable")[:10]
+st.dataframe(pd.DataFrame({"text in B": [B_texts[i] for i in far], "cosine to nearest A": np.round(sims[far, 0], 4),
+                           "nearest text in A": [A_texts[idx[i, 0]] for i in far]}), hide_index=True,
+             width="stretch")
+if B_labels is not None and len(set(B_labels)) > 1:
+    from vecexplore.compare import probe_accuracy
+
+    st.subheader(f"Which model keeps {name_b}'s own labels apart?")
+    st.dataframe(pd.DataFrame([{"model": m, "probe accuracy on B's labels": round(probe_accuracy(spaces[m][1],
+                                                                                               B_labels), 3)}
+                               for m in models]), hide_index=True, width="stretch")
