@@ -359,14 +359,14 @@ def bench_shift(n: int = 2000, permutations: int = 200) -> dict | None:
                    for name, texts in (("a", a), ("b", b), ("h1", h1), ("h2", h2))}
             out[model_id] = {"vs_others": compare_corpora(vec["a"], vec["b"], permutations).to_dict(),
                              "vs_itself": compare_corpora(vec["h1"], vec["h2"], permutations).to_dict()}
-    return {"n": n, "models": out, "n_half": len(h1)}
+    return {"n": n, "n_a": len(a), "models": out, "n_half": len(h1)}
 
 
 def shift_lines(sh: dict | None) -> list[str]:
     if sh is None:
         return ["## Domain shift", "", "Skipped: `../shared/data/ag_news_test.csv` not found.", ""]
     lines = ["## Domain shift: AG News Sports against the other classes, and against itself",
-             "", f"Sports ({sh['n']:,} sampled) vs World + Business + Sci/Tech ({sh['n']:,} sampled), and Sports split "
+             "", f"Sports ({sh['n_a']:,}) vs World + Business + Sci/Tech ({sh['n']:,} sampled), and Sports split "
              f"into random halves ({sh['n_half']:,} each); 200 permutations; seconds exclude embedding.", "",
              "| model | comparison | MMD² | MMD p | C2ST AUC | C2ST p | centroid dist. | k-NN mixing (chance) | s |",
              "|---|---|---|---|---|---|---|---|---|"]

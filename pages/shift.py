@@ -159,6 +159,8 @@ if B_labels is not None and len(set(B_labels)) > 1:
     from vecexplore.compare import probe_accuracy
 
     st.subheader(f"Which model keeps {name_b}'s own labels apart?")
-    st.dataframe(pd.DataFrame([{"model": m, "probe accuracy on B's labels": round(probe_accuracy(spaces[m][1],
-                                                                                               B_labels), 3)}
-                               for m in models]), hide_index=True, width="stretch")
+    probes = {m: probe_accuracy(spaces[m][1], B_labels) for m in models}
+    best = max(probes, key=probes.get)
+    st.markdown(f"**{best}** keeps {name_b}'s internal label structure best (probe accuracy {probes[best]:.2f}).")
+    st.dataframe(pd.DataFrame([{"model": m, "probe accuracy on B's labels": round(v, 3)} for m, v in probes.items()]),
+                 hide_index=True, width="stretch")

@@ -21,6 +21,7 @@ def test_shipped_domains_are_separated():
     assert {t["type"] for t in spec["data"]} == {"histogram2dcontour", "scattergl"}
     assert len(at.dataframe[1].value) == 10  # furthest texts
     assert at.dataframe[2].value["probe accuracy on B's labels"].between(0, 1).all()
+    assert any("internal label structure best" in m.value for m in at.markdown)
 
 
 def test_split_by_label_and_errors():

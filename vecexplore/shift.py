@@ -153,15 +153,19 @@ def compare_corpora(A: np.ndarray, B: np.ndarray, permutations: int = 200, max_p
         if len(X) < MIN_TEXTS:
             notes.append(f"Corpus {name} has only {len(X)} texts: the tests have little power (p-values near 1 "
                          "say little).")
-    if max(len(A), len(B)) > 4 * min(len(A), len(B)):
-        notes.append(f"Very unbalanced sizes ({len(A):,} vs {len(B):,}): AUC and mixing are still valid, but the "
-                     "smaller corpus limits what can be detected.")
-    if len(A) > max_per_corpus:
-        A = A[np.sort(rng.choice(len(A), max_per_corpus, replace=False))]
-        notes.append(f"Corpus A sampled to {max_per_corpus:,} texts (seed {seed}).")
-    if len(B) > max_per_corpus:
-        B = B[np.sort(rng.choice(len(B), max_per_corpus, replace=False))]
-        notes.append(f"Corpus B sampled to {max_per_corpus:,} texts (seed {seed}).")
+    caps = {"A": min(len(A), max_per_corpus), "B": min(len(B), max_per_corpus)}
+    small = min(caps.values())
+    for name in caps:
+        if caps[name] > 4 * small:
+            caps[name] = 4 * small
+            notes.append(f"Very unbalanced sizes ({len(A):,} vs {len(B):,}): corpus {name} is subsampled to "
+                         f"{caps[name]:,} texts (4× the smaller one, seed {seed}).")
+    if len(A) > caps["A"]:
+        A = A[np.sort(rng.choice(len(A), caps["A"], replace=False))]
+        notes.append(f"Corpus A sampled to {caps['A']:,} texts (seed {seed}).")
+    if len(B) > caps["B"]:
+        B = B[np.sort(rng.choice(len(B), caps["B"], replace=False))]
+        notes.append(f"Corpus B sampled to {caps['B']:,} texts (seed {seed}).")
     stat, p = mmd_test(A, B, permutations, seed)
     auc, auc_p = c2st(A, B, seed=seed)
     mix, expected = knn_mixing(A, B, k)
