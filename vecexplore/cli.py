@@ -40,6 +40,14 @@ def _load_set(args: argparse.Namespace):
                          **_jsonable(encoder.diagnose(corpus.texts))}
 
 
+def _read_text(path: str) -> str:
+    """A UTF-8 text file, or a VecexploreError saying why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VecexploreError(f"Cannot read {path} as UTF-8 text: {exc}.") from exc
+
+
 def _jsonable(d: dict) -> dict:
     return {k: v for k, v in d.items() if k not in {"truncated_index", "columns"}}
 
@@ -112,11 +120,7 @@ def cmd_analogy(args: argparse.Namespace) -> dict:
 def cmd_analogy_eval(args: argparse.Namespace) -> dict:
     from vecexplore.analogy import evaluate_analogies, read_analogies
 
-    try:
-        lines = Path(args.file).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VecexploreError(f"Cannot read {args.file} as UTF-8 text: {exc}.") from exc
-    data = read_analogies(lines)
+    data = read_analogies(_read_text(args.file).splitlines())
     space = _word_space(args, data.words)
     report = evaluate_analogies(space, data, method=args.method)
     return {"model": args.model, "vocabulary": space.note, **report.to_dict()}
@@ -125,10 +129,7 @@ def cmd_analogy_eval(args: argparse.Namespace) -> dict:
 def cmd_word_sim(args: argparse.Namespace) -> dict:
     from vecexplore.analogy import read_word_pairs, word_similarity
 
-    try:
-        pairs = read_word_pairs(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VecexploreError(f"Cannot read {args.file} as UTF-8 text: {exc}.") from exc
+    pairs = read_word_pairs(_read_text(args.file))
     words = [w for a, b, _ in pairs for w in (a, b)]
     space = _word_space(args, words)
     return {"model": args.model, "vocabulary": space.note, **word_similarity(space, pairs).to_dict()}
@@ -156,10 +157,7 @@ def cmd_sts(args: argparse.Namespace) -> dict:
     from vecexplore.isotropy import make_transform, pair_correlation
     from vecexplore.sts import read_pairs
 
-    try:
-        pairs = read_pairs(Path(args.pairs).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VecexploreError(f"Cannot read {args.pairs} as UTF-8 text: {exc}.") from exc
+    pairs = read_pairs(_read_text(args.pairs))
     fit_texts = load_file(args.fit_on).texts if args.fit_on else None
     encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts)
     cache = EmbeddingCache()
@@ -243,11 +241,7 @@ def cmd_search(args: argparse.Namespace) -> dict:
 def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
     from vecexplore.retrieval import check_qrels, evaluate_run, hard_negatives, read_beir
 
-    try:
-        queries, qrels = read_beir(Path(args.queries).read_text(encoding="utf-8"),
-                                   Path(args.qrels).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VecexploreError(f"Cannot read the queries/qrels files: {exc}.") from exc
+    queries, qrels = read_beir(_read_text(args.queries), _read_text(args.qrels))
     store = _store(args)
     encoder, transform = _query_encoder(store, args)
     ids = list(queries)

@@ -29,33 +29,26 @@ def _check(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return A, B
 
 
-def median_bandwidth(Z: np.ndarray) -> float:
-    """Median of the pairwise Euclidean distances (the median heuristic for the RBF kernel)."""
+def _squared_distances(Z: np.ndarray) -> np.ndarray:
     sq = (Z**2).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * Z @ Z.T, 0)
-    iu = np.triu_indices(len(Z), 1)
-    median = float(np.sqrt(np.median(d2[iu])))
+    return np.maximum(sq[:, None] + sq[None, :] - 2 * Z @ Z.T, 0)
+
+
+def _median(d2: np.ndarray) -> float:
+    median = float(np.sqrt(np.median(d2[np.triu_indices(len(d2), 1)])))
     return median if median > 0 else 1.0
 
 
-def _kernel(Z: np.ndarray, sigma: float) -> np.ndarray:
-    sq = (Z**2).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * Z @ Z.T, 0)
+def median_bandwidth(Z: np.ndarray) -> float:
+    """Median of the pairwise Euclidean distances (the median heuristic for the RBF kernel)."""
+    return _median(_squared_distances(Z))
+
+
+def _kernel(Z: np.ndarray, sigma: float | None = None) -> np.ndarray:
+    """RBF kernel matrix of the rows of ``Z``; ``sigma`` defaults to the median heuristic on the same distances."""
+    d2 = _squared_distances(Z)
+    sigma = sigma or _median(d2)
     return np.exp(-d2 / (2 * sigma**2))
-
-
-def _mmd2_from_kernel(K: np.ndarray, n: int) -> float:
-    m = len(K) - n
-    kxx, kyy, kxy = K[:n, :n], K[n:, n:], K[:n, n:]
-    return float((kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
-                 - 2 * kxy.mean())
-
-
-def mmd2(A: np.ndarray, B: np.ndarray, sigma: float | None = None) -> float:
-    """Unbiased MMD² between the samples with an RBF kernel (bandwidth: median heuristic on the pooled data)."""
-    A, B = _check(A, B)
-    Z = np.vstack([A, B])
-    return _mmd2_from_kernel(_kernel(Z, sigma or median_bandwidth(Z)), len(A))
 
 
 def _mmd2_many(K: np.ndarray, in_a: np.ndarray) -> np.ndarray:
@@ -70,17 +63,26 @@ def _mmd2_many(K: np.ndarray, in_a: np.ndarray) -> np.ndarray:
     return within_a + within_b - 2 * (a * kb).sum(0) / (n * m)
 
 
+def _membership(n_a: int, n_b: int) -> np.ndarray:
+    return np.r_[np.ones(n_a, bool), np.zeros(n_b, bool)]
+
+
+def mmd2(A: np.ndarray, B: np.ndarray, sigma: float | None = None) -> float:
+    """Unbiased MMD² between the samples with an RBF kernel (bandwidth: median heuristic on the pooled data)."""
+    A, B = _check(A, B)
+    return float(_mmd2_many(_kernel(np.vstack([A, B]), sigma), _membership(len(A), len(B))[:, None])[0])
+
+
 def mmd_test(A: np.ndarray, B: np.ndarray, permutations: int = 200, seed: int = 0) -> tuple[float, float]:
     """MMD² and its permutation p-value ``(1 + #{permuted ≥ observed}) / (1 + permutations)``; all permutations
     are scored with two matrix products on the one kernel matrix."""
     A, B = _check(A, B)
-    Z = np.vstack([A, B])
-    K = _kernel(Z, median_bandwidth(Z))
-    observed = _mmd2_from_kernel(K, len(A))
+    K = _kernel(np.vstack([A, B]))
+    base = _membership(len(A), len(B))
     rng = np.random.default_rng(seed)
-    base = np.r_[np.ones(len(A), bool), np.zeros(len(B), bool)]
-    masks = np.stack([rng.permutation(base) for _ in range(permutations)], axis=1)
-    permuted = _mmd2_many(K, masks)
+    masks = np.stack([base, *(rng.permutation(base) for _ in range(permutations))], axis=1)
+    scores = _mmd2_many(K, masks)
+    observed, permuted = float(scores[0]), scores[1:]
     return observed, float((1 + (permuted >= observed - 1e-12).sum()) / (1 + permutations))
 
 
