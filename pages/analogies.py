@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages import shell
 from vecexplore import analogy as an
+from vecexplore import corpus as corpora
 from vecexplore.encoders import GLOVE_ID, GloveEncoder
 from vecexplore.errors import VecexploreError
 
@@ -164,10 +165,7 @@ if st.button("Run the evaluation", type="primary", key="run_eval"):
         if source.startswith("upload"):
             if upload is None:
                 raise VecexploreError("Upload an analogy file first.")
-            try:
-                data = an.read_analogies(upload.getvalue().decode("utf-8").splitlines())
-            except UnicodeDecodeError as exc:
-                raise VecexploreError(f"{upload.name} is not UTF-8 text; re-save it as UTF-8.") from exc
+            data = an.read_analogies(corpora.decode_text(upload.getvalue(), upload.name).splitlines())
         else:
             data = an.shipped_analogies()
         eval_space = space

@@ -11,6 +11,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from pages import shell
+from vecexplore import corpus as corpora
 from vecexplore import isotropy as iso
 from vecexplore.errors import VecexploreError
 from vecexplore.projection import Projector
@@ -146,10 +147,7 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
         elif upload is None:
             raise VecexploreError("Upload a pairs file first.")
         else:
-            try:
-                pairs = read_pairs(upload.getvalue().decode("utf-8-sig"))
-            except UnicodeDecodeError as exc:
-                raise VecexploreError(f"{upload.name} is not UTF-8 text; re-save it as UTF-8.") from exc
+            pairs = read_pairs(corpora.decode_text(upload.getvalue(), upload.name))
         with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
             rows = transform_effect(pairs, lambda texts: shell.embed_new(list(texts)),
                                     [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],

@@ -65,7 +65,7 @@ class Corpus:
         return self._subset(keep, f"Dropped {dropped:,} duplicate texts.") if dropped else self
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -118,7 +118,7 @@ def read_table(name: str, data: bytes) -> pd.DataFrame:
     try:
         if suffix == ".parquet":
             return pd.read_parquet(io.BytesIO(data))
-        content = _decode(data, name)
+        content = decode_text(data, name)
         if suffix == ".txt":
             return pd.DataFrame({"text": content.splitlines()})
         if suffix == ".jsonl":
@@ -157,7 +157,7 @@ def guess_text_column(frame: pd.DataFrame) -> str:
 
 def read_tf_metadata(metadata_tsv: bytes) -> pd.DataFrame:
     """``metadata.tsv``: one column without header (→ ``text``), or several columns under a header row."""
-    lines = _decode(metadata_tsv, "metadata.tsv").splitlines()
+    lines = decode_text(metadata_tsv, "metadata.tsv").splitlines()
     if lines and "\t" not in lines[0]:
         return pd.DataFrame({"text": lines})
     return pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", dtype=str, keep_default_na=False,
@@ -169,7 +169,7 @@ def read_tf_projector(vectors_tsv: bytes, metadata_tsv: bytes | None = None, tex
     """Precomputed vectors in TensorFlow Projector format: ``vectors.tsv`` (tab-separated numbers, no header)
     and ``metadata.tsv`` (one column without header, or several columns with a header row)."""
     try:
-        vectors = np.loadtxt(io.StringIO(_decode(vectors_tsv, "vectors.tsv")), delimiter="\t", dtype=np.float64,
+        vectors = np.loadtxt(io.StringIO(decode_text(vectors_tsv, "vectors.tsv")), delimiter="\t", dtype=np.float64,
                              ndmin=2)
     except ValueError as exc:
         raise VecexploreError(f"vectors.tsv must hold only tab-separated numbers, one row per point: {exc}") from exc
