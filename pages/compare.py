@@ -27,7 +27,7 @@ def comparison(_sets: dict, key: tuple, k: int) -> tuple[list[dict], dict]:
 
 
 @st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
-def speed(model_id: str, texts: tuple[str, ...]) -> float:
+def speed(model_id: str, backend: str, texts: tuple[str, ...]) -> float:
     return cmp.throughput(shell.current_encoder(shell.Selection(st.session_state.selection.corpus, model_id)),
                           list(texts))
 
@@ -94,7 +94,8 @@ if n > 2000:
 
 st.subheader("Models")
 sample = tuple(sel.corpus.texts[:200])
-rows = [{"model": m, "dims": e.dims, "bytes/vector": 4 * e.dims, "texts/s (measured)": round(speed(m, sample)),
+rows = [{"model": m, "dims": e.dims, "bytes/vector": 4 * e.dims,
+         "texts/s (measured)": round(speed(m, shell.backend(), sample)),
          **{key: round(v, 3) for key, v in quality.get(m, {}).items()}} for m, e in sets.items()]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 if not quality:

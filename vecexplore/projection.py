@@ -10,6 +10,7 @@ from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
 
 METHODS = ("pca", "umap", "tsne")
+TSNE_LIMIT = 20_000  # Barnes-Hut t-SNE takes many minutes beyond this on a laptop-class CPU
 
 
 class Projector:
@@ -17,19 +18,23 @@ class Projector:
 
     Vectors are compared by cosine: PCA runs on unit-length vectors, UMAP and t-SNE use the cosine metric.
     Small inputs are handled rather than refused: UMAP's ``n_neighbors`` is capped at ``n - 1``, and with
-    too few points UMAP falls back to PCA. What was changed is listed in ``notes_``.
+    too few points UMAP falls back to PCA. Large inputs: UMAP is fitted on a seeded sample of ``max_fit``
+    points and places the others with its ``transform`` (``fit_index_`` holds the sample). What was changed
+    is listed in ``notes_``.
 
     Attributes: ``embedding_`` (the fitted coordinates), ``method_`` (the method actually used), ``notes_``.
     """
 
     def __init__(self, method: str = "umap", n_components: int = 2, n_neighbors: int = 15,
-                 min_dist: float = 0.1, perplexity: float = 30.0, random_state: int | None = 0) -> None:
+                 min_dist: float = 0.1, perplexity: float = 30.0, random_state: int | None = 0,
+                 max_fit: int | None = 20_000) -> None:
         self.method = method
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
         self.perplexity = perplexity
         self.random_state = random_state
+        self.max_fit = max_fit
 
     def _check(self, X: np.ndarray) -> np.ndarray:
         if self.method not in METHODS:
@@ -39,6 +44,11 @@ class Projector:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[0] < 2:
             raise VecexploreError("A map needs at least 2 texts; add more texts to the corpus.")
+        if self.method == "tsne" and len(X) > TSNE_LIMIT:
+            raise VecexploreError(f"t-SNE on {len(X):,} texts would take many minutes (limit {TSNE_LIMIT:,}): "
+                                  "use UMAP, which fits a sample and places the rest, or lower the number of texts.")
+        if self.max_fit is not None and self.max_fit < 100:
+            raise VecexploreError("max_fit must be at least 100 points.")
         return X
 
     def fit(self, X: np.ndarray) -> Projector:
@@ -67,7 +77,16 @@ class Projector:
             self.model_ = umap.UMAP(n_components=self.n_components, n_neighbors=n_neighbors,
                                     min_dist=self.min_dist, metric="cosine", random_state=self.random_state,
                                     n_jobs=1 if self.random_state is not None else -1)
-            emb = self.model_.fit_transform(X)
+            self.fit_index_ = _sample(n, self.max_fit, 0 if self.random_state is None else self.random_state)
+            if len(self.fit_index_) < n:
+                self.notes_.append(f"UMAP was fitted on a seeded sample of {len(self.fit_index_):,} of the {n:,} "
+                                   "texts; the others were placed on that map with UMAP's transform.")
+                emb = np.zeros((n, self.n_components), dtype=np.float32)
+                emb[self.fit_index_] = self.model_.fit_transform(X[self.fit_index_])
+                rest = np.setdiff1d(np.arange(n), self.fit_index_, assume_unique=True)
+                emb[rest] = self.model_.transform(X[rest])
+            else:
+                emb = self.model_.fit_transform(X)
         else:
             from sklearn.manifold import TSNE
 

@@ -1,0 +1,238 @@
+"""ONNX Runtime backend for sentence-transformers models: export once with ``torch.onnx``, check, then run fast.
+
+``export(folder)`` turns the model's transformer into an ONNX graph (token embeddings out), saves its fast
+tokenizer and its pooling settings, and measures the graph's fidelity: the cosine between its sentence vectors
+and sentence-transformers' own (torch) vectors on a fixed set of probe texts. ``precision="int8"`` adds a
+dynamically quantised copy (per-channel int8 weights of every MatMul) with its own fidelity.
+The export lives under ``<VECEXPLORE_HOME>/models/onnx/<weights digest>/`` and is made once per model.
+
+``OnnxEncoder`` runs that graph: texts sorted by token count so a batch pads little, mean/CLS/max pooling and
+normalisation in numpy, as the model's sentence-transformers modules specify.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from vecexplore.encoders import Progress, folder_digest, truncation_report
+from vecexplore.errors import VecexploreError
+
+PRECISIONS = ("fp32", "int8")
+FIDELITY_BAR = 0.999  # least cosine to the torch vectors for a backend to be chosen by default
+FORMAT = 1  # bump when the export layout changes: old exports are then rebuilt
+_POOLINGS = ("mean", "cls", "max")
+
+
+def _probe_texts() -> list[str]:
+    """Fixed probe texts for the fidelity check: the shipped demo corpora, short and long."""
+    from vecexplore.corpus import DEMOS, load_demo
+
+    texts = [t for key in DEMOS for t in load_demo(key).texts]
+    texts.sort(key=len)
+    step = max(1, len(texts) // 96)
+    return texts[::step][:96] + [" ".join(texts[-40:])]  # plus one text longer than max_seq_length
+
+
+def export_dir(folder: Path) -> Path:
+    from vecexplore.config import home
+
+    return home() / "models" / "onnx" / f"{folder_digest(folder)}-v{FORMAT}"
+
+
+def _pipeline(model) -> dict:
+    """What the ONNX graph must be wrapped in, read from the sentence-transformers modules; unsupported → error."""
+    modules = list(model)
+    first = modules[0]
+    if not hasattr(first, "auto_model") or not hasattr(first, "tokenizer"):
+        raise VecexploreError("The ONNX backend runs transformer models only; use the torch backend for this one.")
+    spec = {"max_seq_length": int(first.max_seq_length), "pooling": None, "normalize": False}
+    for module in modules[1:]:
+        name = type(module).__name__
+        if name == "Pooling":
+            mode = module.get_config_dict().get("pooling_mode")
+            if mode not in _POOLINGS or spec["pooling"] is not None:
+                raise VecexploreError(f"The ONNX backend does not run {mode!r} pooling; use the torch backend.")
+            spec["pooling"] = mode
+        elif name == "Normalize":
+            spec["normalize"] = True
+        else:
+            raise VecexploreError(f"The ONNX backend does not run the {name} module; use the torch backend.")
+    if spec["pooling"] is None:
+        raise VecexploreError("This model has no pooling module; the ONNX backend needs one. Use torch.")
+    return spec
+
+
+def _export_graph(model, path: Path) -> list[str]:
+    """Write the transformer as ONNX (dynamic batch and length); returns its input names."""
+    import torch
+
+    auto = model[0].auto_model.eval()
+    tok = model[0].tokenizer(["a short text", "and a somewhat longer second text"], padding=True,
+                             return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tok]
+
+    class TokenEmbeddings(torch.nn.Module):
+        def __init__(self, inner) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+
+    batch, length = torch.export.Dim("batch"), torch.export.Dim("length", max=max(model[0].max_seq_length, 8))
+    # the exporter narrates its steps on stdout, which the CLI keeps for JSON
+    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(TokenEmbeddings(auto), tuple(tok[n] for n in names), str(path), input_names=names,
+                          output_names=["token_embeddings"], dynamic_shapes={n: {0: batch, 1: length} for n in names},
+                          dynamo=True, external_data=False, verbose=False)
+    return names
+
+
+def _quantize(src: Path, dst: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul"])
+
+
+def _fidelity(encoder: OnnxEncoder, reference: np.ndarray, texts: list[str]) -> dict:
+    ours = encoder.encode(texts)
+    cos = (ours * reference).sum(1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(reference, axis=1) + 1e-12)
+    return {"min_cos": float(cos.min()), "mean_cos": float(cos.mean()), "n_probe_texts": len(texts)}
+
+
+def export(folder: str | Path, precision: str = "fp32") -> Path:
+    """Export (once) the sentence-transformers model in ``folder`` for ONNX Runtime; returns the export folder."""
+    if precision not in PRECISIONS:
+        raise VecexploreError(f"Unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
+    folder = Path(folder)
+    out = export_dir(folder)
+    meta_path = out / "meta.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
+    if meta is not None and precision in meta["fidelity"]:
+        return out
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True, trust_remote_code=False)
+    texts = _probe_texts()
+    reference = model.encode(texts, convert_to_numpy=True, show_progress_bar=False)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent if out.parent.exists() else None))
+    try:
+        if meta is None:
+            spec = _pipeline(model)
+            spec["inputs"] = _export_graph(model, work / "model.onnx")
+            model[0].tokenizer.save_pretrained(str(work))
+            if not (work / "tokenizer.json").exists():
+                raise VecexploreError("This model has no fast tokenizer (tokenizer.json); use the torch backend.")
+            meta = {**spec, "dims": int(model.get_embedding_dimension()), "fidelity": {},
+                    "versions": {p: metadata.version(p) for p in ("torch", "onnxruntime", "transformers")}}
+        else:
+            for name in os.listdir(out):
+                shutil.copy2(out / name, work / name)
+        if precision == "int8":
+            _quantize(work / "model.onnx", work / "model-int8.onnx")
+        meta["fidelity"][precision] = _fidelity(OnnxEncoder(work, precision, spec=meta), reference, texts)
+        (work / "meta.json").write_text(json.dumps(meta, indent=1))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists():
+            shutil.rmtree(out, ignore_errors=True)
+        os.replace(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+class OnnxEncoder:
+    """A sentence-transformers model exported by :func:`export`, run with ONNX Runtime on the CPU.
+
+    ``threads`` defaults to the machine's cores. ``fidelity_`` holds the export's cosine check against torch;
+    ``version`` is the model's version with the backend appended, so its vectors are cached apart from torch's.
+    """
+
+    def __init__(self, export_folder: str | Path, precision: str = "fp32", model_id: str = "", version: str = "",
+                 threads: int | None = None, spec: dict | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if precision not in PRECISIONS:
+            raise VecexploreError(f"Unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
+        folder = Path(export_folder)
+        self.spec_ = spec if spec is not None else json.loads((folder / "meta.json").read_text())
+        self.precision = precision
+        self.backend = f"onnx-{precision}"
+        self.id = model_id
+        self.version = f"{version};{self.backend}"
+        self.threads = threads or os.cpu_count() or 1
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        graph = folder / ("model.onnx" if precision == "fp32" else "model-int8.onnx")
+        self.session_ = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.tokenizer_ = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer_.no_padding()
+        self.tokenizer_.enable_truncation(self.spec_["max_seq_length"])
+        self.dims = int(self.spec_["dims"])
+        self.max_seq_length = int(self.spec_["max_seq_length"])
+        self.fidelity_ = self.spec_["fidelity"].get(precision)
+
+    def _pool(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        mode = self.spec_["pooling"]
+        if mode == "cls":
+            out = tokens[:, 0]
+        elif mode == "max":
+            out = np.where(mask[..., None] > 0, tokens, -1e9).max(axis=1)
+        else:
+            out = (tokens * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        if self.spec_["normalize"]:
+            out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
+        """One float32 row per text; texts of similar token count share a batch (little padding)."""
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        if not texts:
+            return out
+        batch_size = max(1, min(batch_size, 32))  # larger batches are slower on a CPU, even sorted
+        encoded = self.tokenizer_.encode_batch(texts)
+        lengths = np.array([len(e.ids) for e in encoded])
+        order = np.argsort(-lengths, kind="stable")
+        report_every = batch_size * 8
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            width = int(lengths[rows].max())
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for j, row in enumerate(rows):
+                ids[j, : lengths[row]] = encoded[row].ids
+                mask[j, : lengths[row]] = 1
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            tokens = self.session_.run(None, {name: feed[name] for name in self.spec_["inputs"]})[0]
+            out[rows] = self._pool(tokens, mask)
+            done = min(start + batch_size, len(texts))
+            if progress and (done % report_every == 0 or done == len(texts)):
+                progress(done, len(texts))
+        return out
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        self.tokenizer_.no_truncation()
+        try:
+            return np.array([len(e.ids) for e in self.tokenizer_.encode_batch(list(texts))], dtype=int)
+        finally:
+            self.tokenizer_.enable_truncation(self.max_seq_length)
+
+    def diagnose(self, texts: Sequence[str]) -> dict:
+        return truncation_report(self.token_counts(texts), self.max_seq_length)
