@@ -8,6 +8,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from local files; ne
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from pages import shell  # noqa: E402  (after the environment is set)
+from vecexplore.config import warmup_enabled  # noqa: E402
+from vecexplore.warmup import start_background  # noqa: E402
+
+if warmup_enabled():
+    start_background()  # once per process: compile UMAP and export MiniLM while the user picks a corpus
 
 st.set_page_config(page_title="vecexplore", page_icon="🧭", layout="wide")
 page = st.navigation([

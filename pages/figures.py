@@ -9,10 +9,25 @@ import plotly.graph_objects as go
 
 from pages.shell import palette
 
+DRAW_LIMIT = 50_000  # points drawn by default: beyond this the browser slows down and the message grows
 
-def hover(text: str) -> str:
-    short = text if len(text) <= 300 else text[:300] + "…"
+
+def drawn_points(n: int, limit: int | None = DRAW_LIMIT) -> np.ndarray:
+    """Which of ``n`` points to draw: all, or a seeded sample of ``limit`` (the same on every rerun)."""
+    if limit is None or n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
+
+
+def hover(text: str, limit: int = 300) -> str:
+    short = text if len(text) <= limit else text[:limit] + "…"
     return "<br>".join(textwrap.wrap(short, 70)) or "(empty)"
+
+
+def hovers(texts: list[str], index: np.ndarray) -> list[str]:
+    """Hover labels of the texts at ``index``; shorter when there are many (they are most of what is sent)."""
+    limit = 300 if len(index) <= 10_000 else 120
+    return [hover(texts[i], limit) for i in index]
 
 
 def _markers(three_d: bool, xy: np.ndarray, **kwargs) -> go.Scatter3d | go.Scattergl:
@@ -21,17 +36,22 @@ def _markers(three_d: bool, xy: np.ndarray, **kwargs) -> go.Scatter3d | go.Scatt
     return go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", **kwargs)
 
 
-def figure(coords: np.ndarray, groups: list[str] | None, hovers: list[str], focus: int | None,
-           rings: np.ndarray, query: tuple[str, np.ndarray] | None = None, rings_label: str = "neighbours",
-           ) -> go.Figure:
-    """The map: one trace per group, then the neighbours ringed, the picked text starred, the query diamond."""
+def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn: np.ndarray | None = None,
+           focus: int | None = None, rings: np.ndarray | None = None,
+           query: tuple[str, np.ndarray] | None = None, rings_label: str = "neighbours") -> go.Figure:
+    """The map of the points ``drawn`` (default all): one trace per group, then the neighbours ringed, the
+    picked text starred, the query diamond."""
     three_d = coords.shape[1] == 3
+    drawn = np.arange(len(coords)) if drawn is None else np.asarray(drawn)
+    rings = np.array([], dtype=int) if rings is None else rings
     fig = go.Figure()
     group_of = np.array(groups if groups is not None else ["all"] * len(coords), dtype=object)
+    labels = hovers(texts, drawn)
     for n, name in enumerate(sorted(set(group_of))):
-        idx = np.flatnonzero(group_of == name)
+        pos = np.flatnonzero(group_of[drawn] == name)
+        idx = drawn[pos]
         fig.add_trace(_markers(three_d, coords[idx], name=str(name), customdata=idx[:, None],
-                               hovertext=[hovers[i] for i in idx],
+                               hovertext=[labels[i] for i in pos],
                                hovertemplate="%{hovertext}<extra>" + str(name) + "</extra>",
                                marker=dict(size=4 if three_d else 7, color=palette(n), opacity=0.8)))
     marks = ((rings_label, rings, dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#111", width=2))),
@@ -40,7 +60,7 @@ def figure(coords: np.ndarray, groups: list[str] | None, hovers: list[str], focu
     for label, idx, style in marks:
         if len(idx):
             fig.add_trace(_markers(three_d, coords[idx], name=label, customdata=idx[:, None], marker=style,
-                                   hovertext=[hovers[i] for i in idx],
+                                   hovertext=hovers(texts, idx),
                                    hovertemplate="%{hovertext}<extra>" + label + "</extra>"))
     if query is not None:
         fig.add_trace(_markers(three_d, query[1], name="your text", hovertext=[hover(query[0])],

@@ -7,20 +7,21 @@ import pandas as pd
 import streamlit as st
 
 from pages import shell
-from pages.figures import figure, hover
+from pages.figures import DRAW_LIMIT, drawn_points, figure
 from vecexplore.clusters import kmeans_labels
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
 from vecexplore.neighbors import cosine_neighbors, point_neighbors
-from vecexplore.projection import Projector, knn_kept, trustworthiness
+from vecexplore.projection import ProjectionCache, Projector, knn_kept, trustworthiness
 
 QUALITY_SAMPLE = 3000
+PICKER_LIMIT = 5_000  # above this, a text is picked by number (a list of every text would be megabytes)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def project(vectors: np.ndarray, method: str, dims: int, n_neighbors: int, min_dist: float) -> Projector:
-    """A fitted projector, shared by reruns and sessions (it is only read after fitting)."""
-    return Projector(method, n_components=dims, n_neighbors=n_neighbors, min_dist=min_dist).fit(vectors)
+@st.cache_resource(show_spinner=False)
+def projections() -> ProjectionCache:
+    """Fitted maps in memory and on disk, shared by reruns, sessions and restarts (read-only once fitted)."""
+    return ProjectionCache()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -73,29 +74,47 @@ with st.expander("Method settings"):
 
 shell.data_flow(eset, stats, f"{method.upper()} {dims}-D map")
 
-with shell.guard():
-    if method == "umap":
-        with st.status("Computing the UMAP map…", expanded=False) as status:
-            st.write("The first UMAP in a fresh process compiles its code (numba); later maps are quick.")
-            proj = project(eset.vectors, method, dims, n_neighbors, min_dist)
-            status.update(label="UMAP map ready", state="complete")
-    else:
-        with st.spinner(f"Computing the {method.upper()} map…"):
-            proj = project(eset.vectors, method, dims, n_neighbors, min_dist)
-coords, used = proj.embedding_, proj.method_
-ratio = getattr(proj, "explained_variance_ratio_", None)
-for note in proj.notes_:
-    st.warning(note, icon="🔁")
-
 if colour == "label" and eset.labels is None:
     st.info("This corpus has no labels: colouring by k-means cluster instead.", icon="🎨")
     colour = "cluster"
 groups = None
 if colour == "label":
     groups = eset.labels
-elif colour == "cluster":
+elif colour == "cluster" and eset.n > 2:  # fewer texts: no clusters to find, and no map either (below)
     with shell.guard():
         groups = clusters(eset.vectors, min(n_clusters, eset.n))
+
+drawn = drawn_points(eset.n)
+if eset.n > DRAW_LIMIT:
+    if st.checkbox(f"Draw every point ({eset.n:,}; slower to send and to pan)", key="draw_all"):
+        drawn = drawn_points(eset.n, None)
+    else:
+        st.info(f"Drawing a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts to keep the browser "
+                "responsive. Neighbours, metrics and downloads use every text.", icon="🎯")
+
+wanted = Projector(method, n_components=dims, n_neighbors=n_neighbors, min_dist=min_dist)
+with shell.guard():
+    proj = projections().get(eset.vectors, wanted)
+    if proj is None and method != "pca":
+        # the map is usable at once: PCA (a second or less) while UMAP / t-SNE computes
+        preview = st.empty()
+        pca, _ = projections().fit(eset.vectors, Projector("pca", n_components=dims))
+        with preview.container():
+            st.info(f"PCA map shown while {method.upper()} computes; it replaces this map when ready.", icon="⏳")
+            st.plotly_chart(figure(pca.embedding_, groups, eset.texts, drawn), key="preview",
+                            config={"displaylogo": False}, width="stretch")
+        with st.status(f"Computing the {method.upper()} map of {eset.n:,} texts…", expanded=False) as status:
+            st.write("The first UMAP in a fresh process compiles its code (numba; the app starts that in the "
+                     "background when it opens). Maps are kept on disk: the same corpus and settings load at once.")
+            proj, _ = projections().fit(eset.vectors, wanted)
+            status.update(label=f"{method.upper()} map ready", state="complete")
+        preview.empty()
+    elif proj is None:
+        proj, _ = projections().fit(eset.vectors, wanted)
+coords, used = proj.embedding_, proj.method_
+ratio = getattr(proj, "explained_variance_ratio_", None)
+for note in proj.notes_:
+    st.warning(note, icon="🔁")
 
 picked = selected_points(st.session_state.get("map"))
 if picked and picked != st.session_state.get("_last_picked"):
@@ -122,8 +141,12 @@ else:
 
 map_slot = st.container()
 p1, p2 = st.columns(2)
-focus = p1.selectbox("Neighbours of a text (or click a point on the map)", range(eset.n), key="focus",
-                     format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", index=None, placeholder="Pick a text…")
+if eset.n <= PICKER_LIMIT:
+    focus = p1.selectbox("Neighbours of a text (or click a point on the map)", range(eset.n), key="focus",
+                         format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", index=None, placeholder="Pick a text…")
+else:
+    focus = p1.number_input(f"Neighbours of text # (0–{eset.n - 1:,}; or click a point on the map)", 0, eset.n - 1,
+                            value=None, key="focus", placeholder="Type a number…")
 query = p2.text_input("…or of a new text you type", key="query", placeholder="e.g. The match went to extra time")
 rings, sims = np.array([], dtype=int), np.array([])
 if focus is not None:
@@ -136,9 +159,8 @@ if query.strip():
         if used != "tsne":
             query_mark = (query.strip(), proj.transform(qvec))
 
-hovers = [hover(t) for t in eset.texts]
 with map_slot:
-    fig = figure(coords, groups, hovers, focus, q_idx[0] if query.strip() else rings, query_mark,
+    fig = figure(coords, groups, eset.texts, drawn, focus, q_idx[0] if query.strip() else rings, query_mark,
                  "neighbours of your text" if query.strip() else "neighbours")
     st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                     config={"scrollZoom": True, "displaylogo": False}, width="stretch")
@@ -160,11 +182,13 @@ if len(picked) > 1:
     st.dataframe(chosen, hide_index=True, width="stretch", height=220)
 
 st.subheader("Download")
-frame = coordinates_frame(eset, coords, used)
-vectors_tsv, metadata_tsv = to_tf_projector(eset)
-d1, d2, d3, d4 = st.columns(4)
-d1.download_button("Coordinates (CSV)", frame.to_csv(index=False), "coordinates.csv", "text/csv")
-d2.download_button("Coordinates (Parquet)", to_parquet_bytes(frame), "coordinates.parquet")
-d3.download_button("vectors.tsv", vectors_tsv, "vectors.tsv", "text/tab-separated-values")
-d4.download_button("metadata.tsv", metadata_tsv, "metadata.tsv", "text/tab-separated-values")
+d1, d2, d3, d4 = st.columns(4)  # files are made when clicked (a 100k-text vectors.tsv is hundreds of MB)
+d1.download_button("Coordinates (CSV)", lambda: coordinates_frame(eset, coords, used).to_csv(index=False),
+                   "coordinates.csv", "text/csv", on_click="ignore")
+d2.download_button("Coordinates (Parquet)", lambda: to_parquet_bytes(coordinates_frame(eset, coords, used)),
+                   "coordinates.parquet", on_click="ignore")
+d3.download_button("vectors.tsv", lambda: to_tf_projector(eset)[0], "vectors.tsv", "text/tab-separated-values",
+                   on_click="ignore")
+d4.download_button("metadata.tsv", lambda: to_tf_projector(eset)[1], "metadata.tsv", "text/tab-separated-values",
+                   on_click="ignore")
 st.caption("vectors.tsv + metadata.tsv load into projector.tensorflow.org, or back into vecexplore.")

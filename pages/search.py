@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages import shell
-from pages.figures import figure, hover
+from pages.figures import DRAW_LIMIT, drawn_points, figure
 from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
 from vecexplore.projection import Projector
@@ -96,10 +96,11 @@ if query.strip():
     by_id = {point_id(t): i for i, t in enumerate(eset.texts)}
     rings = np.array([by_id[h.id] for h in hits if h.id in by_id], dtype=int)
     proj = pca(eset.vectors)
-    fig = figure(proj.embedding_, eset.labels, [hover(t) for t in eset.texts], None, rings,
+    fig = figure(proj.embedding_, eset.labels, eset.texts, drawn_points(eset.n), None, rings,
                  (query.strip(), proj.transform(qvec)), "hits")
     st.plotly_chart(fig, width="stretch", key="search_map")
-    st.caption("The hits ringed on a PCA map of the corpus; the query is placed with the same PCA.")
+    sampled = f" (a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts is drawn)" if eset.n > DRAW_LIMIT else ""
+    st.caption(f"The hits ringed on a PCA map of the corpus{sampled}; the query is placed with the same PCA.")
 
 st.header("How good is retrieval?")
 st.caption("Upload a CSV of `query,relevant_text` rows (several rows per query allowed); every relevant text must be "

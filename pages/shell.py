@@ -32,6 +32,7 @@ PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
 SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
 OTHER_MODEL = "Other sentence-transformers model…"
 STATIC_MODELS = {GLOVE_ID, TFIDF_ID, M2V_ID}  # no backend choice: they look vectors up
+CANCEL_FROM = 2_000  # corpora this large get a Cancel button beside the progress bar
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
 
 
@@ -199,6 +200,14 @@ def sidebar() -> Selection:
     return selection
 
 
+def _cancel(memo_key: tuple) -> None:
+    st.session_state["embed_cancelled"] = memo_key
+
+
+def _resume() -> None:
+    st.session_state.pop("embed_cancelled", None)
+
+
 def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
     """The current corpus embedded by ``model_id`` (default: the sidebar's model): from memory, else the disk
     cache, else encoded with a progress bar. Stops the page with a message when there is nothing to embed."""
@@ -219,15 +228,24 @@ def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
     memo = st.session_state.setdefault("_embedded", {})
     if memo_key in memo:
         return memo[memo_key]
+    if st.session_state.get("embed_cancelled") == memo_key:
+        st.warning(f"Embedding {len(c):,} texts with {sel.model_id} was cancelled. What was encoded before the "
+                   "cancel is cached: resuming starts from there.", icon="⏹️")
+        st.button("Resume embedding", key="resume_embed", on_click=_resume)
+        st.stop()
     with guard():
         model = current_encoder(sel)
-        bar = st.progress(0.0, text=f"Embedding {len(c):,} texts with {sel.model_id}…")
+        slot = st.empty()
+        with slot.container():
+            bar = st.progress(0.0, text=f"Embedding {len(c):,} texts with {sel.model_id}…")
+            if len(c) >= CANCEL_FROM:
+                st.button("Cancel", key="cancel_embed", on_click=_cancel, args=(memo_key,))
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / max(total, 1), text=f"Embedding with {sel.model_id}: {done:,} / {total:,}")
 
         result = embed_corpus(c, model, cache=cache(), progress=progress)
-        bar.empty()
+        slot.empty()
         diag = model.diagnose(c.texts)
     result[0].info.update(diag, backend=getattr(model, "backend", None), fidelity=getattr(model, "fidelity_", None),
                           backend_note=getattr(model, "backend_note", None))

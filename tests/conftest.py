@@ -8,6 +8,7 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
+os.environ["VECEXPLORE_WARMUP"] = "0"  # no background warm-up thread competing with the tests for the CPU
 os.environ.setdefault("VECEXPLORE_HOME", tempfile.mkdtemp(prefix="vecexplore-test-home-"))
 
 import pytest  # noqa: E402

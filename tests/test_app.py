@@ -204,3 +204,31 @@ def test_search_needs_a_model_for_imported_vectors():
     at.text_input(key="query").set_value("anything").run()
     ok(at)
     assert any("imported without their model" in e.value for e in at.error)
+
+
+def test_cancelled_embedding_waits_for_resume(topics):
+    from pages.shell import fingerprint
+
+    at = start(page=None)
+    at.session_state["embed_cancelled"] = ("all-MiniLM-L6-v2", "auto", fingerprint(topics))
+    at.switch_page("pages/projection.py").run()
+    ok(at)
+    assert any("was cancelled" in w.value for w in at.warning) and not at.get("plotly_chart")
+    at.button(key="resume_embed").click().run()
+    ok(at)
+    assert figure_points(at) == 300 and "embed_cancelled" not in at.session_state
+
+
+def test_backend_choice_is_shown_and_used():
+    at = start()
+    at.radio(key="method").set_value("pca").run()
+    ok(at)
+    assert at.sidebar.selectbox(key="backend").value == "auto"
+    flow = " ".join(c.value for c in at.caption)
+    assert "onnx-fp32" in flow and "Backend **onnx-fp32**: cosine to sentence-transformers' torch vectors" in flow
+    at.sidebar.selectbox(key="backend").set_value("torch").run()
+    ok(at)
+    assert "onnx" not in at.caption[0].value and figure_points(at) == 300
+    at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()
+    ok(at)
+    assert not [s for s in at.sidebar.selectbox if s.key == "backend"]  # static models have no backend

@@ -44,7 +44,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
-    env = {**os.environ, "VECEXPLORE_HOME": str(tmp_path_factory.mktemp("home")), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "VECEXPLORE_HOME": str(tmp_path_factory.mktemp("home")), "HF_HUB_OFFLINE": "1",
+           "VECEXPLORE_WARMUP": "1"}  # as a user gets it
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",

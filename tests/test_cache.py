@@ -74,6 +74,29 @@ def test_many_texts_in_chunks(tmp_path):
     np.testing.assert_array_equal(first.vectors, again.vectors)
 
 
+def test_interrupted_run_keeps_finished_chunks(tmp_path):
+    """A cancel (Streamlit stops the script inside the progress callback) keeps the chunks already finished;
+    the chunk being encoded when it came is lost."""
+    texts = [f"text {i}" for i in range(1000)]
+    cache = EmbeddingCache(tmp_path / "c")
+    calls = []
+
+    def cancel_in_third_chunk(done: int, total: int) -> None:
+        calls.append((done, total))
+        if done > 500:
+            raise KeyboardInterrupt("cancel")
+
+    try:
+        embed(texts, CountingEncoder(), cache=cache, chunk_size=250, progress=cancel_in_third_chunk)
+    except KeyboardInterrupt:
+        pass
+    assert calls == [(250, 1000), (500, 1000), (750, 1000)] and len(cache) == 500
+    enc = CountingEncoder()
+    eset, stats = embed(texts, enc, cache=cache, chunk_size=250)
+    assert (stats.cache_hits, stats.encoded) == (500, 500) and enc.seen == texts[500:]
+    np.testing.assert_array_equal(eset.vectors, embed(texts, CountingEncoder(), chunk_size=1000)[0].vectors)
+
+
 def test_home_setting_moves_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("VECEXPLORE_HOME", str(tmp_path / "elsewhere"))
     assert EmbeddingCache().path == tmp_path / "elsewhere" / "embeddings.sqlite"

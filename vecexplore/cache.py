@@ -80,9 +80,13 @@ def embed(
     cache: EmbeddingCache | None = None,
     batch_size: int = 64,
     progress: Progress | None = None,
+    chunk_size: int = 4096,
 ) -> tuple[EmbeddingSet, EmbedStats]:
     """Embed ``texts`` with ``encoder``, reading and filling ``cache``; ``progress(done, total)`` is called
-    as the texts not found in the cache are encoded (duplicates are encoded once)."""
+    as the texts not found in the cache are encoded (duplicates are encoded once).
+
+    Texts are encoded ``chunk_size`` at a time and each chunk is cached at once, so an interrupted run (a
+    cancel button, a closed tab) keeps what it did and the next run starts where it stopped."""
     start = time.perf_counter()
     texts = list(texts)
     keys = [cache_key(encoder.id, encoder.version, t) for t in texts]
@@ -91,13 +95,20 @@ def embed(
     for key, text in zip(keys, texts, strict=True):
         if key not in found:
             todo.setdefault(key, text)
-    if todo:
-        fresh = encoder.encode(list(todo.values()), batch_size=batch_size, progress=progress)
-        computed = dict(zip(todo, np.asarray(fresh, dtype=np.float32), strict=True))
+    pending = list(todo.items())
+    for first in range(0, len(pending), chunk_size):
+        part = pending[first : first + chunk_size]
+
+        def report(done: int, total: int, first: int = first) -> None:
+            if progress:
+                progress(first + done, len(pending))
+
+        fresh = encoder.encode([text for _, text in part], batch_size=batch_size, progress=report)
+        computed = dict(zip((key for key, _ in part), np.asarray(fresh, dtype=np.float32), strict=True))
         if cache is not None:
             cache.put(computed)
-        found = {**found, **computed}
-    elif progress:
+        found.update(computed)
+    if not pending and progress:
         progress(len(texts), len(texts))
     vectors = np.stack([found[k] for k in keys]) if texts else np.zeros((0, encoder.dims), np.float32)
     stats = EmbedStats(len(texts), len(texts) - sum(k in todo for k in keys), len(todo),

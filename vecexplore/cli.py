@@ -312,6 +312,12 @@ def cmd_shift(args: argparse.Namespace) -> dict:
     return {"a": args.file_a, "b": args.file_b, "models": results, "notes": a.notes + b.notes}
 
 
+def cmd_warmup(args: argparse.Namespace) -> dict:
+    from vecexplore.warmup import warm_up
+
+    return warm_up(tuple(args.model or ["all-MiniLM-L6-v2"]))
+
+
 def _parser() -> argparse.ArgumentParser:
     from vecexplore.encoders import BACKENDS
 
@@ -328,6 +334,8 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
 
     common(sub.add_parser("models", help="list the built-in models"), needs_file=False)
+    p = sub.add_parser("warmup", help="compile UMAP (numba) and export MiniLM to ONNX once, ahead of first use")
+    p.add_argument("--model", action="append", help="model to prepare (repeatable; default all-MiniLM-L6-v2)")
     p = sub.add_parser("embed", help="embed a corpus and write vectors to Parquet")
     common(p)
     p.add_argument("-o", "--output", help="output .parquet (texts, labels, vectors, model tag)")
@@ -429,7 +437,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--text-col")
     for name, p in sub.choices.items():
-        if name != "models":
+        if name not in {"models", "warmup"}:
             p.add_argument("--backend", choices=list(BACKENDS), default="auto",
                            help="how transformer models run (default auto: ONNX Runtime when it matches torch)")
     return parser
@@ -438,7 +446,8 @@ def _parser() -> argparse.ArgumentParser:
 COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
             "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts,
             "index": cmd_index, "search": cmd_search, "retrieval-eval": cmd_retrieval_eval, "compare": cmd_compare,
-            "translate": cmd_translate, "shift": cmd_shift}
+            "translate": cmd_translate, "shift": cmd_shift,
+            "warmup": cmd_warmup}
 
 
 def _default(value: object) -> object:

@@ -9,6 +9,7 @@ from platformdirs import user_data_dir
 
 HOME_ENV = "VECEXPLORE_HOME"
 ALLOW_DOWNLOAD_ENV = "VECEXPLORE_ALLOW_DOWNLOAD"
+WARMUP_ENV = "VECEXPLORE_WARMUP"
 
 
 def home() -> Path:
@@ -24,3 +25,9 @@ def home() -> Path:
 def downloads_allowed() -> bool:
     """Whether hub model ids may be downloaded (off unless ``VECEXPLORE_ALLOW_DOWNLOAD=1``)."""
     return os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def warmup_enabled() -> bool:
+    """Whether the app warms up (compiles UMAP, exports MiniLM) in the background at start (``VECEXPLORE_WARMUP=0``
+    turns it off)."""
+    return os.environ.get(WARMUP_ENV, "1").strip().lower() not in {"0", "false", "no"}

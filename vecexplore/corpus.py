@@ -55,6 +55,27 @@ class Corpus:
         idx = np.sort(np.random.default_rng(seed).choice(len(self), size=max_texts, replace=False))
         return self._subset(idx.tolist(), f"Sampled {max_texts:,} of {len(self):,} texts (seed {seed}).")
 
+    def recombined(self, n: int, parts: int = 3, seed: int = 0) -> Corpus:
+        """``n`` distinct longer texts, each ``parts`` texts of one label joined (seeded): a large corpus with
+        the same topics, for trying the app at scale. Unlabelled corpora are treated as one label."""
+        labels = self.labels if self.labels is not None else ["all"] * len(self)
+        groups: dict[str, list[int]] = {}
+        for i, label in enumerate(labels):
+            groups.setdefault(label, []).append(i)
+        capacity = sum(len(g) ** parts for g in groups.values() if len(g) >= parts)
+        if n > capacity // 2:
+            raise VecexploreError(f"{len(self):,} texts cannot make {n:,} distinct combinations of {parts}.")
+        rng = np.random.default_rng(seed)
+        names = [k for k, g in groups.items() if len(g) >= parts]
+        sizes = np.array([len(groups[k]) for k in names], dtype=float)
+        seen: dict[str, str] = {}
+        while len(seen) < n:
+            label = names[rng.choice(len(names), p=sizes / sizes.sum())]
+            text = " ".join(self.texts[i] for i in rng.choice(groups[label], size=parts, replace=False))
+            seen.setdefault(text, label)
+        return Corpus(list(seen), list(seen.values()) if self.labels is not None else None,
+                      f"{self.name} ×{n:,}", [f"{n:,} texts made of {parts} {self.name} texts each (seed {seed})."])
+
     def duplicate_count(self) -> int:
         return len(self.texts) - len(set(self.texts))
 

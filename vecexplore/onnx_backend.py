@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Sequence
 from importlib import metadata
@@ -32,6 +33,7 @@ PRECISIONS = ("fp32", "int8")
 FIDELITY_BAR = 0.999  # least cosine to the torch vectors for a backend to be chosen by default
 FORMAT = 1  # bump when the export layout changes: old exports are then rebuilt
 _POOLINGS = ("mean", "cls", "max")
+_EXPORT_LOCK = threading.Lock()  # one export at a time in a process (the app's warm-up thread and a page)
 
 
 def _probe_texts() -> list[str]:
@@ -118,7 +120,11 @@ def export(folder: str | Path, precision: str = "fp32") -> Path:
     """Export (once) the sentence-transformers model in ``folder`` for ONNX Runtime; returns the export folder."""
     if precision not in PRECISIONS:
         raise VecexploreError(f"Unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
-    folder = Path(folder)
+    with _EXPORT_LOCK:
+        return _export(Path(folder), precision)
+
+
+def _export(folder: Path, precision: str) -> Path:
     out = export_dir(folder)
     meta_path = out / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else None

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+import threading
+from collections import OrderedDict
+from importlib import metadata
+from pathlib import Path
+
 import numpy as np
 from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import NearestNeighbors
@@ -100,6 +107,11 @@ class Projector:
         self.embedding_ = _pad(np.asarray(emb, dtype=np.float32), self.n_components)
         return self
 
+    def get_params(self) -> dict:
+        """The constructor's parameters (what a fitted map depends on besides the vectors)."""
+        return {k: getattr(self, k) for k in ("method", "n_components", "n_neighbors", "min_dist", "perplexity",
+                                               "random_state", "max_fit")}
+
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).embedding_
 
@@ -112,6 +124,73 @@ class Projector:
         X = np.atleast_2d(np.asarray(X, dtype=np.float32))
         emb = self.model_.transform(l2_normalize(X) if self.method_ == "pca" else X)
         return _pad(np.asarray(emb, dtype=np.float32), self.n_components)
+
+
+class ProjectionCache:
+    """Fitted projectors kept in memory (the last ``max_memory``) and on disk (the last ``max_disk``), keyed by
+    the vectors' hash, every parameter of the projector and the library versions: changing a parameter or a
+    vector recomputes; a restart, another session or the CLI reuses. Safe to share between threads."""
+
+    def __init__(self, folder: str | Path | None = None, max_memory: int = 8, max_disk: int = 16) -> None:
+        from vecexplore.config import home
+
+        self.folder = Path(folder) if folder is not None else home() / "projections"
+        self.max_memory = max_memory
+        self.max_disk = max_disk
+        self._memory: OrderedDict[str, Projector] = OrderedDict()
+        self._lock = threading.RLock()
+
+    @staticmethod
+    def key(X: np.ndarray, projector: Projector) -> str:
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        digest = hashlib.blake2b(X.tobytes(), digest_size=16)
+        versions = {p: metadata.version(p) for p in ("umap-learn", "scikit-learn", "numpy")}
+        digest.update(repr((X.shape, sorted(projector.get_params().items()), sorted(versions.items()))).encode())
+        return digest.hexdigest()
+
+    def get(self, X: np.ndarray, projector: Projector) -> Projector | None:
+        """The fitted projector for these vectors and parameters, or None."""
+        key = self.key(X, projector)
+        with self._lock:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+                return self._memory[key]
+        path = self.folder / f"{key}.pkl"
+        try:
+            with open(path, "rb") as fh:
+                fitted = pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return None
+        path.touch()
+        self._remember(key, fitted)
+        return fitted
+
+    def put(self, X: np.ndarray, fitted: Projector) -> None:
+        key = self.key(X, fitted)
+        self._remember(key, fitted)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{key}.{threading.get_ident()}.tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(fitted, fh, protocol=5)
+        tmp.replace(self.folder / f"{key}.pkl")
+        for old in sorted(self.folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime)[: -self.max_disk]:
+            old.unlink(missing_ok=True)
+
+    def _remember(self, key: str, fitted: Projector) -> None:
+        with self._lock:
+            self._memory[key] = fitted
+            self._memory.move_to_end(key)
+            while len(self._memory) > self.max_memory:
+                self._memory.popitem(last=False)
+
+    def fit(self, X: np.ndarray, projector: Projector) -> tuple[Projector, bool]:
+        """``(fitted projector, True if it came from the cache)``."""
+        found = self.get(X, projector)
+        if found is not None:
+            return found, True
+        fitted = projector.fit(X)
+        self.put(X, fitted)
+        return fitted, False
 
 
 def _pad(emb: np.ndarray, n_components: int) -> np.ndarray:

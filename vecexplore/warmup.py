@@ -1,0 +1,54 @@
+"""Pay a fresh process's one-off costs ahead of the user: numba compiling UMAP, exporting MiniLM to ONNX.
+
+A new process compiles umap-learn's and pynndescent's numba code on its first UMAP (tens of seconds on a
+2-core machine; numba's disk cache keeps only part of it). ``warm_up`` runs a tiny UMAP fit and transform on
+random vectors, on the same code paths as a real corpus (NN-descent needs more than 4,096 points), so the
+first real map costs what any later one does. The app runs it in a background thread at start; ``make app``
+runs it once at install (``vecexplore warmup``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+
+import numpy as np
+
+_started: threading.Thread | None = None
+_lock = threading.Lock()
+
+
+def warm_umap(n: int = 4200, dims: int = 8) -> float:
+    """Compile UMAP's fit and transform (cosine metric, float32, NN-descent path); returns the seconds spent."""
+    import umap
+
+    start = time.perf_counter()
+    X = np.random.default_rng(0).normal(size=(n, dims)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = umap.UMAP(n_neighbors=15, metric="cosine", random_state=0, n_jobs=1, n_epochs=5).fit(X)
+        model.transform(X[:50])
+    return time.perf_counter() - start
+
+
+def warm_up(models: tuple[str, ...] = ("all-MiniLM-L6-v2",)) -> dict:
+    """Compile UMAP and export ``models`` to ONNX (``auto`` backend); returns the seconds of each step."""
+    from vecexplore.encoders import load_encoder
+
+    timings = {"umap_compile_s": warm_umap()}
+    for model_id in models:
+        start = time.perf_counter()
+        load_encoder(model_id)
+        timings[f"load_{model_id}_s"] = time.perf_counter() - start
+    return timings
+
+
+def start_background(models: tuple[str, ...] = ("all-MiniLM-L6-v2",)) -> threading.Thread:
+    """Run :func:`warm_up` once per process in a daemon thread (later calls return the same thread)."""
+    global _started
+    with _lock:
+        if _started is None:
+            _started = threading.Thread(target=warm_up, args=(models,), name="vecexplore-warm-up", daemon=True)
+            _started.start()
+        return _started
