@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from vecexplore.cache import EmbeddingCache, cache_key, embed
 
@@ -86,10 +87,8 @@ def test_interrupted_run_keeps_finished_chunks(tmp_path):
         if done > 500:
             raise KeyboardInterrupt("cancel")
 
-    try:
+    with pytest.raises(KeyboardInterrupt):
         embed(texts, CountingEncoder(), cache=cache, chunk_size=250, progress=cancel_in_third_chunk)
-    except KeyboardInterrupt:
-        pass
     assert calls == [(250, 1000), (500, 1000), (750, 1000)] and len(cache) == 500
     enc = CountingEncoder()
     eset, stats = embed(texts, enc, cache=cache, chunk_size=250)
