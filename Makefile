@@ -15,11 +15,16 @@ $(VENV)/.app: pyproject.toml
 	$(PIP) -e .
 	touch $@
 
+# One-off costs paid at install, not by the first user: numba compiles UMAP, MiniLM is exported to ONNX.
+$(VENV)/.warm: $(VENV)/.app
+	$(VENV)/bin/vecexplore warmup
+	touch $@
+
 $(VENV)/.test: $(VENV)/.app
 	$(PIP) -e '.[test]'
 	touch $@
 
-app: $(VENV)/.app
+app: $(VENV)/.warm
 	$(VENV)/bin/streamlit run app.py
 
 test: $(VENV)/.test

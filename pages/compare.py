@@ -15,6 +15,7 @@ from vecexplore.errors import VecexploreError
 from vecexplore.neighbors import cosine_neighbors
 from vecexplore.projection import Projector
 
+COMPARE_LIMIT = 10_000  # larger corpora are compared on a seeded sample (each model embeds only that)
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=8)
 def layout(vectors: np.ndarray, method: str) -> np.ndarray:
@@ -79,13 +80,18 @@ if len(models) < 2:
     st.info("Choose at least two models to compare.", icon="☝️")
     st.stop()
 
-sets = {m: shell.embeddings(m)[0] for m in models}
+corpus = sel.corpus
+if len(corpus) > COMPARE_LIMIT:
+    corpus = corpus.sample(COMPARE_LIMIT)
+    st.info(f"Comparing a seeded sample of {COMPARE_LIMIT:,} of the {len(sel.corpus):,} texts: every statistic "
+            "below is measured on it (each model embeds only these).", icon="🎲")
+sets = {m: shell.embeddings(m, corpus)[0] for m in models}
 with shell.guard():
     sets, notes = cmp.common_texts(sets)
     n = next(iter(sets.values())).n
     if k >= n:
         raise VecexploreError(f"k = {k} must be smaller than the {n} texts; lower it.")
-    pairs, quality = comparison(sets, (tuple(models), shell.fingerprint(sel.corpus)), k)
+    pairs, quality = comparison(sets, (tuple(models), shell.backend(), shell.fingerprint(corpus)), k)
 for note in notes:
     st.warning(note, icon="🕳️")
 if n > 2000:
@@ -93,7 +99,7 @@ if n > 2000:
             icon="🎲")
 
 st.subheader("Models")
-sample = tuple(sel.corpus.texts[:200])
+sample = tuple(corpus.texts[:200])
 rows = [{"model": m, "dims": e.dims, "bytes/vector": 4 * e.dims,
          "texts/s (measured)": round(speed(m, shell.backend(), sample)),
          **{key: round(v, 3) for key, v in quality.get(m, {}).items()}} for m, e in sets.items()]

@@ -47,13 +47,14 @@ def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn
     fig = go.Figure()
     group_of = np.array(groups if groups is not None else ["all"] * len(coords), dtype=object)
     labels = hovers(texts, drawn)
+    size = 4 if three_d else 7 if len(drawn) <= 5_000 else 4 if len(drawn) <= 30_000 else 2.5
     for n, name in enumerate(sorted(set(group_of))):
         pos = np.flatnonzero(group_of[drawn] == name)
         idx = drawn[pos]
         fig.add_trace(_markers(three_d, coords[idx], name=str(name), customdata=idx[:, None],
                                hovertext=[labels[i] for i in pos],
                                hovertemplate="%{hovertext}<extra>" + str(name) + "</extra>",
-                               marker=dict(size=4 if three_d else 7, color=palette(n), opacity=0.8)))
+                               marker=dict(size=size, color=palette(n), opacity=0.8)))
     marks = ((rings_label, rings, dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#111", width=2))),
              ("selected", np.array([] if focus is None else [focus], dtype=int),
               dict(size=18, symbol="star", color="#FFD700", line=dict(color="#111", width=1))))

@@ -32,6 +32,7 @@ PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
 SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
 OTHER_MODEL = "Other sentence-transformers model…"
 STATIC_MODELS = {GLOVE_ID, TFIDF_ID, M2V_ID}  # no backend choice: they look vectors up
+MEMO_SETS = 6  # embedded sets kept in a session (corpus × model), oldest dropped first
 CANCEL_FROM = 2_000  # corpora this large get a Cancel button beside the progress bar
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
 
@@ -208,14 +209,15 @@ def _resume() -> None:
     st.session_state.pop("embed_cancelled", None)
 
 
-def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
-    """The current corpus embedded by ``model_id`` (default: the sidebar's model): from memory, else the disk
-    cache, else encoded with a progress bar. Stops the page with a message when there is nothing to embed."""
+def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tuple[EmbeddingSet, EmbedStats]:
+    """The current corpus (or ``corpus``, e.g. a sample of it) embedded by ``model_id`` (default: the sidebar's
+    model): from memory, else the disk cache, else encoded with a progress bar. Stops the page with a message
+    when there is nothing to embed."""
     sel: Selection | None = st.session_state.get("selection")
     if sel is None or sel.corpus is None:
         st.warning(sel.error if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
         st.stop()
-    c = sel.corpus
+    c = corpus if corpus is not None else sel.corpus
     if c.vectors is not None:
         eset = imported_set(c)
         return eset, EmbedStats(eset.n, eset.n, 0, 0.0)
@@ -249,9 +251,9 @@ def embeddings(model_id: str | None = None) -> tuple[EmbeddingSet, EmbedStats]:
         diag = model.diagnose(c.texts)
     result[0].info.update(diag, backend=getattr(model, "backend", None), fidelity=getattr(model, "fidelity_", None),
                           backend_note=getattr(model, "backend_note", None))
-    for stale in [k for k in memo if k[2] != memo_key[2]]:
-        del memo[stale]  # keep the current corpus only, in each model used
     memo[memo_key] = result
+    while len(memo) > MEMO_SETS:
+        del memo[next(iter(memo))]  # the oldest first
     return result
 
 
@@ -297,7 +299,8 @@ def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:
                    "word pieces; only their beginning was embedded.", icon="✂️")
     if info.get("oov_share"):
         unknown = ", ".join(info.get("top_unknown", [])[:5])
-        st.info(f"{info['oov_share']:.1%} of tokens are not in the model's vocabulary and were skipped"
+        share = f"{info['oov_share']:.1%}" if info["oov_share"] >= 0.001 else "Under 0.1%"
+        st.info(f"{share} of tokens are not in the model's vocabulary and were skipped"
                 + (f" (e.g. {unknown})." if unknown else "."), icon="🔤")
     if info.get("n_texts_without_known_words"):
         st.warning(f"{info['n_texts_without_known_words']:,} texts have no known words: their vector is zero.",

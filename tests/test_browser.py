@@ -233,3 +233,65 @@ def test_shift_page(server, page):
     page.locator(".js-plotly-plot").first.wait_for()
     assert page.get_by_text("B is clearly separated from A").count() >= 1
     shot(page, "shift")
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory) -> Path:
+    """100,000 distinct texts (three demo sentences of one topic each), as a user's upload."""
+    import pandas as pd
+
+    from vecexplore.corpus import load_demo
+
+    big = load_demo("topics").recombined(100_000)
+    path = tmp_path_factory.mktemp("big") / "big_topics.csv"
+    pd.DataFrame({"text": big.texts, "label": big.labels}).to_csv(path, index=False)
+    return path
+
+
+def upload_big(page, server: str, big_csv: Path, model: str | None = None) -> None:
+    page.goto(server)
+    page.get_by_text("The data flow").wait_for()
+    page.get_by_text("Upload file").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big_csv))
+    page.get_by_text("Label column (optional)").wait_for()
+    limit = page.get_by_label("Max texts (a seeded sample above this)")
+    limit.fill("100000")
+    limit.press("Enter")
+    page.get_by_text("100,000 texts").first.wait_for()
+    if model:
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
+        page.get_by_role("option", name=model).click()
+
+
+def test_100k_points_map(server, page, big_csv):
+    """100k texts end to end in the browser: GloVe embeds them, PCA is drawn while UMAP (fitted on a sample)
+    computes, then the UMAP map replaces it with a sampled drawing; drawing every point is one tick away."""
+    upload_big(page, server, big_csv, "glove-6B-50d")
+    page.get_by_role("link", name="Projection").click()
+    page.get_by_text("PCA map shown while UMAP computes").wait_for(timeout=SLOW)
+    page.locator(".js-plotly-plot canvas").first.wait_for()
+    shot(page, "projection-100k-pca-first")
+    page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
+    page.get_by_text("Drawing a seeded sample of 50,000 of the 100,000 texts").wait_for()
+    page.get_by_text("fitted on a seeded sample of 20,000 of the 100,000").wait_for()
+    assert metric_value(page, "Method used") == "UMAP"
+    assert 0.5 < float(metric_value(page, "Trustworthiness")) <= 1.0
+    assert page.get_by_text("PCA map shown while UMAP computes").count() == 0
+    shot(page, "projection-100k-umap")
+    page.get_by_text("Draw every point (100,000").click()
+    page.get_by_text("Drawing a seeded sample").wait_for(state="detached", timeout=STEP)
+    page.locator(".js-plotly-plot canvas").first.wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page.locator(".js-plotly-plot").first, "projection-100k-all-points")
+
+
+def test_cancel_embedding(server, page, big_csv):
+    """A long embedding shows Cancel beside its progress bar; cancelling stops it and offers to resume."""
+    upload_big(page, server, big_csv)  # the default model, all-MiniLM-L6-v2 (~10 min for 100k texts here)
+    page.get_by_role("link", name="Projection").click()
+    page.get_by_text("Embedding with all-MiniLM-L6-v2:").wait_for(timeout=SLOW)
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("was cancelled").wait_for()
+    page.get_by_role("button", name="Resume embedding").wait_for()
+    assert page.get_by_text("Embedding with all-MiniLM-L6-v2:").count() == 0  # the progress bar is gone
+    shot(page, "embedding-cancelled")
