@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import (  # noqa: E402
+    backend_lines,
+    bench_backends,
+    bench_cold_start,
+    bench_int8_quality,
+    bench_scale,
+    cold_lines,
+    scale_lines,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -120,37 +129,9 @@ def bench_projection(n: int, repeats: int) -> dict:
         "vecexplore Projector(umap)": lambda: Projector("umap").fit(X),
     }, repeats)
     med = {k: statistics.median(v) for k, v in {**pca, **um}.items()}
-    return {"n": n, "dims": int(X.shape[1]), "source": source, "pca": pca, "umap": um,
+    return {"n": n, "dims": int(X.shape[1]), "source": source, "pca": pca, "umap": um, "X": X,
             "pca_ratio": med["vecexplore Projector(pca)"] / med["scikit-learn PCA"],
             "umap_ratio": med["vecexplore Projector(umap)"] / med["umap-learn UMAP"]}
-
-
-COLD_SCRIPT = """
-import time, json
-t0 = time.perf_counter()
-import numpy as np
-from vecexplore.projection import Projector
-t1 = time.perf_counter()
-X = np.random.default_rng(0).normal(size=(1000, 384)).astype(np.float32)
-Projector("umap").fit(X)
-t2 = time.perf_counter()
-Projector("umap").fit(X)
-t3 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "first_umap_s": t2 - t1, "second_umap_s": t3 - t2}))
-"""
-
-
-def bench_cold_umap() -> dict:
-    """First UMAP in a fresh process: with an empty numba cache (a new install) and with the cache left by
-    an earlier process."""
-    out = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for label, env in (("fresh numba cache", {"NUMBA_CACHE_DIR": tmp}),
-                           ("numba cache from an earlier process", {"NUMBA_CACHE_DIR": tmp})):
-            result = subprocess.run([sys.executable, "-c", COLD_SCRIPT], env={**os.environ, **env},
-                                    capture_output=True, text=True, check=True)
-            out[label] = json.loads(result.stdout.strip().splitlines()[-1])
-    return out
 
 
 def bench_analogies(repeats: int) -> dict | None:
@@ -387,8 +368,8 @@ def machine() -> dict:
     from threadpoolctl import threadpool_info
 
     blas = ", ".join(sorted({f"{i['internal_api']} ({i.get('num_threads')} threads)" for i in threadpool_info()}))
-    libs = ["vecexplore", "torch", "sentence-transformers", "transformers", "umap-learn", "numba", "scikit-learn",
-            "numpy", "gensim"]
+    libs = ["vecexplore", "torch", "sentence-transformers", "transformers", "onnxruntime", "umap-learn", "numba",
+            "scikit-learn", "numpy", "qdrant-client", "streamlit", "plotly", "gensim"]
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
             "platform": platform.platform(), "blas": blas,
             "versions": {lib: metadata.version(lib) for lib in libs}}
@@ -456,7 +437,8 @@ def isotropy_lines(iso: dict) -> list[str]:
 
 
 def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict, cp: dict | None,
-           sh: dict | None, cold: dict, seconds: float) -> str:
+           sh: dict | None, backends: dict, int8: dict | None, cold: dict, scale: dict | None,
+           seconds: float) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -470,7 +452,7 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict
         f"- {m['platform']}, Python {m['python']}; BLAS: {m['blas']}",
         "- " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         "",
-        "## Encoding (all-MiniLM-L6-v2, CPU torch)",
+        "## Encoding: no overhead over the library, and the cache (all-MiniLM-L6-v2, torch backend)",
         "",
         f"{enc['n']:,} texts: {enc['source']}; batch size 64; {enc['repeats']} interleaved repeats.",
         "",
@@ -509,16 +491,9 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict
         *search_lines(sr),
         *compare_lines(cp),
         *shift_lines(sh),
-        "## Cold start: the first UMAP in a fresh process",
-        "",
-        "A new process imports vecexplore and maps 1,000 random 384-d vectors with UMAP twice. Recorded here; a "
-        "later issue drives it down.",
-        "",
-        "| numba cache | import s | first UMAP s | second UMAP s |",
-        "|---|---|---|---|",
-        *[f"| {label} | {r['import_s']:.2f} | {r['first_umap_s']:.2f} | {r['second_umap_s']:.2f} |"
-          for label, r in cold.items()],
-        "",
+        *backend_lines(backends, int8),
+        *cold_lines(cold, proj),
+        *(scale_lines(scale) if scale else []),
     ]
     return "\n".join(lines)
 
@@ -526,6 +501,7 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--no-scale", action="store_true", help="skip the 100k end-to-end run (~20 min)")
     args = parser.parse_args()
     start = time.perf_counter()
     enc_n, proj_n, repeats = (300, 1000, 2) if args.quick else (2000, 10_000, 3)
@@ -544,9 +520,17 @@ def main() -> None:
     cp = bench_compare()
     print("domain shift…", flush=True)
     sh = bench_shift()
+    print("encode backends…", flush=True)
+    texts, source = sentences(enc_n)
+    backends = bench_backends(texts, source, repeats)
+    int8 = None if args.quick else bench_int8_quality()
     print("cold start…", flush=True)
-    cold = bench_cold_umap()
-    text = report(m, enc, proj, ana, iso, sr, cp, sh, cold, time.perf_counter() - start)
+    cold = bench_cold_start(proj["X"])
+    scale = None
+    if not args.no_scale:
+        print("100k texts end to end (cold, then warm)…", flush=True)
+        scale = bench_scale(20_000 if args.quick else 100_000)
+    text = report(m, enc, proj, ana, iso, sr, cp, sh, backends, int8, cold, scale, time.perf_counter() - start)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
     print(text)

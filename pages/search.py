@@ -17,6 +17,8 @@ from vecexplore.projection import Projector
 from vecexplore.retrieval import evaluate_run, hard_negatives
 from vecexplore.search import DISTANCES, point_id
 
+EMBEDDED_COMFORT = 20_000  # texts the embedded (local-mode) Qdrant handles comfortably
+
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=4)
 def pca(vectors: np.ndarray) -> Projector:
@@ -43,6 +45,11 @@ if collections:
 else:
     st.info("No collection yet: index the current corpus below.", icon="📭")
 sel = st.session_state.selection
+if eset.n > EMBEDDED_COMFORT and not (st.session_state.get("qdrant_url") or "").strip():
+    st.info(f"{eset.n:,} texts in the embedded Qdrant: indexing takes minutes and each search scans every vector. "
+            "Past ~20,000 texts, a Qdrant server is much faster: run one and put its URL in the sidebar's "
+            "*Search store* (or set VECEXPLORE_QDRANT_URL). See the README, *When to switch to a Qdrant server*.",
+            icon="🐢")
 i1, i2, i3 = st.columns([2, 1, 1])
 name = i1.text_input("Collection", default_name(sel.corpus.name, eset.model_id), key="collection")
 distance = i2.selectbox("Distance (new collections)", list(DISTANCES), key="distance")
