@@ -20,8 +20,9 @@ def test_same_vectors_and_parameters_hit(tmp_path, X):
     assert hit and again is first
     # a new cache object (another process, a restart) reads it back from disk
     fresh, hit = ProjectionCache(tmp_path).fit(X, Projector("pca"))
-    assert hit and fresh is not first
+    assert hit and fresh is not first and fresh.model_ is None  # the map only; the model is read when needed
     np.testing.assert_array_equal(fresh.embedding_, first.embedding_)
+    np.testing.assert_allclose(fresh.transform(X[:5]), first.transform(X[:5]), atol=1e-6)
 
 
 @pytest.mark.parametrize("change", [
@@ -49,7 +50,7 @@ def test_disk_and_memory_are_bounded(tmp_path, X):
     cache = ProjectionCache(tmp_path, max_memory=2, max_disk=3)
     for seed in range(5):
         cache.fit(X, Projector("pca", random_state=seed))
-    assert len(list(tmp_path.glob("*.pkl"))) == 3 and len(cache._memory) == 2
+    assert len(list(tmp_path.glob("*.pkl"))) == 6 and len(cache._memory) == 2  # 3 maps, 3 models
     assert cache.get(X, Projector("pca", random_state=4)) is not None  # newest kept
     assert cache.get(X, Projector("pca", random_state=0)) is None  # oldest evicted
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import pickle
 import threading
@@ -121,6 +122,13 @@ class Projector:
             raise VecexploreError("Fit the projection before placing new points on it.")
         if self.method_ == "tsne":
             raise VecexploreError("t-SNE cannot place new points on an existing map; use PCA or UMAP.")
+        if self.model_ is None:  # a map read back from a ProjectionCache: its model is loaded on first use
+            try:
+                with open(self.model_file_, "rb") as fh:
+                    self.model_ = pickle.load(fh)
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError) as exc:
+                raise VecexploreError("The saved map's model could not be read back; change a setting (or clear "
+                                      f"the projections folder) to recompute it ({exc}).") from exc
         X = np.atleast_2d(np.asarray(X, dtype=np.float32))
         emb = self.model_.transform(l2_normalize(X) if self.method_ == "pca" else X)
         return _pad(np.asarray(emb, dtype=np.float32), self.n_components)
@@ -129,7 +137,10 @@ class Projector:
 class ProjectionCache:
     """Fitted projectors kept in memory (the last ``max_memory``) and on disk (the last ``max_disk``), keyed by
     the vectors' hash, every parameter of the projector and the library versions: changing a parameter or a
-    vector recomputes; a restart, another session or the CLI reuses. Safe to share between threads."""
+    vector recomputes; a restart, another session or the CLI reuses. Safe to share between threads.
+
+    On disk the map (coordinates, notes) and the fitted model are two files: a map loads in milliseconds, and
+    the model (UMAP's, with its neighbour index) only when a new point is placed on it."""
 
     def __init__(self, folder: str | Path | None = None, max_memory: int = 8, max_disk: int = 16) -> None:
         from vecexplore.config import home
@@ -161,6 +172,7 @@ class ProjectionCache:
                 fitted = pickle.load(fh)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return None
+        fitted.model_file_ = self.folder / f"{key}.model.pkl"
         path.touch()
         self._remember(key, fitted)
         return fitted
@@ -169,12 +181,17 @@ class ProjectionCache:
         key = self.key(X, fitted)
         self._remember(key, fitted)
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".{key}.{threading.get_ident()}.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(fitted, fh, protocol=5)
-        tmp.replace(self.folder / f"{key}.pkl")
-        for old in sorted(self.folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime)[: -self.max_disk]:
+        light = copy.copy(fitted)
+        light.model_ = None
+        for name, obj in ((f"{key}.model.pkl", fitted.model_), (f"{key}.pkl", light)):  # the map last: complete
+            tmp = self.folder / f".{name}.{threading.get_ident()}.tmp"
+            with open(tmp, "wb") as fh:
+                pickle.dump(obj, fh, protocol=5)
+            tmp.replace(self.folder / name)
+        maps = [p for p in self.folder.glob("*.pkl") if not p.name.endswith(".model.pkl")]
+        for old in sorted(maps, key=lambda p: p.stat().st_mtime)[: -self.max_disk]:
             old.unlink(missing_ok=True)
+            old.with_suffix(".model.pkl").unlink(missing_ok=True)
 
     def _remember(self, key: str, fitted: Projector) -> None:
         with self._lock:
