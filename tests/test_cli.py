@@ -186,3 +186,15 @@ def test_shift_command(capsys, tmp_path):
     assert glove["n_a"] == 60 and glove["mmd_p_value"] < 0.05 and glove["c2st_auc"] > 0.8
     code, out = run(capsys, "shift", str(tmp_path / "sport.txt"), str(tmp_path / "sport.txt"))
     assert code == 2 and "identical" in out["error"]
+
+
+def test_embed_backends(capsys, tmp_path, minilm_onnx):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("The cat sat on the mat.\nStocks fell on Monday.\nA rocket reached orbit.\n")
+    code, fast = run(capsys, "embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--no-cache")
+    assert code == 0 and fast["backend"] == "onnx-fp32" and fast["version"].endswith(";onnx-fp32")
+    assert fast["fidelity"]["min_cos"] >= 0.999
+    code, ref = run(capsys, "embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend", "torch", "--no-cache")
+    assert code == 0 and ref["backend"] == "torch" and ref["fidelity"] is None and ";" not in ref["version"]
+    with pytest.raises(SystemExit):
+        main(["embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend", "tpu"])

@@ -114,3 +114,15 @@ def test_load_file(tmp_path):
     assert corpora.load_file(tmp_path / "c.jsonl").texts == ["text 0", "text 1", "text 2"]
     with pytest.raises(VecexploreError, match="Cannot read"):
         corpora.load_file(tmp_path / "missing.csv")
+
+
+def test_recombined_corpus_is_distinct_and_labelled(topics):
+    big = topics.recombined(2_000, parts=3, seed=1)
+    assert len(big) == 2_000 and len(set(big.texts)) == 2_000 and big.notes
+    by_text = dict(zip(topics.texts, topics.labels, strict=True))
+    for text, label in zip(big.texts[:50], big.labels[:50], strict=True):
+        parts = [t for t in topics.texts if t in text]
+        assert len(parts) >= 3 and {by_text[p] for p in parts} >= {label}
+    assert big.texts == topics.recombined(2_000, parts=3, seed=1).texts  # seeded
+    with pytest.raises(VecexploreError, match="distinct combinations"):
+        topics.recombined(10**9)

@@ -31,7 +31,7 @@ from vecexplore.errors import VecexploreError
 
 PRECISIONS = ("fp32", "int8")
 FIDELITY_BAR = 0.999  # least cosine to the torch vectors for a backend to be chosen by default
-FORMAT = 1  # bump when the export layout changes: old exports are then rebuilt
+FORMAT = 2  # bump when the export layout changes: old exports are then rebuilt
 _POOLINGS = ("mean", "cls", "max")
 _EXPORT_LOCK = threading.Lock()  # one export at a time in a process (the app's warm-up thread and a page)
 
@@ -100,7 +100,21 @@ def _export_graph(model, path: Path) -> list[str]:
         torch.onnx.export(TokenEmbeddings(auto), tuple(tok[n] for n in names), str(path), input_names=names,
                           output_names=["token_embeddings"], dynamic_shapes={n: {0: batch, 1: length} for n in names},
                           dynamo=True, external_data=False, verbose=False)
+    _fuse(path, auto.config)
     return names
+
+
+def _fuse(path: Path, config) -> None:
+    """ONNX Runtime's transformer fusions (skip-layer-norm, bias-GELU...) for BERT-like models, in place."""
+    if config.model_type not in {"bert", "roberta", "distilbert", "xlm-roberta", "mpnet"}:
+        return
+    from onnxruntime.transformers import optimizer
+
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fused = optimizer.optimize_model(str(path), model_type="bert", num_heads=config.num_attention_heads,
+                                         hidden_size=config.hidden_size)
+    fused.save_model_to_file(str(path))
 
 
 def _quantize(src: Path, dst: Path) -> None:
@@ -185,6 +199,7 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # measured faster on 2 cores
         graph = folder / ("model.onnx" if precision == "fp32" else "model-int8.onnx")
         self.session_ = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.tokenizer_ = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -212,7 +227,7 @@ class OnnxEncoder:
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         if not texts:
             return out
-        batch_size = max(1, min(batch_size, 32))  # larger batches are slower on a CPU, even sorted
+        batch_size = max(1, min(batch_size, 64))  # larger batches are slower on a CPU, even sorted
         encoded = self.tokenizer_.encode_batch(texts)
         lengths = np.array([len(e.ids) for e in encoded])
         order = np.argsort(-lengths, kind="stable")
