@@ -99,6 +99,16 @@ def truncation_report(counts: np.ndarray, max_seq_length: int) -> dict:
             "truncated_index": np.flatnonzero(truncated).tolist()}
 
 
+def untruncated_counts(tokenizer, texts: Sequence[str], max_seq_length: int) -> np.ndarray:
+    """Token count of each text before truncation, from a ``tokenizers.Tokenizer`` that truncates at
+    ``max_seq_length`` (turned off for the count, then back on)."""
+    tokenizer.no_truncation()
+    try:
+        return np.array([sum(e.attention_mask) for e in tokenizer.encode_batch(list(texts))], dtype=int)
+    finally:
+        tokenizer.enable_truncation(max_seq_length)
+
+
 class SentenceTransformerEncoder:
     """Any sentence-transformers model: a local folder or a hub id in the local cache (``trust_remote_code`` off)."""
 
@@ -374,11 +384,7 @@ class OnnxParaphraseEncoder:
         return out
 
     def diagnose(self, texts: Sequence[str]) -> dict:
-        self.tokenizer_.no_truncation()
-        try:
-            counts = np.array([sum(e.attention_mask) for e in self.tokenizer_.encode_batch(list(texts))], dtype=int)
-        finally:
-            self.tokenizer_.enable_truncation(self.max_seq_length)
+        counts = untruncated_counts(self.tokenizer_, texts, self.max_seq_length)
         return truncation_report(counts, self.max_seq_length)
 
 

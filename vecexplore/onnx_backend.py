@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vecexplore.encoders import Progress, folder_digest, truncation_report
+from vecexplore.encoders import Progress, folder_digest, truncation_report, untruncated_counts
 from vecexplore.errors import VecexploreError
 
 PRECISIONS = ("fp32", "int8")
@@ -248,12 +248,6 @@ class OnnxEncoder:
                 progress(done, len(texts))
         return out
 
-    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
-        self.tokenizer_.no_truncation()
-        try:
-            return np.array([len(e.ids) for e in self.tokenizer_.encode_batch(list(texts))], dtype=int)
-        finally:
-            self.tokenizer_.enable_truncation(self.max_seq_length)
-
     def diagnose(self, texts: Sequence[str]) -> dict:
-        return truncation_report(self.token_counts(texts), self.max_seq_length)
+        return truncation_report(untruncated_counts(self.tokenizer_, texts, self.max_seq_length),
+                                 self.max_seq_length)

@@ -161,7 +161,12 @@ class ProjectionCache:
 
     def get(self, X: np.ndarray, projector: Projector) -> Projector | None:
         """The fitted projector for these vectors and parameters, or None."""
-        key = self.key(X, projector)
+        return self._get(self.key(X, projector))
+
+    def put(self, X: np.ndarray, fitted: Projector) -> None:
+        self._put(self.key(X, fitted), fitted)
+
+    def _get(self, key: str) -> Projector | None:
         with self._lock:
             if key in self._memory:
                 self._memory.move_to_end(key)
@@ -177,8 +182,7 @@ class ProjectionCache:
         self._remember(key, fitted)
         return fitted
 
-    def put(self, X: np.ndarray, fitted: Projector) -> None:
-        key = self.key(X, fitted)
+    def _put(self, key: str, fitted: Projector) -> None:
         self._remember(key, fitted)
         self.folder.mkdir(parents=True, exist_ok=True)
         light = copy.copy(fitted)
@@ -201,12 +205,13 @@ class ProjectionCache:
                 self._memory.popitem(last=False)
 
     def fit(self, X: np.ndarray, projector: Projector) -> tuple[Projector, bool]:
-        """``(fitted projector, True if it came from the cache)``."""
-        found = self.get(X, projector)
+        """``(fitted projector, True if it came from the cache)``; the vectors are hashed once."""
+        key = self.key(X, projector)
+        found = self._get(key)
         if found is not None:
             return found, True
         fitted = projector.fit(X)
-        self.put(X, fitted)
+        self._put(key, fitted)
         return fitted, False
 
 
