@@ -7,6 +7,7 @@ or a hub id already in the local Hugging Face cache. Nothing is downloaded unles
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import re
@@ -99,14 +100,12 @@ def truncation_report(counts: np.ndarray, max_seq_length: int) -> dict:
             "truncated_index": np.flatnonzero(truncated).tolist()}
 
 
-def untruncated_counts(tokenizer, texts: Sequence[str], max_seq_length: int) -> np.ndarray:
+def untruncated_counts(tokenizer, texts: Sequence[str]) -> np.ndarray:
     """Token count of each text before truncation, from a ``tokenizers.Tokenizer`` that truncates at
-    ``max_seq_length`` (turned off for the count, then back on)."""
-    tokenizer.no_truncation()
-    try:
-        return np.array([sum(e.attention_mask) for e in tokenizer.encode_batch(list(texts))], dtype=int)
-    finally:
-        tokenizer.enable_truncation(max_seq_length)
+    the model's length; counted on a copy, so encoders shared between sessions never see truncation off."""
+    counter = copy.deepcopy(tokenizer)
+    counter.no_truncation()
+    return np.array([sum(e.attention_mask) for e in counter.encode_batch(list(texts))], dtype=int)
 
 
 class SentenceTransformerEncoder:
@@ -384,7 +383,7 @@ class OnnxParaphraseEncoder:
         return out
 
     def diagnose(self, texts: Sequence[str]) -> dict:
-        counts = untruncated_counts(self.tokenizer_, texts, self.max_seq_length)
+        counts = untruncated_counts(self.tokenizer_, texts)
         return truncation_report(counts, self.max_seq_length)
 
 

@@ -154,7 +154,7 @@ class ProjectionCache:
     @staticmethod
     def key(X: np.ndarray, projector: Projector) -> str:
         X = np.ascontiguousarray(X, dtype=np.float32)
-        digest = hashlib.blake2b(X.tobytes(), digest_size=16)
+        digest = hashlib.blake2b(memoryview(X).cast("B"), digest_size=16)  # no copy of the vectors
         versions = {p: metadata.version(p) for p in ("umap-learn", "scikit-learn", "numpy")}
         digest.update(repr((X.shape, sorted(projector.get_params().items()), sorted(versions.items()))).encode())
         return digest.hexdigest()
