@@ -278,6 +278,10 @@ def backend_lines(enc: dict, q: dict | None) -> list[str]:
     return [*lines, ""]
 
 
+def _secs(value: float | None) -> str:
+    return "— (not computed)" if value is None else f"{value:.2f}"
+
+
 def cold_lines(cold: dict, proj: dict) -> list[str]:
     rows = [(k, v) for k, v in cold.items() if not k.startswith("_")]
     return [
@@ -290,8 +294,8 @@ def cold_lines(cold: dict, proj: dict) -> list[str]:
         "",
         "| situation | PCA map usable after (s) | UMAP alone (s) | UMAP map ready after (s) |",
         "|---|---|---|---|",
-        *[f"| {label} | {r.get('pca_ready_s', float('nan')):.2f} | {r.get('umap_s', float('nan')):.2f} | "
-          f"{r['umap_ready_s']:.2f} |" for label, r in rows],
+        *[f"| {label} | {_secs(r.get('pca_ready_s'))} | {_secs(r.get('umap_s'))} | {_secs(r['umap_ready_s'])} |"
+          for label, r in rows],
         "",
         f"Warm, in the same run: Projector(umap) / umap-learn = **{proj['umap_ratio']:.3f}** (goal ≤ 1.1; table "
         "above). The goal for the cold path is a usable map within 2 s with UMAP following, or UMAP within 6 s; "
