@@ -189,7 +189,8 @@ class OnnxEncoder:
     """A sentence-transformers model exported by :func:`export`, run with ONNX Runtime on the CPU.
 
     ``threads`` defaults to the machine's cores. ``fidelity_`` holds the export's cosine check against torch;
-    ``version`` is the model's version with the backend appended, so its vectors are cached apart from torch's.
+    ``version`` is the model's version with the backend and export format appended, so its vectors are cached
+    apart from torch's and from an older export's.
     """
 
     def __init__(self, export_folder: str | Path, precision: str = "fp32", model_id: str = "", version: str = "",
@@ -204,7 +205,7 @@ class OnnxEncoder:
         self.precision = precision
         self.backend = f"onnx-{precision}"
         self.id = model_id
-        self.version = f"{version};{self.backend}"
+        self.version = f"{version};{self.backend}.v{FORMAT}"
         self.threads = threads or os.cpu_count() or 1
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
