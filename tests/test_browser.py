@@ -117,13 +117,15 @@ def metric_value(page, label: str, timeout: float = 60) -> str:
 def test_demo_corpus_umap_map(server, page):
     open_page(page, server, "Projection")
     page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
+    assert metric_value(page, "Method used") == "UMAP"
     plot = page.locator(".js-plotly-plot")
     plot.wait_for()
-    # WebGL points are drawn on a canvas; the legend names every topic of the demo corpus.
-    assert page.locator(".js-plotly-plot canvas").count() >= 1
+    # WebGL points are drawn on a canvas (waited for: plotly draws it after the chart's frame appears);
+    # the legend names every topic of the demo corpus.
+    page.locator(".js-plotly-plot canvas").first.wait_for(state="attached")
+    page.locator(".js-plotly-plot .legendtext").filter(has_text="sport").first.wait_for()
     legend = page.locator(".js-plotly-plot .legendtext").all_text_contents()
     assert {"sport", "cooking", "space", "finance", "health"} <= set(legend)
-    assert metric_value(page, "Method used") == "UMAP"
     trust = float(metric_value(page, "Trustworthiness"))
     assert 0.5 < trust <= 1.0
     box = plot.bounding_box()
@@ -180,8 +182,7 @@ def test_analogies_page(server, page):
     page.get_by_text("GloVe vocabulary, 100,000 most frequent words").wait_for()
     assert metric_value(page, "man : king :: woman :") == "queen"
     chart = page.locator(".js-plotly-plot").first
-    chart.wait_for()
-    assert "b − a + c" in chart.locator(".legendtext").all_text_contents()
+    chart.locator(".legendtext", has_text="b − a + c").wait_for()  # plotly fills the chart after its frame
     shot(page, "analogies")
     shot(chart, "analogies-parallelogram")
     page.get_by_role("button", name="Run the evaluation").click()
@@ -225,7 +226,8 @@ def test_compare_page(server, page):
     maps.nth(2).wait_for()
     assert maps.count() == 3  # the two maps and the Jaccard histogram
     for i in range(2):
-        assert maps.nth(i).locator("canvas").count() >= 1 and maps.nth(i).bounding_box()["width"] > 300
+        maps.nth(i).locator("canvas").first.wait_for(state="attached")  # WebGL points
+        assert maps.nth(i).bounding_box()["width"] > 300
     assert "aligned to the left" in maps.nth(1).locator(".gtitle").text_content()
     shot(page, "compare")
 
