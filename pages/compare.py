@@ -91,7 +91,7 @@ with shell.guard():
     n = next(iter(sets.values())).n
     if k >= n:
         raise VecexploreError(f"k = {k} must be smaller than the {n} texts; lower it.")
-    pairs, quality = comparison(sets, (tuple(models), shell.backend(), shell.fingerprint(corpus)), k)
+    pairs, quality = comparison(sets, (tuple(models), shell.backend(), corpus.fingerprint), k)
 for note in notes:
     st.warning(note, icon="🕳️")
 if n > 2000:

@@ -8,8 +8,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from pages.shell import palette
+from pages.ui.text import plain
 
 DRAW_LIMIT = 50_000  # points drawn by default: beyond this the browser slows down and the message grows
+RING_COLOURS = ("#111111", "#D62728", "#1F77B4")
+HOVER = "%{hovertext}<extra>%{fullData.name}</extra>"  # the trace name comes from data, never from the template
 
 
 def drawn_points(n: int, limit: int | None = DRAW_LIMIT) -> np.ndarray:
@@ -20,8 +23,9 @@ def drawn_points(n: int, limit: int | None = DRAW_LIMIT) -> np.ndarray:
 
 
 def hover(text: str, limit: int = 300) -> str:
+    """A hover label: the text shortened, wrapped, and escaped (it is shown as text, never as HTML)."""
     short = text if len(text) <= limit else text[:limit] + "…"
-    return "<br>".join(textwrap.wrap(short, 70)) or "(empty)"
+    return "<br>".join(plain(line) for line in textwrap.wrap(short, 70)) or "(empty)"
 
 
 def hovers(texts: list[str], index: np.ndarray) -> list[str]:
@@ -37,13 +41,13 @@ def _markers(three_d: bool, xy: np.ndarray, **kwargs) -> go.Scatter3d | go.Scatt
 
 
 def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn: np.ndarray | None = None,
-           focus: int | None = None, rings: np.ndarray | None = None,
-           query: tuple[str, np.ndarray] | None = None, rings_label: str = "neighbours") -> go.Figure:
-    """The map of the points ``drawn`` (default all): one trace per group, then the neighbours ringed, the
-    picked text starred, the query diamond."""
+           focus: int | None = None, rings: dict[str, np.ndarray] | None = None,
+           query: tuple[str, np.ndarray] | None = None) -> go.Figure:
+    """The map of the points ``drawn`` (default all): one trace per group, then each named set of ``rings``
+    (e.g. a picked text's neighbours and a typed text's) ringed in its own colour, the picked text starred, the
+    query diamond."""
     three_d = coords.shape[1] == 3
     drawn = np.arange(len(coords)) if drawn is None else np.asarray(drawn)
-    rings = np.array([], dtype=int) if rings is None else rings
     fig = go.Figure()
     group_of = np.array(groups if groups is not None else ["all"] * len(coords), dtype=object)
     labels = hovers(texts, drawn)
@@ -51,21 +55,20 @@ def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn
     for n, name in enumerate(sorted(set(group_of))):
         pos = np.flatnonzero(group_of[drawn] == name)
         idx = drawn[pos]
-        fig.add_trace(_markers(three_d, coords[idx], name=str(name), customdata=idx[:, None],
-                               hovertext=[labels[i] for i in pos],
-                               hovertemplate="%{hovertext}<extra>" + str(name) + "</extra>",
+        fig.add_trace(_markers(three_d, coords[idx], name=plain(name), customdata=idx[:, None],
+                               hovertext=[labels[i] for i in pos], hovertemplate=HOVER,
                                marker=dict(size=size, color=palette(n), opacity=0.8)))
-    marks = ((rings_label, rings, dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#111", width=2))),
-             ("selected", np.array([] if focus is None else [focus], dtype=int),
-              dict(size=18, symbol="star", color="#FFD700", line=dict(color="#111", width=1))))
+    marks = [(label, np.asarray(idx, dtype=int), dict(size=13 + 5 * n, color="rgba(0,0,0,0)",
+                                                      line=dict(color=RING_COLOURS[n % len(RING_COLOURS)], width=2)))
+             for n, (label, idx) in enumerate((rings or {}).items())]
+    marks.append(("selected", np.array([] if focus is None else [focus], dtype=int),
+                  dict(size=18, symbol="star", color="#FFD700", line=dict(color="#111", width=1))))
     for label, idx, style in marks:
         if len(idx):
             fig.add_trace(_markers(three_d, coords[idx], name=label, customdata=idx[:, None], marker=style,
-                                   hovertext=hovers(texts, idx),
-                                   hovertemplate="%{hovertext}<extra>" + label + "</extra>"))
+                                   hovertext=hovers(texts, idx), hovertemplate=HOVER))
     if query is not None:
-        fig.add_trace(_markers(three_d, query[1], name="your text", hovertext=[hover(query[0])],
-                               hovertemplate="%{hovertext}<extra>your text</extra>",
+        fig.add_trace(_markers(three_d, query[1], name="your text", hovertext=[hover(query[0])], hovertemplate=HOVER,
                                marker=dict(size=16, symbol="diamond", color="#111")))
     fig.update_layout(height=620, margin=dict(l=10, r=10, t=30, b=10), legend=dict(itemsizing="constant"),
                       dragmode="pan" if three_d else "lasso", uirevision="map")

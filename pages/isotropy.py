@@ -149,7 +149,7 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
         else:
             pairs = read_pairs(corpora.decode_text(upload.getvalue(), upload.name))
         with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
-            rows = transform_effect(pairs, lambda texts: shell.embed_new(list(texts)),
+            rows = transform_effect(pairs, lambda texts: shell.embed_texts(list(texts)),
                                     [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
                                     fit_corpus=eset.texts)
         st.session_state.sts_rows = (rows, pairs.n_bad, pairs.n_out_of_range, eset.model_id)

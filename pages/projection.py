@@ -8,11 +8,12 @@ import streamlit as st
 
 from pages import shell
 from pages.figures import DRAW_LIMIT, drawn_points, figure
+from pages.ui.text import md
 from vecexplore.clusters import kmeans_labels
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
 from vecexplore.neighbors import cosine_neighbors, point_neighbors
-from vecexplore.projection import ProjectionCache, Projector, knn_kept, trustworthiness
+from vecexplore.projection import ProjectionCache, Projector, knn_kept, quality_k, trustworthiness
 
 QUALITY_SAMPLE = 3000
 PICKER_LIMIT = 5_000  # above this, a text is picked by number (a list of every text would be megabytes)
@@ -122,8 +123,8 @@ if picked and picked != st.session_state.get("_last_picked"):
     st.session_state["focus"] = picked[0]
 
 m1, m2, m3, m4 = st.columns(4)
-qk = min(k, (eset.n - 1) // 2 - 1)
-if qk >= 1 and eset.n >= 5:
+qk = quality_k(k, min(eset.n, QUALITY_SAMPLE))
+if qk is not None:
     q = quality(eset.vectors, coords, qk)
     sampled = f" (sample of {QUALITY_SAMPLE:,})" if eset.n > QUALITY_SAMPLE else ""
     m1.metric("Trustworthiness", f"{q['trust']:.3f}", help=f"sklearn's trustworthiness at k = {qk}{sampled}: "
@@ -151,28 +152,31 @@ query = p2.text_input("…or of a new text you type", key="query", placeholder="
 rings, sims = np.array([], dtype=int), np.array([])
 if focus is not None:
     rings, sims = point_neighbors(eset.vectors, focus, k)
-query_mark = None
+typed = query_mark = None  # the typed text's neighbours (indices, cosines) and its place on the map
 if query.strip():
-    with shell.guard():
-        qvec = shell.embed_new([query.strip()])
+    with shell.guard(stop=False):  # a text the model cannot see is refused; the map is still drawn
+        qvec = shell.embed_query([query.strip()])
         q_idx, q_sims = cosine_neighbors(eset.vectors, qvec, k)
+        typed = (q_idx[0], q_sims[0])
         if used != "tsne":
             query_mark = (query.strip(), proj.transform(qvec))
 
+ring_sets = {"neighbours": rings}
+if typed is not None:
+    ring_sets["neighbours of your text"] = typed[0]
 with map_slot:
-    fig = figure(coords, groups, eset.texts, drawn, focus, q_idx[0] if query.strip() else rings, query_mark,
-                 "neighbours of your text" if query.strip() else "neighbours")
+    fig = figure(coords, groups, eset.texts, drawn, focus, ring_sets, query_mark)
     st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                     config={"scrollZoom": True, "displaylogo": False}, width="stretch")
 
-if query.strip():
+if typed is not None:
     st.subheader("Nearest neighbours of your text (cosine, original space)")
     if used == "tsne":
         st.caption("t-SNE cannot place new points on its map; the neighbours are still exact.")
-    neighbour_table(eset, q_idx[0], q_sims[0])
+    neighbour_table(eset, *typed)
 if focus is not None:
     st.subheader("Nearest neighbours (cosine, original space)")
-    st.markdown(f"**#{focus}** — {eset.texts[focus]}")
+    st.markdown(f"**#{focus}** — {md(eset.texts[focus])}")
     neighbour_table(eset, rings, sims)
 if len(picked) > 1:
     st.subheader(f"{len(picked):,} points selected on the map")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,11 +9,13 @@ import streamlit as st
 
 from pages import shell
 from pages.figures import DRAW_LIMIT, drawn_points, figure
+from pages.ui.text import md, plain
 from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
 from vecexplore.projection import Projector
 from vecexplore.retrieval import evaluate_run, hard_negatives
-from vecexplore.search import DISTANCES, point_id
+from vecexplore.search import DISTANCES, default_name, point_id, visible
+from vecexplore.validation import LIMITS
 
 EMBEDDED_COMFORT = 20_000  # texts the embedded (local-mode) Qdrant handles comfortably
 
@@ -25,8 +25,27 @@ def pca(vectors: np.ndarray) -> Projector:
     return Projector("pca").fit(vectors)
 
 
-def default_name(corpus_name: str, model_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{corpus_name}-{model_id}").strip("-").lower()[:60]
+def track_default(default: str) -> None:
+    """Keep the collection box on the corpus's default name until the user types another one."""
+    if st.session_state.get("collection") in (None, st.session_state.get("_collection_default")):
+        st.session_state["collection"] = default
+    st.session_state["_collection_default"] = default
+
+
+def compression_chart(rows: pd.DataFrame) -> go.Figure:
+    """Recall against bytes per vector: one legend entry per method (text marks would overlap)."""
+    fig = go.Figure()
+    for n, row in rows.iterrows():
+        fig.add_trace(go.Scatter(x=[row["bytes_per_vector"]], y=[row["recall"]], mode="markers",
+                                 name=plain(row["method"]), marker=dict(size=13, color=shell.palette(n),
+                                                                        symbol=["circle", "diamond"][n % 2]),
+                                 hovertemplate="%{fullData.name}: %{x} bytes, recall %{y:.3f}<extra></extra>"))
+    low, high = rows["bytes_per_vector"].min(), rows["bytes_per_vector"].max()
+    fig.update_layout(height=400, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="v", x=1.02, y=1),
+                      xaxis=dict(type="log", title="bytes per vector (log)",
+                                 range=[np.log10(low) - 0.15, np.log10(high) + 0.15]),
+                      yaxis=dict(title="recall@10", range=[-0.02, 1.06]))
+    return fig
 
 
 st.title("🔎 Search")
@@ -35,86 +54,120 @@ with st.expander("What am I looking at?"):
 
 eset, stats = shell.embeddings()
 shell.data_flow(eset, stats, "Qdrant collection → search")
+sel = st.session_state.selection
+me = shell.session_id()
+default = default_name(sel.corpus.name, eset.model_id, sel.corpus.fingerprint)
 with shell.guard():
     store = shell.store()
-    collections = store.collections()
+    shown, hidden = visible(store.collections(me), me, also=[default])
 
 st.header("Collections")
-if collections:
-    st.dataframe(pd.DataFrame(collections), hide_index=True, width="stretch")
+shell.show_flash()
+if shown:
+    table = pd.DataFrame(shown).drop(columns=["owner"])
+    table["shared"] = table["shared"].map({True: "shared", False: "private"})
+    st.dataframe(table, hide_index=True, width="stretch")
 else:
     st.info("No collection yet: index the current corpus below.", icon="📭")
-sel = st.session_state.selection
+if hidden:
+    st.caption(f"{hidden:,} private collections of other sessions are not listed (they hold other people's "
+               "corpora).")
 if eset.n > EMBEDDED_COMFORT and not (st.session_state.get("qdrant_url") or "").strip():
     st.info(f"{eset.n:,} texts in the embedded Qdrant: indexing takes minutes and each search scans every vector. "
             "Past ~20,000 texts, a Qdrant server is much faster: run one and put its URL in the sidebar's "
             "*Search store* (or set VECEXPLORE_QDRANT_URL). See the README, *When to switch to a Qdrant server*.",
             icon="🐢")
+track_default(default)
 i1, i2, i3 = st.columns([2, 1, 1])
-name = i1.text_input("Collection", default_name(sel.corpus.name, eset.model_id), key="collection")
+name = i1.text_input("Collection", key="collection").strip()
 distance = i2.selectbox("Distance (new collections)", list(DISTANCES), key="distance")
+shared = name != default
+i1.caption("🌐 **Shared**: a name you chose — every session on this server can list and search it." if shared else
+           "🔒 **Private** to this session: the default name comes from your corpus and model. Type a name to "
+           "share a collection with the class.")
 i3.write("")
 if i3.button("Index the corpus", type="primary", key="index"):
     with shell.guard(stop=False):
-        bar = st.progress(0.0, text=f"Indexing {eset.n:,} texts into {name}…")
+        bar = st.progress(0.0, text=f"Indexing {eset.n:,} texts into {md(name)}…")
         result = store.index(name, eset, distance=distance, source=sel.corpus.name, columns=sel.corpus.columns,
+                             owner=me, shared=shared,
                              progress=lambda done, total: bar.progress(done / total, text=f"{done:,} / {total:,}"))
         bar.empty()
-        st.success(f"{name}: {result['points']:,} points ({eset.n:,} texts sent, {result['unique_texts']:,} "
-                   f"distinct) in {result['seconds']:.1f} s.", icon="✅")
+        shell.flash(f"Indexed into {md(name)}: {result['points']:,} points ({eset.n:,} texts sent, "
+                    f"{result['unique_texts']:,} distinct) in {result['seconds']:.1f} s.")
         st.rerun()
 with st.expander("Rename or delete a collection"):
-    names = [c["name"] for c in collections]
+    listed = {r["name"]: r for r in shown}
     r1, r2, r3 = st.columns([2, 2, 1])
-    target = r1.selectbox("Collection", names, key="manage_collection", index=None, placeholder="Pick one…")
-    new_name = r2.text_input("New name", key="new_name")
+    target = r1.selectbox("Collection", list(listed), key="manage_collection", index=None, placeholder="Pick one…")
+    new_name = r2.text_input("New name", key="new_name").strip()
+    confirmed = True
+    if target is not None and listed[target]["owner"] != me:
+        confirmed = st.checkbox(f"Yes, change {md(target)}, which {listed[target]['created_by']} created (it changes "
+                                "for everyone who uses it)", key="confirm_manage")
     with shell.guard(stop=False):
-        if r3.button("Rename", key="rename", disabled=target is None or not new_name.strip()):
-            store.rename(target, new_name.strip())
+        if r3.button("Rename", key="rename", disabled=target is None or not new_name or not confirmed):
+            store.rename(target, new_name, viewer=me, confirmed=confirmed)
+            shell.flash(f"Renamed {md(target)} to {md(new_name)} (a chosen name: shared).")
             st.rerun()
-        if r3.button("Delete", key="delete", disabled=target is None):
-            store.delete(target)
+        if r3.button("Delete", key="delete", disabled=target is None or not confirmed):
+            store.delete(target, viewer=me, confirmed=confirmed)
+            shell.flash(f"Deleted {md(target)}.")
             st.rerun()
 
 st.header("Search")
-if name not in [c["name"] for c in collections]:
-    st.info(f"Index the corpus into {name!r} first.", icon="👆")
+if name not in listed:
+    st.info(f"Index the corpus into {md(name)} first.", icon="👆")
     st.stop()
+imported = sel.corpus.vectors is not None
 s1, s2, s3 = st.columns([3, 1, 1])
-query = s1.text_input("Query", key="search_query", placeholder="e.g. how to keep bread fresh")
-k = s2.number_input("k", 1, 1000, 10, key="search_k")
+if imported:
+    st.info("These vectors were imported without their model, so a typed query cannot be embedded in their space. "
+            "Search by example instead: pick a text of the corpus and find its neighbours in the collection.",
+            icon="🧭")
+    example = s1.selectbox("Query: a text of the corpus", range(eset.n), key="search_example", index=None,
+                           format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", placeholder="Pick a text…")
+    query = "" if example is None else eset.texts[example]
+else:
+    example = None
+    query = s1.text_input("Query", key="search_query", placeholder="e.g. how to keep bread fresh")
+k = s2.number_input("k", int(LIMITS["search_k"].lo), int(LIMITS["search_k"].hi), 10, key="search_k")
 hybrid = s3.toggle("Hybrid (dense + BM25)", key="hybrid")
 label_filter = None
 if eset.labels is not None:
     label_filter = st.selectbox("Only label", sorted(set(eset.labels)), key="label_filter", index=None,
                                 placeholder="any label")
-hits = []
 if query.strip():
-    with shell.guard():
+    hits = None
+    with shell.guard(stop=False):
         store.check(name, eset.model_id, eset.model_version)
-        qvec = shell.embed_new([query.strip()])
+        qvec = eset.vectors[[example]] if imported else shell.embed_query([query.strip()])
         hits = store.search(name, qvec[0], query_text=query, k=int(k), hybrid=hybrid,
                             filters={"label": label_filter} if label_filter else None)
-    table = pd.DataFrame({"rank": range(1, len(hits) + 1), "score": [round(h.score, 4) for h in hits],
-                          "text": [h.text for h in hits], "label": [h.payload.get("label") for h in hits]})
-    st.caption("Scores: cosine" + (" — hybrid scores are reciprocal-rank-fusion points, not cosines."
-                                   if hybrid else "."))
-    st.dataframe(table, hide_index=True, width="stretch")
-    by_id = {point_id(t): i for i, t in enumerate(eset.texts)}
-    rings = np.array([by_id[h.id] for h in hits if h.id in by_id], dtype=int)
-    proj = pca(eset.vectors)
-    fig = figure(proj.embedding_, eset.labels, eset.texts, drawn_points(eset.n), None, rings,
-                 (query.strip(), proj.transform(qvec)), "hits")
-    st.plotly_chart(fig, width="stretch", key="search_map")
-    sampled = f" (a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts is drawn)" if eset.n > DRAW_LIMIT else ""
-    st.caption(f"The hits ringed on a PCA map of the corpus{sampled}; the query is placed with the same PCA.")
+    if hits is not None:
+        table = pd.DataFrame({"rank": range(1, len(hits) + 1), "score": [round(h.score, 4) for h in hits],
+                              "text": [h.text for h in hits], "label": [h.payload.get("label") for h in hits]})
+        st.caption("Scores: cosine" + (" — hybrid scores are reciprocal-rank-fusion points, not cosines."
+                                       if hybrid else "."))
+        st.dataframe(table, hide_index=True, width="stretch")
+        by_id = {point_id(t): i for i, t in enumerate(eset.texts)}
+        rings = np.array([by_id[h.id] for h in hits if h.id in by_id], dtype=int)
+        proj = pca(eset.vectors)
+        fig = figure(proj.embedding_, eset.labels, eset.texts, drawn_points(eset.n), None, {"hits": rings},
+                     (query.strip(), proj.transform(qvec)))
+        st.plotly_chart(fig, width="stretch", key="search_map")
+        sampled = f" (a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts is drawn)" if eset.n > DRAW_LIMIT \
+            else ""
+        st.caption(f"The hits ringed on a PCA map of the corpus{sampled}; the query is placed with the same PCA.")
 
 st.header("How good is retrieval?")
 st.caption("Upload a CSV of `query,relevant_text` rows (several rows per query allowed); every relevant text must be "
            "in the corpus. Recall@k, MRR@10 and nDCG@10 per query, and each query's hard negatives.")
 e1, e2 = st.columns([3, 1])
 qfile = e1.file_uploader("Queries and relevant texts", type=["csv"], key="qrels_file")
+inputs = (name, eset.model_id, eset.model_version, int(k), hybrid, None if qfile is None else qfile.file_id)
 if e2.button("Evaluate", key="evaluate"):
+    shell.forget("retrieval")
     with shell.guard(stop=False):
         if qfile is None:
             raise VecexploreError("Upload a query,relevant_text CSV first.")
@@ -132,7 +185,7 @@ if e2.button("Evaluate", key="evaluate"):
         if not qrels:
             raise VecexploreError("None of the relevant texts is in the corpus: they must match corpus texts exactly.")
         queries = list(qrels)
-        vectors = shell.embed_new(queries)
+        vectors = shell.embed_query(queries)
         run = {q: [h.id for h in store.search(name, v, query_text=q, k=max(int(k), 10), hybrid=hybrid)]
                for q, v in zip(queries, vectors, strict=True)}
         report = evaluate_run(run, qrels, k=int(k))
@@ -140,9 +193,10 @@ if e2.button("Evaluate", key="evaluate"):
         rows = [{"query": q, **{m: round(v, 4) for m, v in report["per_query"][q].items()},
                  "hard negatives": " | ".join(text_of.get(d, d) for _, d in hard_negatives(run[q], qrels[q]))}
                 for q in queries]
-        st.session_state.retrieval = (report, rows, len(unknown))
-if "retrieval" in st.session_state:
-    report, rows, n_unknown = st.session_state.retrieval
+        shell.remember("retrieval", inputs, (report, rows, len(unknown)))
+retrieval = shell.recall("retrieval", inputs)
+if retrieval is not None:
+    report, rows, n_unknown = retrieval
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Recall@{report['k']}", f"{report['mean']['recall']:.3f}")
     m2.metric("MRR@10", f"{report['mean']['mrr']:.3f}")
@@ -153,15 +207,14 @@ if "retrieval" in st.session_state:
 
 st.header("Compression lab")
 st.caption("Recall@10 of smaller vectors against exact float32 search, on 200 of your texts used as queries.")
+lab_inputs = (eset.model_id, eset.model_version, sel.corpus.fingerprint)
 if st.button("Measure compression", key="compress"):
+    shell.forget("compression")
     with shell.guard(stop=False):
         dims = tuple(d for d in (eset.dims // 2, eset.dims // 4, eset.dims // 8) if d >= 8)
-        st.session_state.compression = compression_report(eset.vectors, dims=dims)
-if "compression" in st.session_state:
-    rows = pd.DataFrame(st.session_state.compression)
-    fig = go.Figure(go.Scatter(x=rows["bytes_per_vector"], y=rows["recall"], mode="markers+text",
-                               text=rows["method"], textposition="top center", marker=dict(size=12)))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_type="log",
-                      xaxis_title="bytes per vector (log)", yaxis_title="recall@10", yaxis_range=[0, 1.08])
-    st.plotly_chart(fig, width="stretch", key="compression_chart")
+        shell.remember("compression", lab_inputs, compression_report(eset.vectors, dims=dims))
+compression = shell.recall("compression", lab_inputs)
+if compression is not None:
+    rows = pd.DataFrame(compression)
+    st.plotly_chart(compression_chart(rows), width="stretch", key="compression_chart")
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -5,8 +5,8 @@ All logic lives in ``vecexplore``; this module only turns widgets into core call
 
 from __future__ import annotations
 
-import hashlib
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 from plotly.colors import qualitative
 
+from pages.ui.text import md
 from vecexplore import corpus as corpora
 from vecexplore.cache import EmbeddingCache, EmbedStats, embed
 from vecexplore.config import home
@@ -23,7 +24,7 @@ from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import BACKENDS, BUILTIN_MODELS, GLOVE_ID, M2V_ID, TFIDF_ID, Encoder, load_encoder
 from vecexplore.errors import VecexploreError
-from vecexplore.pipeline import embed_corpus, imported_set
+from vecexplore.pipeline import embed_corpus, embed_queries, imported_set
 from vecexplore.search import Store
 from vecexplore.store import QDRANT_URL_ENV, open_client
 
@@ -62,9 +63,41 @@ def guard(stop: bool = True) -> Iterator[None]:
     try:
         yield
     except VecexploreError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(md(exc), icon="⚠️")
         if stop:
             st.stop()
+
+
+def session_id() -> str:
+    """An id for this browser session (its collections are its own); new on every page load."""
+    return st.session_state.setdefault("_session_id", uuid.uuid4().hex)
+
+
+def remember(name: str, key: object, value: object) -> None:
+    """Keep a result of this session, with the inputs (``key``) it was computed from."""
+    st.session_state[f"_result_{name}"] = (key, value)
+
+
+def recall(name: str, key: object) -> object | None:
+    """The result kept under ``name`` if it was computed from these inputs (else None: it would be stale)."""
+    kept = st.session_state.get(f"_result_{name}")
+    return kept[1] if kept is not None and kept[0] == key else None
+
+
+def forget(name: str) -> None:
+    """Drop a kept result (before recomputing it, so a failed run never shows the previous one)."""
+    st.session_state.pop(f"_result_{name}", None)
+
+
+def flash(message: str) -> None:
+    """A confirmation to show on the next run (one that reruns at once would otherwise wipe it)."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(message, icon="✅")
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,16 +131,6 @@ def backend() -> str:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _read_table(name: str, data: bytes):
     return corpora.read_table(name, data)
-
-
-def fingerprint(c: Corpus) -> str:
-    digest = hashlib.sha256()
-    for text in c.texts:
-        digest.update(text.encode() + b"\x1e")
-    digest.update(repr(c.labels).encode())
-    if c.vectors is not None:
-        digest.update(c.vectors.tobytes())
-    return digest.hexdigest()[:16]
 
 
 def _demo_widgets() -> Corpus:
@@ -170,7 +193,7 @@ def sidebar() -> Selection:
             chosen = readers[source]()
         except VecexploreError as exc:
             chosen, error = None, str(exc)
-            st.error(error, icon="⚠️")
+            st.error(md(error), icon="⚠️")
         max_texts = st.number_input("Max texts (a seeded sample above this)", 10, 200_000, 5_000, step=1_000,
                                     key="max_texts")
         dedupe = st.checkbox("Drop duplicate texts", value=False, key="dedupe")
@@ -191,11 +214,11 @@ def sidebar() -> Selection:
             st.selectbox("Backend", list(BACKENDS), key="backend", disabled=imported, help="\n\n".join(
                 f"**{name}**: {text}." for name, text in BACKENDS.items()))
         if chosen is not None:
-            st.caption(f"**{len(chosen):,}** texts · {chosen.name}")
+            st.caption(f"**{len(chosen):,}** texts · {md(chosen.name)}")
         with st.expander("3 · Search store"):
             st.text_input("Qdrant server URL (empty: embedded on disk)", key="qdrant_url",
                           value=os.environ.get(QDRANT_URL_ENV, ""), placeholder="http://localhost:6333")
-        st.caption(f"Data folder: `{home()}`")
+        st.caption(f"Data folder: {md(home())}")
     selection = Selection(chosen, None if imported else (model or None), error)
     st.session_state.selection = selection
     return selection
@@ -215,7 +238,7 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
     when there is nothing to embed."""
     sel: Selection | None = st.session_state.get("selection")
     if sel is None or sel.corpus is None:
-        st.warning(sel.error if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
+        st.warning(md(sel.error) if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
         st.stop()
     c = corpus if corpus is not None else sel.corpus
     if c.vectors is not None:
@@ -226,12 +249,12 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
     if not sel.model_id:
         st.warning("Name a model folder or hub id in the sidebar.", icon="👈")
         st.stop()
-    memo_key = (sel.model_id, backend(), fingerprint(c))
+    memo_key = (sel.model_id, backend(), c.fingerprint)
     memo = st.session_state.setdefault("_embedded", {})
     if memo_key in memo:
         return memo[memo_key]
     if st.session_state.get("embed_cancelled") == memo_key:
-        st.warning(f"Embedding {len(c):,} texts with {sel.model_id} was cancelled. What was encoded before the "
+        st.warning(f"Embedding {len(c):,} texts with {md(sel.model_id)} was cancelled. What was encoded before the "
                    "cancel is cached: resuming starts from there.", icon="⏹️")
         st.button("Resume embedding", key="resume_embed", on_click=_resume)
         st.stop()
@@ -239,12 +262,12 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
         model = current_encoder(sel)
         slot = st.empty()
         with slot.container():
-            bar = st.progress(0.0, text=f"Embedding {len(c):,} texts with {sel.model_id}…")
+            bar = st.progress(0.0, text=f"Embedding {len(c):,} texts with {md(sel.model_id)}…")
             if len(c) >= CANCEL_FROM:
                 st.button("Cancel", key="cancel_embed", on_click=_cancel, args=(memo_key,))
 
         def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"Embedding with {sel.model_id}: {done:,} / {total:,}")
+            bar.progress(done / max(total, 1), text=f"Embedding with {md(sel.model_id)}: {done:,} / {total:,}")
 
         result = embed_corpus(c, model, cache=cache(), progress=progress)
         slot.empty()
@@ -263,16 +286,25 @@ def current_encoder(sel: Selection) -> Encoder:
         return encoder(sel.model_id, backend(), "", ())
     if sel.corpus is None:
         raise VecexploreError("tfidf-lsa is fitted on the corpus: choose a corpus first.")
-    return encoder(sel.model_id, "auto", fingerprint(sel.corpus), tuple(sel.corpus.texts))
+    return encoder(sel.model_id, "auto", sel.corpus.fingerprint, tuple(sel.corpus.texts))
 
 
-def embed_new(texts: list[str]) -> np.ndarray:
-    """Texts that are not in the corpus (a query), embedded by the current model and cache."""
+def _new_text_encoder() -> Encoder:
     sel: Selection = st.session_state.selection
     if sel.corpus.vectors is not None:
         raise VecexploreError("These vectors were imported without their model, so new text cannot be embedded "
                               "among them. Pick a corpus and a model in the sidebar to search by text.")
-    return embed(texts, current_encoder(sel), cache=cache())[0].vectors
+    return current_encoder(sel)
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    """Texts that are not in the corpus (e.g. scored pairs), embedded by the current model and cache."""
+    return embed(texts, _new_text_encoder(), cache=cache())[0].vectors
+
+
+def embed_query(texts: list[str]) -> np.ndarray:
+    """Queries (or a typed text) embedded by the current model; one the model cannot see is refused."""
+    return embed_queries(texts, _new_text_encoder(), cache=cache())
 
 
 def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:
@@ -282,23 +314,23 @@ def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:
     cached = "imported" if c.vectors is not None else (
         f"{stats.cache_hits:,} from cache, {stats.encoded:,} encoded")
     st.caption(
-        f"📄 **{c.name}** ({eset.n:,} texts) → 🧠 **{eset.model_id}** `{eset.model_version}` "
+        f"📄 **{md(c.name)}** ({eset.n:,} texts) → 🧠 **{md(eset.model_id)}** `{eset.model_version}` "
         f"→ 💾 {eset.dims}-d vectors ({cached}) → 🔬 {analysis}"
     )
     for note in c.notes:
-        st.info(note, icon="ℹ️")
+        st.info(md(note), icon="ℹ️")
     info = eset.info
     if info.get("fidelity"):
         fid = info["fidelity"]
         st.caption(f"⚡ Backend **{info['backend']}**: cosine to sentence-transformers' torch vectors ≥ "
                    f"{fid['min_cos']:.5f} (mean {fid['mean_cos']:.5f}) on {fid['n_probe_texts']} probe texts.")
     if info.get("backend_note"):
-        st.info(info["backend_note"], icon="⚡")
+        st.info(md(info["backend_note"]), icon="⚡")
     if info.get("n_truncated"):
         st.warning(f"{info['n_truncated']:,} texts are longer than the model's {info['max_seq_length']} "
                    "word pieces; only their beginning was embedded.", icon="✂️")
     if info.get("oov_share"):
-        unknown = ", ".join(info.get("top_unknown", [])[:5])
+        unknown = md(", ".join(info.get("top_unknown", [])[:5]))
         share = f"{info['oov_share']:.1%}" if info["oov_share"] >= 0.001 else "Under 0.1%"
         st.info(f"{share} of tokens are not in the model's vocabulary and were skipped"
                 + (f" (e.g. {unknown})." if unknown else "."), icon="🔤")

@@ -1,5 +1,6 @@
 """AppTest helpers shared by the page tests."""
 
+import html
 import json
 
 from streamlit.testing.v1 import AppTest
@@ -22,8 +23,17 @@ def ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def shown(element) -> str:
+    """What a user reads in a Markdown element (pages write user text as character references; see pages/ui/text)."""
+    return _read(element.value)
+
+
+def _read(markdown: str) -> str:
+    return html.unescape(markdown).replace("\u2060", "")
+
+
 def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return next(_read(m.value) for m in at.metric if _read(m.label) == label)
 
 
 def figure_points(at: AppTest) -> int:

@@ -9,7 +9,7 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness as sk_trustworthiness
 
-from helpers import figure_points, metric, ok, paste, start, upload
+from helpers import figure_points, metric, ok, paste, shown, start, upload
 from vecexplore.neighbors import point_neighbors
 
 
@@ -83,19 +83,19 @@ def test_other_builtin_models(model):
 def test_empty_corpus_is_explained():
     at = paste(start(), "   \n\n")
     ok(at)
-    assert any("no texts" in e.value for e in at.sidebar.error)
-    assert any("no texts" in w.value for w in at.warning)
+    assert any("no texts" in shown(e) for e in at.sidebar.error)
+    assert any("no texts" in shown(w) for w in at.warning)
 
 
 def test_one_and_two_texts():
     at = paste(start(), "just one line")
     at.radio(key="method").set_value("umap").run()
     ok(at)
-    assert any("at least 2 texts" in e.value for e in at.error)
+    assert any("at least 2 texts" in shown(e) for e in at.error)
     at = paste(start(), "first line\nsecond line")
     ok(at)
     assert metric(at, "Method used") == "PCA"
-    assert any("needs at least 6 texts" in w.value for w in at.warning)
+    assert any("needs at least 6 texts" in shown(w) for w in at.warning)
     assert metric(at, "Trustworthiness") == "n/a"
 
 
@@ -104,21 +104,21 @@ def test_duplicates_and_long_text():
     at = paste(start(), f"hello there\nhello there\nsomething else\n{long}\nfifth\nsixth\nseventh")
     at.radio(key="method").set_value("pca").run()
     ok(at)
-    infos = " ".join(i.value for i in at.info)
+    infos = " ".join(shown(i) for i in at.info)
     assert "1 texts are exact duplicates" in infos and "longer than 10,000 characters" in infos
-    assert any("longer than the model's 256 word pieces" in w.value for w in at.warning)
+    assert any("longer than the model's 256 word pieces" in shown(w) for w in at.warning)
     at.sidebar.checkbox(key="dedupe").check().run()
     ok(at)
-    assert "Dropped 1 duplicate" in " ".join(i.value for i in at.info) and figure_points(at) == 6
+    assert "Dropped 1 duplicate" in " ".join(shown(i) for i in at.info) and figure_points(at) == 6
 
 
 def test_unknown_model_id():
     at = start()
     at.sidebar.selectbox(key="model").set_value("Other sentence-transformers model…").run()
-    assert any("Name a model" in w.value for w in at.warning)
+    assert any("Name a model" in shown(w) for w in at.warning)
     at.sidebar.text_input(key="model_other").set_value("no-such-org/no-such-model").run()
     ok(at)
-    assert any("Unknown model 'no-such-org/no-such-model'" in e.value for e in at.error)
+    assert any("Unknown model 'no-such-org/no-such-model'" in shown(e) for e in at.error)
 
 
 def test_upload_csv_with_columns():
@@ -144,7 +144,7 @@ def test_upload_csv_with_columns():
 def test_bad_uploads(name, data, message):
     at = upload(start(), name, data)
     ok(at)
-    assert any(message in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
+    assert any(message in shown(e) for e in at.sidebar.error), [shown(e) for e in at.sidebar.error]
 
 
 def test_large_upload_is_sampled():
@@ -159,7 +159,7 @@ def test_large_upload_is_sampled():
     at = upload(at, "big.csv", data)
     at.radio(key="method").set_value("pca").run()
     ok(at)
-    assert any("Sampled 5,000 of 250,000 texts" in i.value for i in at.info)
+    assert any("Sampled 5,000 of 250,000 texts" in shown(i) for i in at.info)
     assert figure_points(at) == 5000
 
 
@@ -180,7 +180,7 @@ def test_tf_projector_import():
 def test_tf_projector_bad_vectors():
     at = upload(start(), "vectors.tsv", b"1\t2\nnan\t3\n", key="tf_vectors")
     ok(at)
-    assert any("NaN or infinite" in e.value for e in at.sidebar.error)
+    assert any("NaN or infinite" in shown(e) for e in at.sidebar.error)
 
 
 def test_search_by_new_text(minilm, topics):
@@ -188,7 +188,7 @@ def test_search_by_new_text(minilm, topics):
     at.radio(key="method").set_value("pca").run()
     at.text_input(key="query").set_value("The striker scored a late goal").run()
     ok(at)
-    assert any("your text" in s.value for s in at.subheader)
+    assert any("your text" in shown(s) for s in at.subheader)
     table = at.dataframe[0].value
     from vecexplore.neighbors import cosine_neighbors
 
@@ -203,17 +203,15 @@ def test_search_needs_a_model_for_imported_vectors():
     at.radio(key="method").set_value("pca").run()
     at.text_input(key="query").set_value("anything").run()
     ok(at)
-    assert any("imported without their model" in e.value for e in at.error)
+    assert any("imported without their model" in shown(e) for e in at.error)
 
 
 def test_cancelled_embedding_waits_for_resume(topics):
-    from pages.shell import fingerprint
-
     at = start(page=None)
-    at.session_state["embed_cancelled"] = ("all-MiniLM-L6-v2", "auto", fingerprint(topics))
+    at.session_state["embed_cancelled"] = ("all-MiniLM-L6-v2", "auto", topics.fingerprint)
     at.switch_page("pages/projection.py").run()
     ok(at)
-    assert any("was cancelled" in w.value for w in at.warning) and not at.get("plotly_chart")
+    assert any("was cancelled" in shown(w) for w in at.warning) and not at.get("plotly_chart")
     at.button(key="resume_embed").click().run()
     ok(at)
     assert figure_points(at) == 300 and "embed_cancelled" not in at.session_state
@@ -224,7 +222,7 @@ def test_backend_choice_is_shown_and_used():
     at.radio(key="method").set_value("pca").run()
     ok(at)
     assert at.sidebar.selectbox(key="backend").value == "auto"
-    flow = " ".join(c.value for c in at.caption)
+    flow = " ".join(shown(c) for c in at.caption)
     assert "onnx-fp32" in flow and "Backend **onnx-fp32**: cosine to sentence-transformers' torch vectors" in flow
     at.sidebar.selectbox(key="backend").set_value("torch").run()
     ok(at)

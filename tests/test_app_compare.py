@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from helpers import metric, ok, paste, start
+from helpers import metric, ok, paste, shown, start
 from vecexplore.compare import knn_jaccard, linear_cka
 
 
@@ -41,10 +41,10 @@ def test_three_models_labels_and_translation_methods():
 def test_one_model_and_unembeddable_texts():
     at = start("pages/compare.py")
     at.multiselect(key="compare_models").set_value(["glove-6B-50d"]).run()
-    assert any("at least two models" in i.value for i in at.info)
+    assert any("at least two models" in shown(i) for i in at.info)
     lines = "\n".join(["zzqxv qqzzx"] + [f"sentence {i} about cats and dogs" for i in range(12)])
     at = paste(start("pages/compare.py"), lines)
     ok(at)
-    assert any("glove-6B-50d cannot embed 1 texts" in w.value for w in at.warning)
+    assert any("glove-6B-50d cannot embed 1 texts" in shown(w) for w in at.warning)
     at.slider(key="compare_k").set_value(20).run()
-    assert any("must be smaller than the 12 texts" in e.value for e in at.error)
+    assert any("must be smaller than the 12 texts" in shown(e) for e in at.error)

@@ -1,6 +1,8 @@
 """AppTest tests of the Search page."""
 
-from helpers import metric, ok, start
+import html
+
+from helpers import metric, ok, paste, shown, start
 from vecexplore.compression import exact_top
 
 
@@ -27,7 +29,7 @@ def test_index_search_and_hits(minilm, topics):
     assert set(at.dataframe[1].value["label"]) == {"space"}
     at.toggle(key="hybrid").set_value(True).run()
     ok(at)
-    assert any("reciprocal-rank-fusion" in c.value for c in at.caption)
+    assert any("reciprocal-rank-fusion" in shown(c) for c in at.caption)
 
 
 def test_reindex_is_idempotent_and_other_model_refused():
@@ -38,9 +40,9 @@ def test_reindex_is_idempotent_and_other_model_refused():
     at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()
     at.text_input(key="collection").set_value("apptest-idem").run()
     at.button(key="index").click().run()
-    assert any("holds vectors of all-MiniLM-L6-v2" in e.value for e in at.error)
+    assert any("holds vectors of all-MiniLM-L6-v2" in shown(e) for e in at.error)
     at.text_input(key="search_query").set_value("anything").run()
-    assert any("not comparable" in e.value for e in at.error)
+    assert any("not comparable" in shown(e) for e in at.error)
 
 
 def test_evaluation_and_compression(topics):
@@ -51,7 +53,7 @@ def test_evaluation_and_compression(topics):
     at.button(key="evaluate").click().run()
     ok(at)
     assert 0 <= float(metric(at, "MRR@10")) <= 1
-    assert any("1 relevant texts are not in the corpus" in w.value for w in at.warning)
+    assert any("1 relevant texts are not in the corpus" in shown(w) for w in at.warning)
     at.button(key="compress").click().run()
     ok(at)
     table = at.dataframe[-1].value
@@ -62,10 +64,10 @@ def test_evaluation_and_compression(topics):
 def test_bad_inputs():
     at = indexed("apptest-bad")
     at.button(key="evaluate").click().run()
-    assert any("Upload a query,relevant_text CSV first" in e.value for e in at.error)
+    assert any("Upload a query,relevant_text CSV first" in shown(e) for e in at.error)
     at.text_input(key="collection").set_value("bad name!").run()
     at.button(key="index").click().run()
-    assert any("Collection names use letters" in e.value for e in at.error)
+    assert any("Collection names use letters" in shown(e) for e in at.error)
 
 
 def test_two_sessions_share_one_client():
@@ -77,3 +79,56 @@ def test_two_sessions_share_one_client():
         at.text_input(key="search_query").set_value(query).run()
         ok(at)
         assert not at.error and len(at.dataframe[1].value) == 10
+
+
+def pasted_and_indexed(lines: list[str]):
+    at = start("pages/search.py")
+    paste(at, "\n".join(lines))
+    at.button(key="index").click().run()
+    ok(at)
+    return at
+
+
+def test_sessions_never_see_each_others_corpus(hostile):
+    """Two sessions paste different lines and index them under the default name: each gets its own private
+    collection, searches only its own texts, and does not even see the other's collection listed."""
+    mine = [f"Alpha team note {i}: the goalkeeper saved a penalty in match {i}." for i in range(12)]
+    theirs = [f"Beta team note {i}: knead the dough and bake the bread {i}." for i in range(12)]
+    first, second = pasted_and_indexed(mine), pasted_and_indexed(theirs)
+    name_1, name_2 = first.text_input(key="collection").value, second.text_input(key="collection").value
+    assert name_1 != name_2 and name_1.startswith("pasted-text-all-minilm-l6-v2-")
+    first.run()
+    for at, own, other_name in ((first, set(mine), name_2), (second, set(theirs), name_1)):
+        listed = at.dataframe[0].value
+        assert other_name not in set(listed["name"]) and (listed["shared"] == "private").any()
+        assert any("private collections of other sessions are not listed" in shown(c) for c in at.caption)
+        at.text_input(key="search_query").set_value("a football match and some bread").run()
+        ok(at)
+        hits = at.dataframe[1].value
+        assert len(hits) == 10 and set(hits["text"]) <= own
+    hostile("Search page (two sessions)", "session 2 indexes its pasted lines under the default name",
+            f"its own private collection {name_2}; session 1's {name_1} is not listed and never searched")
+
+
+def test_typed_name_is_shared_and_changing_it_asks_for_confirmation(hostile):
+    owner = start("pages/search.py")
+    owner.text_input(key="collection").set_value("class-demo").run()
+    owner.button(key="index").click().run()
+    ok(owner)
+    assert any("Indexed into class-demo: 300 points" in shown(s) for s in owner.success)
+    other = start("pages/search.py")
+    listed = other.dataframe[0].value
+    row = listed[listed["name"] == "class-demo"].iloc[0]
+    assert row["shared"] == "shared" and row["created_by"] == "another session"
+    other.selectbox(key="manage_collection").set_value("class-demo").run()
+    confirm = other.checkbox(key="confirm_manage")
+    assert "class-demo, which another session created" in html.unescape(confirm.label)
+    assert other.button(key="delete").disabled and other.button(key="rename").disabled
+    confirm.check().run()
+    other.button(key="delete").click().run()
+    ok(other)
+    listed = set(other.dataframe[0].value["name"]) if other.dataframe else set()
+    assert "class-demo" not in listed and any("Deleted class-demo" in shown(s) for s in other.success)
+    hostile("Search page: Delete", "a session deletes a shared collection another session created",
+            "the Delete button stays disabled until it ticks 'Yes, change class-demo, which another session "
+            "created (it changes for everyone who uses it)'")

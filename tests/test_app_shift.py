@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from helpers import ok, paste, start
+from helpers import ok, paste, shown, start
 
 
 def test_shipped_domains_are_separated():
@@ -16,12 +16,12 @@ def test_shipped_domains_are_separated():
     assert (table["c2st_auc"] > 0.8).all() and (table["mmd_p_value"] < 0.05).all()
     assert (table["knn_mixing"] < table["knn_mixing_expected"]).all()
     assert "oov_b" in table.columns and "truncated_b" in table.columns
-    assert any("clearly separated" in m.value for m in at.markdown)
+    assert any("clearly separated" in shown(m) for m in at.markdown)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {t["type"] for t in spec["data"]} == {"histogram2dcontour", "scattergl"}
     assert len(at.dataframe[1].value) == 10  # furthest texts
     assert at.dataframe[2].value["probe accuracy on B's labels"].between(0, 1).all()
-    assert any("internal label structure best" in m.value for m in at.markdown)
+    assert any("internal label structure best" in shown(m) for m in at.markdown)
 
 
 def test_split_by_label_and_errors():
@@ -33,7 +33,7 @@ def test_split_by_label_and_errors():
     assert at.dataframe[0].value["n_a"].iloc[0] == 60
     at = paste(start("pages/shift.py"), "one\ntwo\nthree")
     at.radio(key="shift_source").set_value("split the current corpus by label").run()
-    assert any("no label column" in e.value for e in at.error)
+    assert any("no label column" in shown(e) for e in at.error)
 
 
 @pytest.mark.parametrize("b_text,message", [("only\ntwo", "little power"), (None, "identical")])
@@ -45,4 +45,4 @@ def test_small_or_identical_upload(b_text, message):
     data = "\n".join(load_demo("topics").texts) if b_text is None else b_text
     at.file_uploader(key="shift_upload").set_value(("b.txt", data.encode(), "text/plain")).run()
     ok(at)
-    assert any(message in w.value for w in [*at.warning, *at.error])
+    assert any(message in shown(w) for w in [*at.warning, *at.error])

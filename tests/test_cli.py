@@ -198,5 +198,5 @@ def test_embed_backends(capsys, tmp_path, minilm_onnx):
     assert fast["fidelity"]["min_cos"] >= 0.999
     code, ref = run(capsys, "embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend", "torch", "--no-cache")
     assert code == 0 and ref["backend"] == "torch" and ref["fidelity"] is None and ";" not in ref["version"]
-    with pytest.raises(SystemExit):
-        main(["embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend", "tpu"])
+    code, out = run(capsys, "embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend", "tpu")
+    assert code == 2 and "invalid choice: 'tpu'" in out["error"]

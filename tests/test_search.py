@@ -195,3 +195,33 @@ def test_one_store_used_from_many_threads(store, topic_set):
     for t in threads:
         t.join(timeout=120)
     assert not errors and sum(c["points"] for c in store.collections()) == 180
+
+
+def test_private_and_shared_collections(store, topic_set, hostile):
+    from qdrant_client import models
+
+    from vecexplore.search import default_name, visible
+
+    private = default_name("demo: topics", topic_set.model_id, "0123456789abcdef")
+    assert private == "demo-topics-all-minilm-l6-v2-0123456789"
+    store.index(private, topic_set.subset(range(20)), owner="session-1", shared=False)
+    store.index("class", topic_set.subset(range(20)), owner="session-1")
+    store.client.create_collection("legacy", vectors_config={"dense": models.VectorParams(
+        size=topic_set.dims, distance=models.Distance.COSINE)},
+        metadata={"model_id": topic_set.model_id, "model_version": topic_set.model_version, "dims": topic_set.dims})
+    rows = store.collections("session-2")
+    shown, hidden = visible(rows, "session-2")
+    assert [r["name"] for r in shown] == ["class", "legacy"] and hidden == 1
+    assert [r["created_by"] for r in shown] == ["another session", "unknown (an older store)"]
+    assert [r["name"] for r in visible(rows, "session-1")[0]] == ["class", private, "legacy"]
+    assert [r["name"] for r in visible(rows, "session-2", also=[private])[0]] == ["class", private, "legacy"]
+    with pytest.raises(VecexploreError, match="created by another session") as refused:
+        store.delete("class", viewer="session-2")
+    hostile("core: Store.delete", "a session deletes a collection another session created, unconfirmed",
+            str(refused.value))
+    with pytest.raises(VecexploreError, match="created by another session"):
+        store.rename("class", "mine", viewer="session-2")
+    store.rename("class", "ours", viewer="session-1")  # the owner needs no confirmation
+    store.delete("ours", viewer="session-2", confirmed=True)
+    store.delete(private, viewer="session-1")
+    assert store.names() == ["legacy"] and store.tag("legacy").shared

@@ -60,10 +60,10 @@ def test_mixing_equals_a_brute_force_count():
 
 def test_small_unbalanced_and_bad_input():
     rng = np.random.default_rng(2)
-    r = compare_corpora(rng.normal(size=(5, 8)), rng.normal(size=(3000, 8)), permutations=20, max_per_corpus=1000)
+    r = compare_corpora(rng.normal(size=(5, 8)), rng.normal(size=(3000, 8)), permutations=100, max_per_corpus=1000)
     assert any("only 5 texts" in n for n in r.notes) and any("unbalanced" in n for n in r.notes)
     assert any("B sampled to 20 texts" in n for n in r.notes) and r.n_b == 20
-    r = compare_corpora(rng.normal(size=(300, 8)), rng.normal(size=(3000, 8)), permutations=20, max_per_corpus=1000)
+    r = compare_corpora(rng.normal(size=(300, 8)), rng.normal(size=(3000, 8)), permutations=100, max_per_corpus=1000)
     assert r.n_a == 300 and r.n_b == 1000 and any("B sampled to 1,000" in n for n in r.notes)
     with pytest.raises(VecexploreError, match="same model"):
         compare_corpora(rng.normal(size=(5, 8)), rng.normal(size=(5, 9)))

@@ -15,6 +15,7 @@ import numpy as np
 from vecexplore.embedding_set import l2_normalize
 from vecexplore.encoders import Encoder, GloveEncoder, Progress
 from vecexplore.errors import VecexploreError
+from vecexplore.validation import check
 
 ADD, MUL = "3cosadd", "3cosmul"
 METHODS = (ADD, MUL)
@@ -109,6 +110,7 @@ class WordSpace:
         """
         if method not in METHODS:
             raise VecexploreError(f"Unknown method {method!r}; choose {ADD} or {MUL}.")
+        check("top", k, "k")
         if not positive:
             raise VecexploreError("Give at least one word to add.")
         terms = [*positive, *negative]

@@ -7,11 +7,14 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
 from vecexplore.errors import VecexploreError
+from vecexplore.validation import MIN_PERMUTATIONS, option
 
 
 def _load_set(args: argparse.Namespace):
@@ -71,16 +74,20 @@ def cmd_embed(args: argparse.Namespace) -> dict:
 
 def cmd_project(args: argparse.Namespace) -> dict:
     from vecexplore.export import coordinates_frame
-    from vecexplore.projection import Projector, knn_kept, trustworthiness
+    from vecexplore.projection import Projector, knn_kept, quality_k, trustworthiness
 
     eset, stats, diag = _load_set(args)
     start = time.perf_counter()
     proj = Projector(args.method, n_components=args.dims, n_neighbors=args.n_neighbors,
                      random_state=args.seed).fit(eset.vectors)
     seconds = time.perf_counter() - start
-    k = min(args.k, max(1, (eset.n - 1) // 2 - 1))
-    quality = {}
-    if k >= 1 and eset.n >= 5:
+    k = quality_k(args.k, min(eset.n, args.max_points))
+    quality, notes = {}, list(proj.notes_)
+    if k is None:
+        notes.append(f"Trustworthiness and k-NN kept need at least 5 texts (got {eset.n}).")
+    else:
+        if k < args.k:
+            notes.append(f"k lowered from {args.k} to {k}: trustworthiness needs k < n/2 ({eset.n} texts).")
         quality = {
             "trustworthiness": trustworthiness(eset.vectors, proj.embedding_, k, max_points=args.max_points),
             "knn_kept": knn_kept(eset.vectors, proj.embedding_, k, max_points=args.max_points),
@@ -91,7 +98,7 @@ def cmd_project(args: argparse.Namespace) -> dict:
     return {"n": eset.n, "dims": eset.dims, "model": eset.model_id, "version": eset.model_version,
             "method": proj.method_, "n_components": args.dims, "seconds": round(seconds, 3),
             "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits, **quality,
-            "notes": proj.notes_ + diag.get("notes", []), "output": args.output}
+            "notes": notes + diag.get("notes", []), "output": args.output}
 
 
 def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
@@ -205,7 +212,9 @@ def _query_encoder(store, args: argparse.Namespace):
 
 
 def _embed_queries(encoder, transform, texts):
-    vectors = encoder.encode(texts)
+    from vecexplore.pipeline import embed_queries
+
+    vectors = embed_queries(texts, encoder)
     return transform.transform(vectors) if transform is not None else vectors
 
 
@@ -319,10 +328,18 @@ def cmd_warmup(args: argparse.Namespace) -> dict:
     return warm_up(tuple(args.model or ["all-MiniLM-L6-v2"]))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as a :class:`VecexploreError` (so JSON on stdout and exit 2, like
+    every other error) instead of a usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        raise VecexploreError(f"{self.prog}: {message.rstrip('.')}. See `{self.prog} --help`.")
+
+
 def _parser() -> argparse.ArgumentParser:
     from vecexplore.encoders import BACKENDS
 
-    parser = argparse.ArgumentParser(prog="vecexplore", description=__doc__)
+    parser = _Parser(prog="vecexplore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser, needs_file: bool = True) -> None:
@@ -344,36 +361,38 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--method", choices=["pca", "umap", "tsne"], default="umap")
     p.add_argument("--dims", type=int, choices=[2, 3], default=2)
-    p.add_argument("--n-neighbors", type=int, default=15, help="UMAP's n_neighbors")
-    p.add_argument("--k", type=int, default=10, help="neighbours for trustworthiness and k-NN kept")
-    p.add_argument("--max-points", type=int, default=5000, help="sample size for the quality scores")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-neighbors", type=option("n_neighbors"), default=15, help="UMAP's n_neighbors (2-200)")
+    p.add_argument("--k", type=option("neighbours"), default=10,
+                   help="neighbours for trustworthiness and k-NN kept (1-100; lowered below n/2 for small corpora)")
+    p.add_argument("--max-points", type=option("max_points"), default=5000, help="sample size for the quality scores")
+    p.add_argument("--seed", type=option("seed"), default=0)
     p.add_argument("-o", "--output", help="output .parquet of coordinates")
 
-    def words_options(p: argparse.ArgumentParser) -> None:
+    def words_options(p: argparse.ArgumentParser, analogies: bool = True) -> None:
         p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
         p.add_argument("--model", default="glove-6B-50d", help="model id (default glove-6B-50d)")
-        p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
-        p.add_argument("--restrict-vocab", type=int, default=100_000,
-                       help="GloVe: answer from the N most frequent words (default 100000)")
+        if analogies:
+            p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
+        p.add_argument("--restrict-vocab", type=option("restrict_vocab"), default=100_000,
+                       help="GloVe: the N most frequent words (1000-400000; default 100000)")
         p.add_argument("--words", help="sentence models: a word list file (default: the shipped one)")
 
     p = sub.add_parser("analogy", help="a is to b as c is to ? (man king woman → queen)")
     for name in ("a", "b", "c"):
         p.add_argument(name)
     words_options(p)
-    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--top", type=option("top"), default=5, help="answers to list (1-1000)")
     p = sub.add_parser("analogy-eval", help="accuracy on a Google-format analogy file")
     p.add_argument("file")
     words_options(p)
     p = sub.add_parser("word-sim", help="Spearman/Pearson on word pairs with human scores (e.g. SimLex-999)")
     p.add_argument("file")
-    words_options(p)
+    words_options(p, analogies=False)
 
     def transform_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--transform", choices=["none", "center", "abtt", "whiten", "zca"], default="none")
-        p.add_argument("--k", type=int, default=256, help="whitening: dimensions kept")
-        p.add_argument("--d", type=int, default=3, help="all-but-the-top: principal directions removed")
+        p.add_argument("--k", type=option("whiten_k"), default=256, help="whitening: dimensions kept")
+        p.add_argument("--d", type=option("abtt_d"), default=3, help="all-but-the-top: principal directions removed")
 
     p = sub.add_parser("isotropy", help="anisotropy metrics, before/after a transform fitted on the corpus")
     common(p)
@@ -402,7 +421,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
     p.add_argument("--model", help="must match the collection's model (default: the collection's)")
     store_options(p)
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=option("search_k"), default=10, help="hits to return (1-1000)")
     p.add_argument("--hybrid", action="store_true", help="fuse dense and BM25 keyword results (RRF)")
     p.add_argument("--filter", action="append", help="field=value (repeatable)")
     p = sub.add_parser("retrieval-eval", help="recall@k, MRR@10, nDCG@10 and hard negatives from BEIR files")
@@ -413,13 +432,13 @@ def _parser() -> argparse.ArgumentParser:
                    "falls back to the point id)")
     p.add_argument("--model", help="must match the collection's model (default: the collection's)")
     store_options(p)
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=option("search_k"), default=10, help="recall@k (1-1000)")
     p.add_argument("--hybrid", action="store_true")
     p = sub.add_parser("compare", help="compare models on the same texts: CKA, RSA, k-NN Jaccard, probe accuracy")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
     p.add_argument("--models", required=True, help="comma-separated model ids (two or more)")
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=option("neighbours"), default=10, help="neighbours for k-NN Jaccard (1-100)")
     p.add_argument("--text-col")
     p.add_argument("--label-col")
     p = sub.add_parser("translate", help="fit a linear map between two models' spaces and test it on held-out texts")
@@ -434,8 +453,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file_b")
     p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
     p.add_argument("--model", action="append", help="model id (repeat for several; default all-MiniLM-L6-v2)")
-    p.add_argument("--permutations", type=int, default=200)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--permutations", type=option("permutations"), default=200,
+                   help=f"MMD permutations ({MIN_PERMUTATIONS}-10000); p-values resolve to 1/(N + 1)")
+    p.add_argument("--seed", type=option("seed"), default=0)
     p.add_argument("--text-col")
     for name, p in sub.choices.items():
         if name not in {"models", "warmup"}:
@@ -457,17 +477,28 @@ def _default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"vecexplore: error: {message}", file=sys.stderr)
+    print(json.dumps({"error": message}, ensure_ascii=False))
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; print its result as JSON. Exit 2 with ``{"error": ...}`` for anything a user can fix,
+    exit 1 with ``{"error": ...}`` for a bug (the traceback only with ``VECEXPLORE_DEBUG=1``)."""
     # transformers' weight-loading bars and load reports are noise on a CLI whose output is JSON
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
+        args = _parser().parse_args(argv)
         result = COMMANDS[args.command](args)
     except VecexploreError as exc:
-        print(f"vecexplore: error: {exc}", file=sys.stderr)
-        print(json.dumps({"error": str(exc)}))
-        return 2
+        return _fail(str(exc), 2)
+    except Exception as exc:  # a bug: say so in one JSON line rather than a traceback
+        if os.environ.get("VECEXPLORE_DEBUG"):
+            traceback.print_exc()
+        return _fail(f"unexpected {type(exc).__name__}: {exc}. This is a bug in vecexplore; run again with "
+                     "VECEXPLORE_DEBUG=1 to see where it happened, and report it.", 1)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=_default))
     return 0
 

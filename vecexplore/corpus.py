@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -37,6 +39,20 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of everything the corpus holds (texts, labels, vectors, other columns): equal corpora, and
+        only they, share it."""
+        digest = hashlib.sha256()
+        for text in self.texts:
+            digest.update(text.encode() + b"\x1e")
+        digest.update(repr(self.labels).encode())
+        if self.vectors is not None:
+            digest.update(np.ascontiguousarray(self.vectors).tobytes())
+        if self.columns is not None:
+            digest.update(json.dumps(self.columns, sort_keys=True, default=str).encode())
+        return digest.hexdigest()[:16]
 
     def _subset(self, index: Sequence[int], note: str) -> Corpus:
         return Corpus(

@@ -18,6 +18,7 @@ from scipy.special import logsumexp
 
 from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
+from vecexplore.validation import check
 
 TRANSFORMS = ("none", "center", "abtt", "whiten", "zca")
 
@@ -211,6 +212,7 @@ class AllButTheTop(PostProcessor):
         self.d = d
 
     def _fit(self, centred: np.ndarray) -> None:
+        check("abtt_d", self.d, "D (directions removed)")
         rank = min(centred.shape) - 1
         d = min(self.d, max(rank, 0))
         if d < self.d:
@@ -241,8 +243,8 @@ class Whitening(PostProcessor):
 
     def _fit(self, centred: np.ndarray) -> None:
         dims = centred.shape[1]
-        if self.k is not None and self.k < 1:
-            raise VecexploreError(f"k must be at least 1 (got {self.k}).")
+        if self.k is not None:
+            check("whiten_k", self.k, "k (dimensions kept)")
         k = dims if self.k is None else self.k
         if k > dims:
             self.notes_.append(f"k = {k} is more than the {dims} dimensions: all {dims} are kept.")

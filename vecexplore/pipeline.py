@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from vecexplore.cache import EmbeddingCache, EmbedStats, embed
 from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import Encoder, Progress
+from vecexplore.errors import VecexploreError
 
 IMPORTED_ID = "imported"
 
@@ -23,3 +26,21 @@ def embed_corpus(corpus: Corpus, encoder: Encoder, cache: EmbeddingCache | None 
     """Vectors for every text of ``corpus``, from ``cache`` where possible."""
     return embed(corpus.texts, encoder, labels=corpus.labels, cache=cache, batch_size=batch_size,
                  progress=progress)
+
+
+def embed_queries(texts: list[str], encoder: Encoder, cache: EmbeddingCache | None = None) -> np.ndarray:
+    """Vectors for queries and other new texts, refusing any the model cannot see: a text with no word the model
+    knows gets the zero vector, which is equally far from everything, so its "nearest neighbours" would be noise."""
+    vectors = embed(texts, encoder, cache=cache)[0].vectors
+    blind = [t for t, v in zip(texts, vectors, strict=True) if not v.any()]
+    if not blind:
+        return vectors
+    unknown = encoder.diagnose(blind[:1]).get("top_unknown") or []
+    detail = f" (unknown: {', '.join(unknown[:5])})" if unknown else ""
+    if len(texts) == 1:
+        raise VecexploreError(f"{encoder.id} knows none of the words in {blind[0]!r}{detail}, so it has no vector "
+                              "to search with: every text would score the same. Use words the model knows, or pick "
+                              "a contextual model such as all-MiniLM-L6-v2.")
+    examples = ", ".join(repr(t) for t in blind[:3])
+    raise VecexploreError(f"{len(blind)} of {len(texts)} texts have no word {encoder.id} knows (e.g. {examples}"
+                          f"{detail}): they have no vector to search with. Reword or remove them.")

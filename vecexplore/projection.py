@@ -16,6 +16,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
+from vecexplore.validation import check
 
 METHODS = ("pca", "umap", "tsne")
 TSNE_LIMIT = 20_000  # Barnes-Hut t-SNE takes many minutes beyond this on a laptop-class CPU
@@ -49,6 +50,8 @@ class Projector:
             raise VecexploreError(f"Unknown projection method {self.method!r}; choose one of {', '.join(METHODS)}.")
         if self.n_components not in (2, 3):
             raise VecexploreError("A map has 2 or 3 dimensions.")
+        check("n_neighbors", self.n_neighbors, "UMAP's n_neighbors")
+        check("min_dist", self.min_dist, "UMAP's min_dist")
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[0] < 2:
             raise VecexploreError("A map needs at least 2 texts; add more texts to the corpus.")
@@ -226,6 +229,13 @@ def _sample(n: int, max_points: int | None, seed: int) -> np.ndarray:
     if max_points is None or n <= max_points:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+
+
+def quality_k(k: int, n: int) -> int | None:
+    """The neighbourhood size the map-quality scores can use on ``n`` points: ``k`` lowered to below ``n / 2``
+    (trustworthiness' own condition), or None when there are too few points (fewer than 5) for either score."""
+    qk = min(k, (n - 1) // 2 - 1)
+    return qk if n >= 5 and qk >= 1 else None
 
 
 def trustworthiness(X: np.ndarray, X_embedded: np.ndarray, n_neighbors: int = 5, metric: str = "cosine",

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from vecexplore.errors import VecexploreError
+from vecexplore.validation import check
 
 Qrels = dict[str, dict[str, float]]  # query id -> {doc id: relevance}
 
@@ -64,6 +65,7 @@ def query_metrics(ranked: Sequence[str], relevant: Mapping[str, float], k: int =
 
 def evaluate_run(run: Mapping[str, Sequence[str]], qrels: Qrels, k: int = 10) -> dict:
     """Per-query and mean metrics over the queries that have judgements."""
+    check("search_k", k, "k")
     per_query = {q: query_metrics(run.get(q, []), rel, k) for q, rel in qrels.items() if q in run}
     if not per_query:
         raise VecexploreError("None of the judged queries was run.")

@@ -4,6 +4,12 @@ Every collection records, in its metadata and in every point's payload, the mode
 distance and transform. Indexing or querying with another model, version or transform is refused.
 Point ids are derived from the text, so indexing the same texts again adds nothing. Hybrid search fuses dense
 vectors with BM25-style sparse vectors (computed here; Qdrant applies the IDF) by reciprocal rank fusion.
+
+One store often serves many app sessions (a class on one server). A collection records who created it and
+whether it is shared: a collection under the default name (:func:`default_name`, derived from the corpus
+fingerprint and the model) is private to the session that made it; a name a user types makes it shared.
+:func:`visible` says which collections a session may see, and renaming or deleting another session's collection
+needs ``confirmed=True``.
 """
 
 from __future__ import annotations
@@ -15,21 +21,43 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 
 import numpy as np
 from qdrant_client import QdrantClient, models
 
+from vecexplore import validation
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 
 DENSE, SPARSE = "dense", "bm25"
 DISTANCES = {"cosine": models.Distance.COSINE, "dot": models.Distance.DOT, "euclid": models.Distance.EUCLID,
              "manhattan": models.Distance.MANHATTAN}
-MAX_K = 1000
 _NAMESPACE = uuid.UUID("6f1d3b0e-6c2e-4c65-9a55-0e8f3f9c2a11")
 _TOKEN = re.compile(r"\w+")
 RESERVED = {"text", "label", "source", "model_id", "model_version", "transform"}
+CLI_OWNER = "cli"
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def default_name(corpus_name: str, model_id: str, fingerprint: str) -> str:
+    """The collection name a corpus gets unless the user types one: its name, the model and the corpus
+    fingerprint, so two sessions share a default name only when they hold the very same corpus."""
+
+    def slug(text: str) -> str:
+        return re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-")[:32] or "corpus"
+
+    return f"{slug(corpus_name)}-{slug(model_id)}-{fingerprint[:10]}"
+
+
+def created_by(owner: str, viewer: str | None) -> str:
+    """Who made a collection, as session ``viewer`` should read it."""
+    if not owner:
+        return "unknown (an older store)"
+    if owner == CLI_OWNER:
+        return "the command line"
+    return "you" if owner == viewer else "another session"
 
 
 def point_id(text: str) -> str:
@@ -68,14 +96,20 @@ class CollectionTag:
     distance: str = "cosine"
     transform: str = "none"
     avg_len: float = 10.0  # mean token count, for BM25
+    owner: str = ""  # the app session (or "cli") that created it; "" for collections older than owners
+    shared: bool = True  # False: private to its owner (created under its default name)
+    created: str = ""  # ISO 8601, UTC
 
     @classmethod
     def from_metadata(cls, meta: dict | None, name: str) -> CollectionTag:
-        try:
-            return cls(**{k: meta[k] for k in cls.__dataclass_fields__})
-        except (KeyError, TypeError) as exc:
+        required = ("model_id", "model_version", "dims")
+        if not isinstance(meta, dict) or any(k not in meta for k in required):
             raise VecexploreError(f"Collection {name!r} was not made by vecexplore (its vectors carry no model "
-                                  "tag), so it cannot be searched safely.") from exc
+                                  "tag), so it cannot be searched safely.")
+        return cls(**{k: meta[k] for k in cls.__dataclass_fields__ if k in meta})
+
+    def created_by(self, viewer: str | None) -> str:
+        return created_by(self.owner, viewer)
 
     def describe(self) -> str:
         extra = "" if self.transform == "none" else f", transform {self.transform}"
@@ -121,14 +155,18 @@ class Store:
             raise VecexploreError(f"No collection {name!r} (existing: {existing}). Index a corpus into it first.")
         return CollectionTag.from_metadata(self._call(self.client.get_collection, name).config.metadata, name)
 
-    def collections(self) -> list[dict]:
+    def collections(self, viewer: str | None = None) -> list[dict]:
+        """Every collection with its tag, point count, sharing and creator (as ``viewer`` reads it)."""
         rows = []
         for name in self.names():
             meta = self._call(self.client.get_collection, name).config.metadata or {}
+            shared, owner = meta.get("shared", True), meta.get("owner", "")
             rows.append({"name": name, "model_id": meta.get("model_id", "?"),
                          "model_version": meta.get("model_version", "?"), "dims": meta.get("dims"),
                          "distance": meta.get("distance"), "transform": meta.get("transform"),
-                         "points": self._call(self.client.count, name).count})
+                         "points": self._call(self.client.count, name).count,
+                         "shared": shared, "created_by": created_by(owner, viewer), "owner": owner,
+                         "created": meta.get("created", "")})
         return rows
 
     def check(self, name: str, model_id: str, model_version: str, transform: str = "none") -> CollectionTag:
@@ -145,7 +183,7 @@ class Store:
     def create(self, name: str, tag: CollectionTag) -> None:
         if tag.distance not in DISTANCES:
             raise VecexploreError(f"Unknown distance {tag.distance!r}; choose one of {', '.join(DISTANCES)}.")
-        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", name):
+        if not _NAME.fullmatch(name):
             raise VecexploreError(f"Collection names use letters, digits, '_', '-', '.' (got {name!r}).")
         self._call(self.client.create_collection, name,
                    vectors_config={DENSE: models.VectorParams(size=tag.dims, distance=DISTANCES[tag.distance])},
@@ -154,9 +192,11 @@ class Store:
 
     def index(self, name: str, eset: EmbeddingSet, *, transform: str = "none", distance: str = "cosine",
               source: str = "", columns: Sequence[dict] | None = None, batch: int = 512,
-              progress: Callable[[int, int], None] | None = None) -> dict:
+              progress: Callable[[int, int], None] | None = None, owner: str = CLI_OWNER,
+              shared: bool = True) -> dict:
         """Upsert every text of ``eset`` (payload: text, label, source, model tag, user ``columns``), creating
-        the collection on first use. Each batch is written before the next starts."""
+        the collection on first use (recording ``owner`` and whether it is ``shared``). Each batch is written
+        before the next starts."""
         start = time.perf_counter()
         if columns is not None and len(columns) != eset.n:
             raise VecexploreError(f"{len(columns)} payload rows for {eset.n} texts.")
@@ -170,7 +210,8 @@ class Store:
             else:
                 lengths = [len(tokens(t)) for t in eset.texts]
                 tag = CollectionTag(eset.model_id, eset.model_version, eset.dims, distance, transform,
-                                    float(np.mean(lengths)) if lengths else 10.0)
+                                    float(np.mean(lengths)) if lengths else 10.0, owner, shared,
+                                    datetime.now(UTC).isoformat(timespec="seconds"))
                 self.create(name, tag)
                 created = True
         ids = [point_id(t) for t in eset.texts]
@@ -207,8 +248,7 @@ class Store:
     def search(self, name: str, vector: np.ndarray, *, query_text: str = "", k: int = 10,
                filters: dict[str, str] | None = None, hybrid: bool = False) -> list[Hit]:
         """Top-``k`` points for a query vector (already checked to come from the collection's model)."""
-        if k <= 0 or k > MAX_K:
-            raise VecexploreError(f"k must be between 1 and {MAX_K} (got {k}).")
+        validation.check("search_k", k, "k")
         tag = self.tag(name)
         vector = np.asarray(vector, dtype=np.float32).ravel()
         if vector.shape[0] != tag.dims:
@@ -229,16 +269,24 @@ class Store:
         return [Hit(str(p.id), float(p.score), (p.payload or {}).get("text", ""), p.payload or {})
                 for p in result.points]
 
-    def delete(self, name: str) -> None:
-        self.tag(name)
+    def _check_owner(self, name: str, tag: CollectionTag, viewer: str | None, confirmed: bool) -> None:
+        """Refuse to change a collection another session created unless the change was confirmed."""
+        if viewer is not None and tag.owner != viewer and not confirmed:
+            raise VecexploreError(f"{name!r} was created by {tag.created_by(viewer)}: renaming or deleting it "
+                                  "changes it for everyone who uses it. Confirm that you mean this collection first.")
+
+    def delete(self, name: str, viewer: str | None = None, confirmed: bool = False) -> None:
+        """Drop ``name``; ``viewer`` (a session) must confirm to drop another session's collection."""
+        self._check_owner(name, self.tag(name), viewer, confirmed)
         self._call(self.client.delete_collection, name)
 
-    def rename(self, old: str, new: str) -> None:
-        """Copy every point into ``new`` (same tag and vectors), then drop ``old``."""
+    def rename(self, old: str, new: str, viewer: str | None = None, confirmed: bool = False) -> None:
+        """Copy every point into ``new`` (same tag and vectors; a typed name, so now shared), then drop ``old``."""
         tag = self.tag(old)
+        self._check_owner(old, tag, viewer, confirmed)
         if self._call(self.client.collection_exists, new):
             raise VecexploreError(f"A collection {new!r} exists already.")
-        self.create(new, tag)
+        self.create(new, replace(tag, shared=True))
         offset = None
         while True:
             points, offset = self._call(self.client.scroll, old, limit=512, offset=offset, with_payload=True,
@@ -249,3 +297,10 @@ class Store:
             if offset is None:
                 break
         self._call(self.client.delete_collection, old)
+
+
+def visible(rows: list[dict], viewer: str, also: Sequence[str] = ()) -> tuple[list[dict], int]:
+    """The collections session ``viewer`` may see — shared ones, its own, and ``also`` (its current default
+    name: a collection of the very corpus it holds) — and how many others are hidden."""
+    shown = [r for r in rows if r["shared"] or r["owner"] == viewer or r["name"] in also]
+    return shown, len(rows) - len(shown)

@@ -16,6 +16,7 @@ import numpy as np
 from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
 from vecexplore.neighbors import cosine_neighbors
+from vecexplore.validation import check, p_value_resolution
 
 MIN_TEXTS = 10
 
@@ -139,6 +140,7 @@ class ShiftReport:
     n_b: int
     seconds: float
     notes: tuple[str, ...]
+    p_value_resolution: float  # the smallest p-value the permutation test can report: 1 / (permutations + 1)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "notes": list(self.notes)}
@@ -148,6 +150,8 @@ def compare_corpora(A: np.ndarray, B: np.ndarray, permutations: int = 200, max_p
                     k: int = 10, seed: int = 0) -> ShiftReport:
     """All statistics between A and B; each corpus is capped at ``max_per_corpus`` texts by a seeded sample."""
     start = time.perf_counter()
+    check("permutations", permutations)
+    check("seed", seed)
     A, B = _check(A, B)
     notes = []
     rng = np.random.default_rng(seed)
@@ -172,4 +176,4 @@ def compare_corpora(A: np.ndarray, B: np.ndarray, permutations: int = 200, max_p
     auc, auc_p = c2st(A, B, seed=seed)
     mix, expected = knn_mixing(A, B, k)
     return ShiftReport(stat, p, auc, auc_p, centroid_cosine_distance(A, B), mix, expected, len(A), len(B),
-                       time.perf_counter() - start, tuple(notes))
+                       time.perf_counter() - start, tuple(notes), p_value_resolution(permutations))

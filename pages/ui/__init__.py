@@ -1,0 +1,1 @@
+"""Building blocks the pages share (widgets, text, figures); no analysis lives here."""
