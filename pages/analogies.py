@@ -8,10 +8,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages import shell
+from pages.ui.text import md, plain
 from vecexplore import analogy as an
 from vecexplore import corpus as corpora
 from vecexplore.encoders import GLOVE_ID, GloveEncoder
 from vecexplore.errors import VecexploreError
+from vecexplore.validation import LIMITS
 
 PRESETS = {
     "gender: man → king, woman → ?": ("man", "king", "woman"),
@@ -51,8 +53,8 @@ def parallelogram(layout: an.AnalogyLayout) -> go.Figure:
         idx = [i for i, r in enumerate(layout.roles) if r == role]
         if idx:
             name = role if role == "neighbour" else f"{role}: {layout.words[idx[0]]}"
-            fig.add_trace(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers+text", name=name,
-                                     text=[layout.words[i] for i in idx], textposition="top center",
+            fig.add_trace(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers+text", name=plain(name),
+                                     text=[plain(layout.words[i]) for i in idx], textposition="top center",
                                      marker=dict(color=colour, size=size, line=dict(color="#333", width=1))))
     fig.add_trace(go.Scatter(x=[layout.target[0]], y=[layout.target[1]], mode="markers+text", name="b − a + c",
                              text=["b − a + c"], textposition="bottom center",
@@ -81,12 +83,13 @@ if sel is None or not sel.model_id:
 with shell.guard():
     encoder = shell.current_encoder(sel)
     if isinstance(encoder, GloveEncoder):
-        restrict = st.number_input("Vocabulary: the N most frequent GloVe words", 1_000, 400_000, 100_000, 10_000,
-                                   key="restrict_vocab",
+        limit = LIMITS["restrict_vocab"]
+        restrict = st.number_input("Vocabulary: the N most frequent GloVe words", int(limit.lo), int(limit.hi),
+                                   100_000, 10_000, key="restrict_vocab",
                                    help="Answers come only from these words; questions using others are skipped.")
         space = word_space(encoder.id, encoder.version, int(restrict), None, encoder)
     else:
-        st.info(f"**{encoder.id}** has no word vocabulary: words are embedded one by one as short texts. "
+        st.info(f"**{md(encoder.id)}** has no word vocabulary: words are embedded one by one as short texts. "
                 "GloVe is the classic model for this demo.", icon="💡")
         st.button("Use glove-6B-50d", on_click=use_glove)
         source = st.radio("Vocabulary", ["shipped word list", "the corpus texts", "my words"], horizontal=True,
@@ -98,7 +101,7 @@ with shell.guard():
             words = tuple(st.text_area("Words (any separator)", "cat dog kitten puppy car cars",
                                        key="my_words").split())
         space = word_space(encoder.id, encoder.version, None, words, encoder)
-st.caption(f"🧠 **{space.model_id}** · vocabulary: {space.note} ({len(space):,} words)")
+st.caption(f"🧠 **{md(space.model_id)}** · vocabulary: {md(space.note)} ({len(space):,} words)")
 
 st.header("a is to b as c is to ?")
 st.selectbox("Teaching examples", list(PRESETS), key="preset", on_change=use_preset, index=None,
@@ -113,14 +116,13 @@ method = c4.radio("Method", list(an.METHODS), horizontal=True, key="method_analo
                   format_func={an.ADD: "3CosAdd", an.MUL: "3CosMul"}.get)
 st.caption("3CosAdd: nearest word to b − a + c by cosine. 3CosMul: cos(x,b)·cos(x,c) / (cos(x,a) + ε), with cosines "
            "shifted to [0, 1] — one big similarity cannot dominate.")
-try:
+results = None
+with shell.guard(stop=False):
     results = space.analogy(a, b, c, method=method, k=10)
-except VecexploreError as exc:
-    st.error(str(exc), icon="⚠️")
-else:
+if results is not None:
     left, right = st.columns([1, 2])
     with left:
-        st.metric(f"{a} : {b} :: {c} :", results[0][0], help=f"score {results[0][1]:.4f} ({method})")
+        st.metric(md(f"{a} : {b} :: {c} :"), md(results[0][0]), help=f"score {results[0][1]:.4f} ({method})")
         results_table(results)
     with right:
         layout = an.analogy_layout(space, a.strip().lower(), b.strip().lower(), c.strip().lower(), results[0][0])
@@ -142,16 +144,20 @@ pairs_text = d1.text_area("Pairs that define the direction (from → to, one pai
 words_text = d2.text_area("Words to place along it", "nurse doctor engineer teacher dancer soldier mother father",
                           key="direction_words")
 with shell.guard(stop=False):
-    pairs = [tuple(line.split()[:2]) for line in pairs_text.splitlines() if len(line.split()) >= 2]
+    pairs = an.parse_pairs(pairs_text)
     direction = space.direction(pairs)
-    placed = [w.lower() for w in words_text.split()]
+    placed, unknown = space.split_known(words_text.split())
+    if unknown:
+        st.info(f"Not in the vocabulary, so left off the axis: {md(', '.join(unknown))}.", icon="🔤")
+    if not placed:
+        raise VecexploreError("None of the words to place is in the vocabulary; type words it knows.")
     scores = space.project(placed, direction)
     order = np.argsort(scores)
     axis_name = f"{pairs[0][0]} → {pairs[0][1]}" + (" (mean of pairs)" if len(pairs) > 1 else "")
-    bars = go.Figure(go.Bar(x=scores[order], y=[placed[i] for i in order], orientation="h",
+    bars = go.Figure(go.Bar(x=scores[order], y=[plain(placed[i]) for i in order], orientation="h",
                             marker_color=["#636EFA" if s < 0 else "#EF553B" for s in scores[order]]))
     bars.update_layout(height=max(260, 28 * len(placed)), margin=dict(l=10, r=10, t=30, b=10),
-                       xaxis_title=f"cosine with the direction {axis_name}")
+                       xaxis_title=plain(f"cosine with the direction {axis_name}"))
     st.plotly_chart(bars, width="stretch", key="direction")
 
 st.header("How often does this work?")
@@ -160,7 +166,9 @@ source = st.radio("Questions", ["shipped examples (738 questions, 5 relations)",
 upload = None
 if source.startswith("upload"):
     upload = st.file_uploader("Analogy file (': section' lines, then 'a b c d')", type=["txt"], key="eval_file")
+inputs = (space.model_id, encoder.version, len(space), method, source, None if upload is None else upload.file_id)
 if st.button("Run the evaluation", type="primary", key="run_eval"):
+    shell.forget("analogy_eval")
     with shell.guard(stop=False):
         if source.startswith("upload"):
             if upload is None:
@@ -175,8 +183,8 @@ if st.button("Run the evaluation", type="primary", key="run_eval"):
         report = an.evaluate_analogies(eval_space, data, method=method,
                                        progress=lambda done, total: bar.progress(done / max(total, 1)))
         bar.empty()
-        st.session_state.eval_report = report
-report = st.session_state.get("eval_report")
+        shell.remember("analogy_eval", inputs, report)
+report = shell.recall("analogy_eval", inputs)
 if report is not None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Accuracy", f"{report.overall:.1%}", help=f"{report.method}, answered questions only")
@@ -187,7 +195,7 @@ if report is not None:
         st.warning(f"{report.n_malformed:,} malformed lines were skipped.", icon="🧹")
     frame = pd.DataFrame([{"section": name, "accuracy": report.sections[name], "correct": c, "answered": n}
                           for name, (c, n) in report.counts.items()])
-    chart = go.Figure(go.Bar(x=frame["accuracy"], y=frame["section"], orientation="h",
+    chart = go.Figure(go.Bar(x=frame["accuracy"], y=[plain(name) for name in frame["section"]], orientation="h",
                              text=[f"{v:.0%}" for v in frame["accuracy"]], marker_color="#636EFA"))
     chart.update_layout(height=max(260, 30 * len(frame)), margin=dict(l=10, r=10, t=30, b=10),
                         xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(autorange="reversed"))

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages import shell
-from pages.figures import hover
+from pages.figures import HOVER, hover
+from pages.ui.text import md, plain
 from vecexplore import compare as cmp
 from vecexplore.encoders import BUILTIN_MODELS, GLOVE_ID, MINILM_ID
 from vecexplore.errors import VecexploreError
@@ -38,22 +39,22 @@ def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], 
     fig = go.Figure()
     if continuous:
         fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="texts", hovertext=hovers,
-                                   customdata=np.arange(len(xy))[:, None], hovertemplate="%{hovertext}<extra></extra>",
+                                   customdata=np.arange(len(xy))[:, None], hovertemplate=HOVER,
                                    marker=dict(size=7, color=colour, colorscale="RdYlGn", cmin=0, cmax=1,
                                                colorbar=dict(title="k-NN<br>Jaccard", thickness=12))))
     else:
         groups = np.asarray(colour, dtype=object)
         for n, name in enumerate(sorted(set(groups))):
             idx = np.flatnonzero(groups == name)
-            fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(name),
+            fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plain(name),
                                        customdata=idx[:, None], hovertext=[hovers[i] for i in idx],
-                                       hovertemplate="%{hovertext}<extra></extra>",
+                                       hovertemplate=HOVER,
                                        marker=dict(size=7, color=shell.palette(n), opacity=0.8)))
     if chosen:
         fig.add_trace(go.Scattergl(x=xy[chosen, 0], y=xy[chosen, 1], mode="markers", name="selected",
                                    hoverinfo="skip", marker=dict(size=14, color="rgba(0,0,0,0)",
                                                                  line=dict(color="#111", width=2))))
-    fig.update_layout(height=480, margin=dict(l=10, r=10, t=40, b=10), title=title, dragmode="lasso",
+    fig.update_layout(height=480, margin=dict(l=10, r=10, t=40, b=10), title=plain(title), dragmode="lasso",
                       legend=dict(orientation="h"))
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, scaleanchor="x")
@@ -66,7 +67,7 @@ with st.expander("What am I looking at?"):
 
 sel = st.session_state.get("selection")
 if sel is None or sel.corpus is None:
-    st.warning(sel.error if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
+    st.warning(md(sel.error) if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
     st.stop()
 if sel.corpus.vectors is not None:
     st.warning("Imported vectors come from one unknown model: pick a text corpus to compare models.", icon="👈")
@@ -85,7 +86,10 @@ if len(corpus) > COMPARE_LIMIT:
     corpus = corpus.sample(COMPARE_LIMIT)
     st.info(f"Comparing a seeded sample of {COMPARE_LIMIT:,} of the {len(sel.corpus):,} texts: every statistic "
             "below is measured on it (each model embeds only these).", icon="🎲")
-sets = {m: shell.embeddings(m, corpus)[0] for m in models}
+embedded = {m: shell.embeddings(m, corpus) for m in models}
+for n, (eset, stats) in enumerate(embedded.values()):
+    shell.data_flow(eset, stats, "comparison of the spaces", notes=n == 0)
+sets = {m: eset for m, (eset, _) in embedded.items()}
 with shell.guard():
     sets, notes = cmp.common_texts(sets)
     n = next(iter(sets.values())).n
@@ -93,7 +97,7 @@ with shell.guard():
         raise VecexploreError(f"k = {k} must be smaller than the {n} texts; lower it.")
     pairs, quality = comparison(sets, (tuple(models), shell.backend(), corpus.fingerprint), k)
 for note in notes:
-    st.warning(note, icon="🕳️")
+    st.warning(md(note), icon="🕳️")
 if n > 2000:
     st.info(f"RSA uses a seeded sample of 2,000 of the {n:,} texts (a full similarity matrix would not fit).",
             icon="🎲")
@@ -133,7 +137,7 @@ st.caption(f"Select points on the left map: they are ringed on both. Mean k-NN J
            f"(1 = the same {k} neighbours in both models).")
 dist = go.Figure(go.Histogram(x=jaccard, nbinsx=20, marker_color="#636EFA"))
 dist.update_layout(height=250, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="k-NN Jaccard", yaxis_title="texts",
-                   title=f"Distribution of per-text neighbour overlap, {left} vs {right}", xaxis_range=[0, 1])
+                   title=plain(f"Distribution of per-text neighbour overlap, {left} vs {right}"), xaxis_range=[0, 1])
 st.plotly_chart(dist, width="stretch", key="jaccard_hist")
 
 st.subheader("Where the models disagree most")
@@ -155,5 +159,5 @@ with shell.guard(stop=False):
         a.metric("Mean cosine (held out)", f"{report.mean_cosine:.3f}")
         b.metric("Top-1 retrieval", f"{report.top1:.1%}")
         c.metric("Top-10 retrieval", f"{report.top10:.1%}")
-        st.caption(f"{left} → {right}: fitted on {report.n_train} texts, tested on {report.n_test} held-out texts. "
-                   "Top-k: how often a translated vector finds its own text among the true ones.")
+        st.caption(f"{md(left)} → {md(right)}: fitted on {report.n_train} texts, tested on {report.n_test} held-out "
+                   "texts. Top-k: how often a translated vector finds its own text among the true ones.")

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import shell
+from pages.ui.text import md
 from vecexplore.encoders import model_catalogue
 
 st.title("🧭 vecexplore")
@@ -27,17 +28,17 @@ if sel is not None and sel.corpus is not None:
     cols = st.columns(3)
     cols[0].metric("Texts", f"{len(c):,}")
     cols[1].metric("Labels", "none" if c.labels is None else f"{len(set(c.labels)):,}")
-    cols[2].metric("Model", "imported vectors" if c.vectors is not None else (sel.model_id or "—"))
+    cols[2].metric("Model", "imported vectors" if c.vectors is not None else md(sel.model_id or "—"))
     for note in c.notes:
-        st.info(note, icon="ℹ️")
+        st.info(md(note), icon="ℹ️")
     preview = pd.DataFrame({"text": c.texts[:200]})
     if c.labels is not None:
         preview["label"] = c.labels[:200]
     st.dataframe(preview, width="stretch", height=240)
     st.page_link("pages/projection.py", label="Open the map →", icon="🗺️")
 else:
-    st.warning(sel.error if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
+    st.warning(md(sel.error) if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
 
 st.subheader("Models")
 st.markdown(shell.teaching("models"))
-st.dataframe(pd.DataFrame(model_catalogue()), width="stretch", hide_index=True)
+st.table(pd.DataFrame(model_catalogue()).set_index("id"))  # our own text, wrapped rather than cut off

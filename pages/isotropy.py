@@ -11,6 +11,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from pages import shell
+from pages.figures import hover
+from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
 from vecexplore import isotropy as iso
 from vecexplore.errors import VecexploreError
@@ -71,7 +73,7 @@ with shell.guard():
     Y = transform.transform(eset.vectors)
     after = None if name == "none" else measure(Y)
 for note in transform.notes_:
-    st.warning(note, icon="🧮")
+    st.warning(md(note), icon="🧮")
 
 m1, m2, m3, m4 = st.columns(4)
 show = after or before
@@ -119,11 +121,13 @@ st.plotly_chart(rogue_fig, width="stretch", key="rogue")
 if after is not None:
     maps = make_subplots(1, 2, subplot_titles=("before (PCA)", f"after {LABELS[name]} (PCA)"))
     groups = np.array(eset.labels if eset.labels is not None else ["all"] * eset.n, dtype=object)
+    hovers = np.array([hover(t) for t in eset.texts], dtype=object)
     for n, (xy, col) in enumerate(((pca_map(eset.vectors), 1), (pca_map(Y), 2))):
         for g, label in enumerate(sorted(set(groups))):
             idx = groups == label
-            maps.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(label),
-                                        legendgroup=str(label), showlegend=n == 0, hovertext=np.array(eset.texts)[idx],
+            maps.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plain(label),
+                                        legendgroup=str(g), showlegend=n == 0, hovertext=hovers[idx],
+                                        hovertemplate="%{hovertext}<extra>%{fullData.name}</extra>",
                                         marker=dict(size=5, color=shell.palette(g))), 1, col)
     maps.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(maps, width="stretch", key="maps")
@@ -140,7 +144,10 @@ p1, p2 = st.columns(2)
 source = p1.radio("Pairs", ["shipped pairs (100, scored 0–5)", "upload s1,s2,score CSV"], key="pairs_source")
 upload = p2.file_uploader("Pairs (STS-B format)", type=["csv", "tsv", "txt"], key="pairs_file",
                           disabled=source.startswith("shipped"))
+inputs = (eset.model_id, eset.model_version, st.session_state.selection.corpus.fingerprint, source,
+          None if upload is None else upload.file_id, k, d)
 if st.button("Measure the effect", type="primary", key="run_sts"):
+    shell.forget("sts")
     with shell.guard(stop=False):
         if source.startswith("shipped"):
             pairs = shipped_pairs()
@@ -152,8 +159,8 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
             rows = transform_effect(pairs, lambda texts: shell.embed_texts(list(texts)),
                                     [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
                                     fit_corpus=eset.texts)
-        st.session_state.sts_rows = (rows, pairs.n_bad, pairs.n_out_of_range, eset.model_id)
-result = st.session_state.get("sts_rows")
+        shell.remember("sts", inputs, (rows, pairs.n_bad, pairs.n_out_of_range, eset.model_id))
+result = shell.recall("sts", inputs)
 if result is not None:
     rows, n_bad, n_out, model_id = result
     if n_bad or n_out:
@@ -165,6 +172,6 @@ if result is not None:
         fig.add_trace(go.Bar(x=part["transform"], y=part["spearman"], name="no transform" if where == "—"
                              else f"fitted on {where}", marker_color=colour, text=part["spearman"].round(3)))
     fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=40, b=10),
-                      title=f"Spearman on {rows[0]['n']} pairs — {model_id}", yaxis_title="Spearman")
+                      title=plain(f"Spearman on {rows[0]['n']} pairs — {model_id}"), yaxis_title="Spearman")
     st.plotly_chart(fig, width="stretch", key="sts_chart")
     st.dataframe(frame, hide_index=True, width="stretch")

@@ -144,11 +144,18 @@ def _paste_widgets() -> Corpus:
     return corpora.from_lines(text)
 
 
-def _column_widgets(frame, prefix: str) -> tuple[str, str | None]:
+def column_widgets(frame, prefix: str, labels: bool = True) -> tuple[str | None, str | None]:
+    """The text column (guessed; chosen by hand when no column holds words) and, with ``labels``, the label
+    column of an uploaded table."""
     columns = [str(c) for c in frame.columns]
-    guess = str(corpora.guess_text_column(frame)) if columns else None
-    text_col = st.selectbox("Text column", columns, index=columns.index(guess) if guess in columns else 0,
-                            key=f"{prefix}_text_col")
+    guess = corpora.guess_text_column(frame)
+    if guess is None:
+        st.warning("No column holds words (each holds numbers, dates or codes): choose the column to embed.",
+                   icon="🔤")
+    text_col = st.selectbox("Text column", columns, index=None if guess is None else columns.index(str(guess)),
+                            key=f"{prefix}_text_col", placeholder="Choose the text column…")
+    if not labels:
+        return text_col, None
     label_options = ["(none)", *[c for c in columns if c != text_col]]
     default = next((i for i, c in enumerate(label_options) if c.lower() in {"label", "labels", "category"}), 0)
     label_col = st.selectbox("Label column (optional)", label_options, index=default, key=f"{prefix}_label_col")
@@ -164,7 +171,9 @@ def _upload_widgets() -> Corpus | None:
     frame = _read_table(up.name, up.getvalue())
     if frame.empty or not len(frame.columns):
         raise VecexploreError(f"{up.name} has no rows: add at least one text.")
-    text_col, label_col = _column_widgets(frame, "upload")
+    text_col, label_col = column_widgets(frame, "upload")
+    if text_col is None:
+        return None
     return corpora.from_table(frame, text_col, label_col, name=up.name)
 
 
@@ -176,7 +185,7 @@ def _projector_widgets() -> Corpus | None:
         return None
     text_col = label_col = None
     if meta is not None:
-        text_col, label_col = _column_widgets(corpora.read_tf_metadata(meta.getvalue()), "tf")
+        text_col, label_col = column_widgets(corpora.read_tf_metadata(meta.getvalue()), "tf")
     return corpora.read_tf_projector(vec.getvalue(), None if meta is None else meta.getvalue(), text_col,
                                      label_col, name=vec.name)
 
@@ -307,17 +316,21 @@ def embed_query(texts: list[str]) -> np.ndarray:
     return embed_queries(texts, _new_text_encoder(), cache=cache())
 
 
-def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str) -> None:
-    """The one data flow, as a strip above each page's figure."""
+def flow_strip(source: str, eset: EmbeddingSet, stats: EmbedStats | None, analysis: str) -> None:
+    """One line of the data flow: corpus → model and version → cached vectors → analysis (``stats`` None:
+    imported vectors)."""
+    cached = "imported" if stats is None else f"{stats.cache_hits:,} from cache, {stats.encoded:,} encoded"
+    st.caption(f"📄 **{md(source)}** ({eset.n:,} texts) → 🧠 **{md(eset.model_id)}** `{eset.model_version}` "
+               f"→ 💾 {eset.dims}-d vectors ({cached}) → 🔬 {md(analysis)}")
+
+
+def data_flow(eset: EmbeddingSet, stats: EmbedStats, analysis: str, notes: bool = True) -> None:
+    """The one data flow, as a strip above each page's figure, with what the model could not see (and, with
+    ``notes``, what was cleaned on the way in)."""
     sel: Selection = st.session_state.selection
     c = sel.corpus
-    cached = "imported" if c.vectors is not None else (
-        f"{stats.cache_hits:,} from cache, {stats.encoded:,} encoded")
-    st.caption(
-        f"📄 **{md(c.name)}** ({eset.n:,} texts) → 🧠 **{md(eset.model_id)}** `{eset.model_version}` "
-        f"→ 💾 {eset.dims}-d vectors ({cached}) → 🔬 {analysis}"
-    )
-    for note in c.notes:
+    flow_strip(c.name, eset, None if c.vectors is not None else stats, analysis)
+    for note in c.notes if notes else ():
         st.info(md(note), icon="ℹ️")
     info = eset.info
     if info.get("fidelity"):

@@ -8,15 +8,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages import shell
+from pages.figures import HOVER, hover
+from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
-from vecexplore.cache import embed
+from vecexplore.cache import EmbedStats, embed
 from vecexplore.corpus import Corpus
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import BUILTIN_MODELS, GLOVE_ID, MINILM_ID
 from vecexplore.errors import VecexploreError
 from vecexplore.isotropy import mean_cosine
 from vecexplore.neighbors import cosine_neighbors
 from vecexplore.projection import Projector
 from vecexplore.shift import compare_corpora
+from vecexplore.validation import LIMITS
 
 SOURCES = ("shipped domain demo", "split the current corpus by label", "current corpus vs an upload")
 
@@ -29,9 +33,10 @@ def domains() -> pd.DataFrame:
                               resources.files("vecexplore.data").joinpath("demo_domains.csv").read_bytes())
 
 
-def vectors(model_id: str, texts: list[str], union: Corpus) -> tuple[np.ndarray, dict]:
+def vectors(model_id: str, texts: list[str], union: Corpus) -> tuple[EmbeddingSet, EmbedStats, dict]:
     encoder = shell.current_encoder(shell.Selection(union, model_id))
-    return embed(texts, encoder, cache=shell.cache())[0].vectors, encoder.diagnose(texts)
+    eset, stats = embed(texts, encoder, cache=shell.cache())
+    return eset, stats, encoder.diagnose(texts)
 
 
 @st.cache_data(show_spinner="Running the tests…", max_entries=16)
@@ -50,7 +55,7 @@ def reading(rows: list[dict]) -> str:
             verdict = "B differs measurably from A, but overlaps it"
         else:
             verdict = "B cannot be told apart from A"
-        parts.append(f"**{r['model']}**: {verdict} (AUC {r['c2st_auc']:.2f}, MMD p = {r['mmd_p_value']:.3f}).")
+        parts.append(f"**{md(r['model'])}**: {verdict} (AUC {r['c2st_auc']:.2f}, MMD p = {r['mmd_p_value']:.3f}).")
     return " ".join(parts)
 
 
@@ -93,7 +98,12 @@ with shell.guard():
                 st.info("Upload corpus B to compare it with the sidebar's corpus.", icon="📤")
                 st.stop()
             table = corpora.read_table(up.name, up.getvalue())
-            other = corpora.from_table(table, corpora.guess_text_column(table), name=up.name)
+            text_col, _ = shell.column_widgets(table, "shift", labels=False)
+            if text_col is None:
+                st.stop()
+            other = corpora.from_table(table, text_col, name=up.name)
+            for note in other.notes:
+                st.info(md(note), icon="ℹ️")
             A_texts, B_texts, B_labels, name_a, name_b = c.texts, other.texts, None, c.name, up.name
     if A_texts == B_texts:
         raise VecexploreError("The two corpora are identical: there is nothing to compare.")
@@ -101,19 +111,23 @@ with shell.guard():
 m1, m2, m3 = st.columns([3, 1, 1])
 default = [m for m in dict.fromkeys([MINILM_ID, GLOVE_ID]) if m in BUILTIN_MODELS]
 models = m1.multiselect("Models", list(BUILTIN_MODELS), default=default, key="shift_models")
-permutations = m2.number_input("Permutations", 50, 2000, 200, 50, key="shift_perm")
+permutations = m2.number_input("Permutations", int(LIMITS["permutations"].lo), int(LIMITS["permutations"].hi), 200, 50,
+                               key="shift_perm", help="p-values resolve to 1/(N + 1): with N = 200, to 0.005.")
 seed = m3.number_input("Seed", 0, 10_000, 0, key="shift_seed")
 if not models:
     st.info("Choose at least one model.", icon="☝️")
     st.stop()
-st.caption(f"A = **{name_a}** ({len(A_texts):,} texts) · B = **{name_b}** ({len(B_texts):,} texts)")
+st.caption(f"A = **{md(name_a)}** ({len(A_texts):,} texts) · B = **{md(name_b)}** ({len(B_texts):,} texts)")
 
 union = Corpus([*A_texts, *B_texts], name=f"{name_a}+{name_b}")
 rows, spaces, notes = [], {}, []
 with shell.guard():
     for model_id in models:
-        A, diag_a = vectors(model_id, A_texts, union)
-        B, diag_b = vectors(model_id, B_texts, union)
+        set_a, stats_a, diag_a = vectors(model_id, A_texts, union)
+        set_b, stats_b, diag_b = vectors(model_id, B_texts, union)
+        shell.flow_strip(f"A = {name_a}", set_a, stats_a, "domain shift")
+        shell.flow_strip(f"B = {name_b}", set_b, stats_b, "domain shift")
+        A, B = set_a.vectors, set_b.vectors
         spaces[model_id] = (A, B)
         stats = statistics(A, B, int(permutations), int(seed))
         notes += stats["notes"]
@@ -124,7 +138,7 @@ with shell.guard():
             extra["truncated_a"], extra["truncated_b"] = diag_a["truncated_share"], diag_b["truncated_share"]
         rows.append({"model": model_id, **{k: v for k, v in stats.items() if k != "notes"}, **extra})
 for note in dict.fromkeys(notes):
-    st.warning(note, icon="⚖️")
+    st.warning(md(note), icon="⚖️")
 
 st.markdown(reading(rows))
 table = pd.DataFrame(rows)
@@ -136,12 +150,12 @@ A, B = spaces[shown]
 xy = Projector("pca").fit_transform(np.vstack([A, B]))
 fig = go.Figure()
 for part, name, colour in ((slice(0, len(A)), name_a, "#636EFA"), (slice(len(A), None), name_b, "#EF553B")):
-    texts = (A_texts + B_texts)[part]
+    texts = [hover(t) for t in (A_texts + B_texts)[part]]
     fig.add_trace(go.Histogram2dContour(x=xy[part, 0], y=xy[part, 1], showscale=False, ncontours=6,
                                         contours=dict(coloring="none"), line=dict(color=colour, width=1),
-                                        name=f"{name} density", hoverinfo="skip"))
-    fig.add_trace(go.Scattergl(x=xy[part, 0], y=xy[part, 1], mode="markers", name=str(name), hovertext=texts,
-                               hovertemplate="%{hovertext}<extra></extra>",
+                                        name=plain(f"{name} density"), hoverinfo="skip"))
+    fig.add_trace(go.Scattergl(x=xy[part, 0], y=xy[part, 1], mode="markers", name=plain(name), hovertext=texts,
+                               hovertemplate=HOVER,
                                marker=dict(size=7, color=colour, opacity=0.75)))
 fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h"))
 fig.update_yaxes(scaleanchor="x", showticklabels=False)
@@ -149,7 +163,7 @@ fig.update_xaxes(showticklabels=False)
 st.plotly_chart(fig, width="stretch", key="shift_map")
 st.caption("PCA fitted on the union of both corpora, so the two share one projection.")
 
-st.header(f"Texts of {name_b} furthest from {name_a}")
+st.header(f"Texts of {md(name_b)} furthest from {md(name_a)}")
 idx, sims = cosine_neighbors(A, B, 1)
 far = np.argsort(sims[:, 0], kind="stable")[:10]
 st.dataframe(pd.DataFrame({"text in B": [B_texts[i] for i in far], "cosine to nearest A": np.round(sims[far, 0], 4),
@@ -158,9 +172,10 @@ st.dataframe(pd.DataFrame({"text in B": [B_texts[i] for i in far], "cosine to ne
 if B_labels is not None and len(set(B_labels)) > 1:
     from vecexplore.compare import probe_accuracy
 
-    st.subheader(f"Which model keeps {name_b}'s own labels apart?")
+    st.subheader(f"Which model keeps {md(name_b)}'s own labels apart?")
     probes = {m: probe_accuracy(spaces[m][1], B_labels) for m in models}
     best = max(probes, key=probes.get)
-    st.markdown(f"**{best}** keeps {name_b}'s internal label structure best (probe accuracy {probes[best]:.2f}).")
+    st.markdown(f"**{md(best)}** keeps {md(name_b)}'s internal label structure best (probe accuracy "
+                f"{probes[best]:.2f}).")
     st.dataframe(pd.DataFrame([{"model": m, "probe accuracy on B's labels": round(v, 3)} for m, v in probes.items()]),
                  hide_index=True, width="stretch")

@@ -18,8 +18,10 @@ def test_home_page():
     ok(at)
     assert at.title[0].value.startswith("🧭 vecexplore")
     assert metric(at, "Texts") == "300" and metric(at, "Labels") == "5"
-    models = at.dataframe[-1].value
-    assert {"all-MiniLM-L6-v2", "glove-6B-50d", "tfidf-lsa"} <= set(models["id"])
+    models = at.table[-1].value
+    assert set(models.index) >= {"all-MiniLM-L6-v2", "glove-6B-50d", "tfidf-lsa", "m2v-minilm",
+                                 "paraphrase-MiniLM-L3-v2"}
+    assert any("five built-in models" in shown(m) for m in at.markdown)
     assert any("data flow" in s.value.lower() for s in at.subheader)
 
 
@@ -35,7 +37,7 @@ def test_projection_pca_numbers_are_right(minilm, topics):
     pca = PCA(2).fit(Xn)
     assert metric(at, "Variance shown") == f"{pca.explained_variance_ratio_.sum():.1%}"
     assert metric(at, "Method used") == "PCA" and figure_points(at) == 300
-    assert "all-MiniLM-L6-v2" in at.caption[0].value and "300 texts" in at.caption[0].value
+    assert "all-MiniLM-L6-v2" in shown(at.caption[0]) and "300 texts" in shown(at.caption[0])
     assert [b.label for b in at.get("download_button")] == [
         "Coordinates (CSV)", "Coordinates (Parquet)", "vectors.tsv", "metadata.tsv"]
 
@@ -77,7 +79,7 @@ def test_other_builtin_models(model):
     at.sidebar.selectbox(key="model").set_value(model)
     at.radio(key="method").set_value("pca").run()
     ok(at)
-    assert model in at.caption[0].value and figure_points(at) == 300
+    assert model in shown(at.caption[0]) and figure_points(at) == 300
 
 
 def test_empty_corpus_is_explained():
@@ -174,7 +176,7 @@ def test_tf_projector_import():
     at.radio(key="method").set_value("pca").run()
     ok(at)
     assert at.sidebar.selectbox(key="model").disabled
-    assert "imported:vectors.tsv" in at.caption[0].value and figure_points(at) == 30
+    assert "imported:vectors.tsv" in shown(at.caption[0]) and figure_points(at) == 30
 
 
 def test_tf_projector_bad_vectors():
@@ -226,7 +228,35 @@ def test_backend_choice_is_shown_and_used():
     assert "onnx-fp32" in flow and "Backend **onnx-fp32**: cosine to sentence-transformers' torch vectors" in flow
     at.sidebar.selectbox(key="backend").set_value("torch").run()
     ok(at)
-    assert "onnx" not in at.caption[0].value and figure_points(at) == 300
+    assert "onnx" not in shown(at.caption[0]) and figure_points(at) == 300
     at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()
     ok(at)
     assert not [s for s in at.sidebar.selectbox if s.key == "backend"]  # static models have no backend
+
+
+def test_upload_without_a_text_column_offers_the_picker(hostile):
+    """A Parquet with only numbers (or a CSV of numbers) shows the column picker, empty, instead of a dead end or
+    silently embedding a column of numbers."""
+    buf = io.BytesIO()
+    pd.DataFrame({"id": range(12), "score": np.linspace(0, 1, 12)}).to_parquet(buf)
+    for name, data in (("numbers.parquet", buf.getvalue()), ("numbers.csv", b"id,score\n1,0.5\n2,0.7\n3,0.1\n")):
+        at = upload(start(), name, data)
+        ok(at)
+        picker = at.sidebar.selectbox(key="upload_text_col")
+        warning = next(shown(w) for w in at.sidebar.warning)
+        assert picker.value is None and picker.options == ["id", "score"] and "No column holds words" in warning
+        assert not at.get("plotly_chart") and any("Choose a corpus" in shown(w) for w in at.warning)
+        hostile("sidebar: Upload file", f"{name}: no column holds words", warning)
+        picker.set_value("score").run()
+        at.radio(key="method").set_value("pca").run()
+        ok(at)
+        assert any("Column 'score' holds no words" in shown(i) for i in at.info) and at.get("plotly_chart")
+
+
+def test_shift_upload_without_a_text_column_offers_the_picker():
+    at = start("pages/shift.py")
+    at.radio(key="shift_source").set_value("current corpus vs an upload").run()
+    at.file_uploader(key="shift_upload").set_value(("b.csv", b"n,x\n1,2\n3,4\n", "text/csv")).run()
+    ok(at)
+    assert at.selectbox(key="shift_text_col").value is None
+    assert any("No column holds words" in shown(w) for w in at.warning) and not at.dataframe

@@ -27,7 +27,7 @@ def test_king_man_woman_with_picture_and_tables():
     assert at.dataframe[1].value["word"].iloc[0] == "rome"  # paris - france + italy
     bars = json.loads(at.get("plotly_chart")[1].proto.spec)["data"][0]
     assert set(bars["y"]) == {"nurse", "doctor", "engineer", "teacher", "dancer", "soldier", "mother", "father"}
-    assert "100,000" in at.caption[0].value
+    assert "100,000" in shown(at.caption[0])
 
 
 def test_presets_and_methods():
@@ -102,7 +102,7 @@ def test_sentence_model_uses_a_word_list():
     at = start("pages/analogies.py")  # the sidebar's default model is MiniLM
     ok(at)
     assert any("has no word vocabulary" in shown(i) for i in at.info)
-    assert "shipped word list" in at.caption[0].value
+    assert "shipped word list" in shown(at.caption[0])
     at.radio(key="vocab_source").set_value("my words").run()
     at.text_area(key="my_words").set_value("cat dog kitten puppy car").run()
     at.text_input(key="word_a").set_value("dog")
@@ -122,3 +122,21 @@ def test_one_section_error_does_not_hide_the_others():
     assert any("ends with an operator" in shown(e) for e in at.error)
     assert any("How often does this work?" in shown(h) for h in at.header)
     assert len(at.get("plotly_chart")) == 2  # the parallelogram and the direction chart still drawn
+
+
+def test_first_visit_with_the_default_model_shows_no_error(hostile):
+    """The default direction words are in the shipped list; words outside it are left off the axis, said once."""
+    at = start("pages/analogies.py")
+    ok(at)
+    assert not at.error, [shown(e) for e in at.error]
+    bars = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]
+    assert {"engineer", "dancer", "soldier"} <= set(bars["y"])
+    at.text_area(key="direction_words").set_value("nurse qwertyzzz soldier").run()
+    ok(at)
+    notice = next(shown(i) for i in at.info if "left off the axis" in shown(i))
+    assert "qwertyzzz" in notice and not at.error
+    hostile("Analogies page: Directions", "words to place: 'nurse qwertyzzz soldier' (one unknown)", notice)
+    at.text_area(key="pairs").set_value("he she\nman woman king").run()
+    message = next(shown(e) for e in at.error)
+    assert "Line 2" in message and "two words" in message
+    hostile("Analogies page: Directions", "pairs 'he she / man woman king' (three words on a line)", message)

@@ -79,3 +79,20 @@ def test_few_points_and_imported_vectors():
     ok(at)
     at.button(key="run_sts").click().run()
     assert any("imported without their model" in shown(e) for e in at.error)
+
+
+def test_a_failed_upload_never_shows_the_previous_result(hostile):
+    at = start("pages/isotropy.py")
+    at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()
+    at.radio(key="pairs_source").set_value("upload s1,s2,score CSV").run()
+    good = "".join(f"the cat number {i} sat,a dog number {i} slept,{i % 5}\n" for i in range(20))
+    at.file_uploader(key="pairs_file").set_value(("good.csv", good.encode(), "text/csv")).run()
+    at.button(key="run_sts").click().run()
+    ok(at)
+    assert at.get("plotly_chart")[-1].key == "sts_chart" and at.dataframe[-1].value["n"].iloc[0] == 20
+    at.file_uploader(key="pairs_file").set_value(("bad.csv", b"only,two\n", "text/csv")).run()
+    at.button(key="run_sts").click().run()
+    ok(at)
+    message = next(shown(e) for e in at.error)
+    assert "usable pairs" in message and "sts_chart" not in [c.key for c in at.get("plotly_chart")]
+    hostile("Isotropy page: Does it help a task?", "a good pairs upload, then a file with one bad row", message)

@@ -126,3 +126,29 @@ def test_recombined_corpus_is_distinct_and_labelled(topics):
     assert big.texts == topics.recombined(2_000, parts=3, seed=1).texts  # seeded
     with pytest.raises(VecexploreError, match="distinct combinations"):
         topics.recombined(10**9)
+
+
+def test_a_table_without_words_asks_for_the_column(tmp_path, hostile):
+    numbers = pd.DataFrame({"id": [1, 2, 3], "score": [0.5, 0.25, 0.75]})
+    assert corpora.guess_text_column(numbers) is None
+    as_csv = corpora.read_table("n.csv", b"id,score,when\n1,0.5,2024-01-01\n2,0.25,2024-02-01\n")
+    assert corpora.guess_text_column(as_csv) is None  # every column read as strings, none of them words
+    mixed = corpora.read_table("m.csv", b"code,note\nA-1,the cat sat\nB-2,a dog slept\n")
+    assert corpora.guess_text_column(mixed) == "note" and corpora.holds_words(mixed["note"])
+    chosen = corpora.from_table(as_csv, "score", name="n.csv")
+    assert chosen.texts == ["0.5", "0.25"] and "holds no words" in chosen.notes[0]
+    path = tmp_path / "n.parquet"
+    numbers.to_parquet(path)
+    with pytest.raises(VecexploreError, match="--text-col") as refused:
+        corpora.load_file(path)
+    hostile("CLI: any command reading a corpus", "a Parquet file with only numeric columns", str(refused.value))
+    assert corpora.load_file(path, text_col="score").notes[0].startswith("Column 'score' holds no words")
+
+
+def test_jsonl_errors_name_the_file_line(hostile):
+    data = b'{"text": "one"}\n\n{"text": "two"}\n{"text": oops}\n'
+    with pytest.raises(VecexploreError, match="line 4 is not valid JSON") as refused:
+        corpora.read_table("x.jsonl", data)
+    hostile("corpus reader (sidebar upload, CLI)", "a .jsonl whose 4th line (3rd object) is broken", str(refused.value))
+    with pytest.raises(VecexploreError, match="line 2 is not a JSON object"):
+        corpora.read_table("x.jsonl", b'{"text": "one"}\n["a list"]\n')

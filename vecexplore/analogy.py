@@ -75,6 +75,11 @@ class WordSpace:
         pool = [w for w in self.words[:50_000] if w[:1] == word[:1]] or self.words[:50_000]
         return difflib.get_close_matches(word, pool, n=n, cutoff=0.75)
 
+    def split_known(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
+        """``words`` (lower-cased, first occurrence kept) split into those in the vocabulary and the rest."""
+        unique = list(dict.fromkeys(w.lower() for w in words))
+        return [w for w in unique if w in self.index_], [w for w in unique if w not in self.index_]
+
     def indices(self, words: Sequence[str]) -> list[int]:
         """Row of each word; one error naming every unknown word, with suggestions."""
         missing = [w for w in words if w.lower() not in self.index_]
@@ -153,6 +158,21 @@ class WordSpace:
     def project(self, words: Sequence[str], direction: np.ndarray) -> np.ndarray:
         """Cosine of each word with ``direction``: where it lies along the axis."""
         return self.vectors[self.indices(words)] @ direction
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """Word pairs that define a direction, one ``from to`` pair per line (``he she``), lower-cased."""
+    pairs = []
+    for n, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if not words:
+            continue
+        if len(words) != 2:
+            raise VecexploreError(f"Line {n} ({line.strip()!r}) must hold two words, from and to (e.g. 'he she').")
+        pairs.append((words[0].lower(), words[1].lower()))
+    if not pairs:
+        raise VecexploreError("Give at least one word pair to define a direction (e.g. 'he she').")
+    return pairs
 
 
 def parse_expression(expression: str) -> tuple[list[str], list[str]]:

@@ -154,19 +154,36 @@ def read_table(name: str, data: bytes) -> pd.DataFrame:
         raise VecexploreError(f"{name} is empty.")
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(io.BytesIO(data))
+            frame = pd.read_parquet(io.BytesIO(data))
+            return frame.set_axis([str(c) for c in frame.columns], axis=1)
         content = decode_text(data, name)
         if suffix == ".txt":
             return pd.DataFrame({"text": content.splitlines()})
         if suffix == ".jsonl":
-            rows = [json.loads(line) for line in content.splitlines() if line.strip()]
-            return pd.DataFrame.from_records(rows)
+            return pd.DataFrame.from_records(_json_lines(content, name))
         return pd.read_csv(io.StringIO(content), sep="\t" if suffix == ".tsv" else ",", dtype=str,
                            keep_default_na=False, na_values=[""])
     except VecexploreError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for a malformed file
         raise VecexploreError(f"Cannot read {name} as {suffix[1:]}: {exc}") from exc
+
+
+def _json_lines(content: str, name: str) -> list[dict]:
+    """One JSON object per non-blank line; an error names the line (a file's line, not the object's)."""
+    rows = []
+    for n, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise VecexploreError(f"Cannot read {name}: line {n} is not valid JSON ({exc.msg} at column "
+                                  f"{exc.colno}).") from exc
+        if not isinstance(row, dict):
+            raise VecexploreError(f"Cannot read {name}: line {n} is not a JSON object ({{\"text\": ...}}).")
+        rows.append(row)
+    return rows
 
 
 def from_table(frame: pd.DataFrame, text_col: str, label_col: str | None = None,
@@ -177,19 +194,31 @@ def from_table(frame: pd.DataFrame, text_col: str, label_col: str | None = None,
             raise VecexploreError(f"{name} has no column {col!r}; its columns are: "
                                   + ", ".join(map(str, frame.columns)) + ".")
     others = frame[[c for c in frame.columns if c not in (text_col, label_col)]]
-    return _finish(frame[text_col], None if label_col is None else frame[label_col], name, extra=others)
+    corpus = _finish(frame[text_col], None if label_col is None else frame[label_col], name, extra=others)
+    if not holds_words(frame[text_col]):
+        corpus.notes.insert(0, f"Column {text_col!r} holds no words (only numbers, dates or codes): they are embedded "
+                               "as text. Choose the column with the texts if this is not it.")
+    return corpus
 
 
-def guess_text_column(frame: pd.DataFrame) -> str:
-    """The column most likely to hold the texts: 'text'/'sentence' if present, else the longest strings."""
+def holds_words(column: pd.Series) -> bool:
+    """Whether a column holds text: at least half of its non-empty values contain a letter (numbers, dates and
+    codes such as ``0.75`` or ``2024-01-01`` do not)."""
+    if not (pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)):
+        return False
+    values = column.dropna().astype(str).str.strip()
+    values = values[values != ""]
+    return len(values) > 0 and values.str.contains(r"[^\W\d_]", regex=True).mean() >= 0.5
+
+
+def guess_text_column(frame: pd.DataFrame) -> str | None:
+    """The column most likely to hold the texts: one named 'text', 'sentence'… if present, else the column of
+    words with the longest values; None when no column holds words (the user must choose)."""
     for col in frame.columns:
         if str(col).lower() in {"text", "sentence", "document", "content", "body"}:
             return col
-    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns
-               if pd.api.types.is_string_dtype(frame[c]) or pd.api.types.is_object_dtype(frame[c])}
-    if not lengths:
-        raise VecexploreError("No column of text found; choose the text column by hand.")
-    return max(lengths, key=lengths.get)
+    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns if holds_words(frame[c])}
+    return max(lengths, key=lengths.get) if lengths else None
 
 
 def read_tf_metadata(metadata_tsv: bytes) -> pd.DataFrame:
@@ -250,4 +279,8 @@ def load_file(path: str | Path, text_col: str | None = None, label_col: str | No
     except OSError as exc:
         raise VecexploreError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     frame = read_table(path.name, data)
-    return from_table(frame, text_col or guess_text_column(frame), label_col, name=path.name)
+    text_col = text_col or guess_text_column(frame)
+    if text_col is None:
+        raise VecexploreError(f"No column of {path.name} holds words (columns: {', '.join(map(str, frame.columns))}): "
+                              "name the column to embed with --text-col.")
+    return from_table(frame, text_col, label_col, name=path.name)

@@ -1,0 +1,100 @@
+"""Hostile command lines: every impossible value is refused before any work, as JSON with exit 2, never a
+traceback; each case lands in docs/reliability.md."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vecexplore.cli import main
+
+CORPUS = "\n".join(f"The goalkeeper saved penalty number {i} in the final." for i in range(6)) + "\n" + "\n".join(
+    f"Knead the dough for loaf {i} and let it rise." for i in range(6))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "c.txt").write_text(CORPUS)
+    (root / "numbers.csv").write_text("id,score\n1,0.5\n2,0.25\n3,0.75\n")
+    (root / "broken.jsonl").write_text('{"text": "one"}\n{"text": "two"}\n{"text": three}\n')
+    (root / "q.jsonl").write_text('{"_id": "q1", "text": "goalkeeper penalty"}\n{"_id": "q2", "text": "qwertyzzz"}\n')
+    (root / "qrels.tsv").write_text("q1\td1\t1\nq2\td2\t1\n")
+    (root / "words.csv").write_text("w1,w2,score\ncat,dog,7\n")
+    return root
+
+
+def run(capsys, argv: list[str]) -> tuple[int, dict]:
+    code = main(argv)
+    return code, json.loads(capsys.readouterr().out)
+
+
+# (command line with {dir} for the files folder, what the error must say)
+REFUSED = [
+    ("analogy man king woman --top -5", "--top: must be between 1 and 1000"),
+    ("analogy man king woman --top 0", "--top: must be between 1 and 1000"),
+    ("analogy man king woman --top many", "--top: takes a whole number"),
+    ("analogy-eval {dir}/q.jsonl --restrict-vocab 10", "--restrict-vocab: must be between 1000 and 400000"),
+    ("word-sim {dir}/words.csv --method 3cosmul", "unrecognized arguments: --method"),
+    ("shift {dir}/c.txt {dir}/c.txt --permutations -5", "cannot report a p-value below 1/(N + 1)"),
+    ("shift {dir}/c.txt {dir}/c.txt --permutations 0", "--permutations: must be between 100 and 10000"),
+    ("shift {dir}/c.txt {dir}/c.txt --seed -1", "--seed: must be between 0"),
+    ("isotropy {dir}/c.txt --model glove-6B-50d --transform abtt --d -5", "--d: must be between 1 and 100"),
+    ("isotropy {dir}/c.txt --model glove-6B-50d --transform whiten --k 0", "--k: must be between 1 and 4096"),
+    ("project {dir}/c.txt --model glove-6B-50d --k 0", "--k: must be between 1 and 100"),
+    ("project {dir}/c.txt --model glove-6B-50d --method umap --n-neighbors 0", "--n-neighbors: must be between 2"),
+    ("project {dir}/c.txt --model glove-6B-50d --max-points 3", "--max-points: must be between 100"),
+    ("project {dir}/c.txt --model glove-6B-50d --dims 4", "invalid choice: 4"),
+    ("retrieval-eval --collection c --queries {dir}/q.jsonl --qrels {dir}/qrels.tsv --k -5",
+     "--k: must be between 1 and 1000"),
+    ("search anything --collection c --k 5000", "--k: must be between 1 and 1000"),
+    ("search anything", "the following arguments are required: --collection"),
+    ("compare {dir}/c.txt --models glove-6B-50d,tfidf-lsa --k 0", "--k: must be between 1 and 100"),
+    ("embed {dir}/c.txt --model all-MiniLM-L6-v2 --backend tpu", "invalid choice: 'tpu'"),
+    ("teleport {dir}/c.txt", "invalid choice: 'teleport'"),
+    ("embed {dir}/numbers.csv --model glove-6B-50d", "name the column to embed with --text-col"),
+    ("embed {dir}/broken.jsonl --model glove-6B-50d", "line 3 is not valid JSON"),
+    ("embed {dir}/missing.txt --model glove-6B-50d", "Cannot read"),
+    ("analogy man kng woman", "did you mean"),
+]
+
+
+@pytest.mark.parametrize("line,message", REFUSED)
+def test_refused_with_json_and_exit_2(capsys, files, hostile, line, message):
+    argv = line.format(dir=files).split()
+    code, out = run(capsys, argv)
+    assert code == 2 and message in out["error"], out
+    hostile(f"CLI: {argv[0]}", " ".join(argv[1:]).replace(str(files), "…"), out["error"])
+
+
+def test_queries_the_model_cannot_see_are_refused(capsys, files, tmp_path, hostile):
+    """With GloVe, 'qwertyzzz' has no known word: a zero vector would rank the corpus in index order with
+    cosine 0, so search and retrieval-eval refuse it instead of answering."""
+    store = ["--collection", "c", "--qdrant-path", str(tmp_path / "q")]
+    code, _ = run(capsys, ["index", str(files / "c.txt"), "--model", "glove-6B-50d", *store])
+    assert code == 0
+    code, out = run(capsys, ["search", "qwertyzzz", *store])
+    assert code == 2 and "knows none of the words in 'qwertyzzz'" in out["error"]
+    hostile("CLI: search", "qwertyzzz (collection embedded with glove-6B-50d)", out["error"])
+    code, out = run(capsys, ["retrieval-eval", "--queries", str(files / "q.jsonl"), "--qrels",
+                             str(files / "qrels.tsv"), *store])
+    assert code == 2 and "1 of 2 texts have no word glove-6B-50d knows" in out["error"]
+    hostile("CLI: retrieval-eval", "queries.jsonl with a query 'qwertyzzz'", out["error"])
+    code, out = run(capsys, ["search", "goalkeeper", *store])
+    assert code == 0 and "goalkeeper" in out["hits"][0]["text"]
+
+
+def test_impossible_k_for_a_small_corpus_is_lowered_and_said(capsys, files, hostile):
+    code, out = run(capsys, ["project", str(files / "c.txt"), "--model", "glove-6B-50d", "--method", "pca",
+                             "--k", "50"])
+    note = next(n for n in out["notes"] if "k lowered" in n)
+    assert code == 0 and out["quality_k"] == 4 and "k lowered from 50 to 4" in note
+    hostile("CLI: project", "--k 50 on a 12-text corpus", f"answers with quality_k 4 and the note: {note}")
+
+
+def test_no_traceback_even_from_a_fresh_process(files):
+    result = subprocess.run([sys.executable, "-m", "vecexplore.cli", "project", str(files / "c.txt"), "--method",
+                             "umap", "--n-neighbors", "0"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
+    assert "--n-neighbors" in json.loads(result.stdout)["error"]
