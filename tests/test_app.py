@@ -260,3 +260,30 @@ def test_shift_upload_without_a_text_column_offers_the_picker():
     ok(at)
     assert at.selectbox(key="shift_text_col").value is None
     assert any("No column holds words" in shown(w) for w in at.warning) and not at.dataframe
+
+
+def test_picked_and_typed_texts_both_ring_their_neighbours():
+    at = start()
+    at.radio(key="method").set_value("pca").run()
+    at.selectbox(key="focus").set_value(42).run()
+    at.text_input(key="query").set_value("The striker scored a late goal").run()
+    ok(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    rings = {t["name"]: len(t["hovertext"]) for t in spec["data"] if t["name"].startswith("neighbours")}
+    assert rings == {"neighbours": 10, "neighbours of your text": 10}
+    assert [s.value for s in at.subheader][:2] == ["Nearest neighbours of your text (cosine, original space)",
+                                                   "Nearest neighbours (cosine, original space)"]
+
+
+def test_a_query_the_model_cannot_see_is_refused(hostile):
+    at = start()
+    at.sidebar.selectbox(key="model").set_value("glove-6B-50d")
+    at.radio(key="method").set_value("pca").run()
+    at.text_input(key="query").set_value("qwertyzzz").run()
+    ok(at)
+    message = next(shown(e) for e in at.error)
+    assert "knows none of the words in 'qwertyzzz'" in message
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "your text" not in [t.get("name") for t in spec["data"]]  # not placed on the map, which is still drawn
+    assert not any("your text" in s.value for s in at.subheader)
+    hostile("Projection page: neighbours of a new text", "qwertyzzz with glove-6B-50d", message)

@@ -1,8 +1,12 @@
 """AppTest tests of the Search page."""
 
 import html
+import json
 
-from helpers import metric, ok, paste, shown, start
+import numpy as np
+import pytest
+
+from helpers import metric, ok, paste, shown, start, upload
 from vecexplore.compression import exact_top
 
 
@@ -132,3 +136,35 @@ def test_typed_name_is_shared_and_changing_it_asks_for_confirmation(hostile):
     hostile("Search page: Delete", "a session deletes a shared collection another session created",
             "the Delete button stays disabled until it ticks 'Yes, change class-demo, which another session "
             "created (it changes for everyone who uses it)'")
+
+
+def test_unknown_words_and_imported_vectors(hostile):
+    at = start("pages/search.py")
+    at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()
+    at.button(key="index").click().run()
+    at.text_input(key="search_query").set_value("qwertyzzz").run()
+    ok(at)
+    message = next(shown(e) for e in at.error)
+    assert "knows none of the words in 'qwertyzzz'" in message and not at.get("plotly_chart")
+    hostile("Search page: Query", "qwertyzzz with glove-6B-50d", message)
+    rng = np.random.default_rng(0)
+    vectors = "".join("\t".join(f"{v:.4f}" for v in row) + "\n" for row in rng.normal(size=(30, 8)))
+    at = upload(start("pages/search.py"), "vectors.tsv", vectors.encode(), key="tf_vectors")
+    at.button(key="index").click().run()
+    ok(at)
+    notice = next(shown(i) for i in at.info if "Search by example" in shown(i))
+    hostile("Search page: imported TF-Projector vectors", "searching vectors imported without their model", notice)
+    at.selectbox(key="search_example").set_value(3).run()
+    ok(at)
+    hits = at.dataframe[1].value
+    assert hits["text"].iloc[0] == "point 3" and hits["score"].iloc[0] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_compression_chart_names_every_method():
+    at = indexed("apptest-lab")
+    at.button(key="compress").click().run()
+    ok(at)
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    names = [t["name"] for t in spec["data"]]
+    assert len(names) == len(set(names)) == len(at.dataframe[-1].value) and "int8 scalar" in names
+    assert all(t["mode"] == "markers" for t in spec["data"])  # legend entries, no text marks to clip or overlap

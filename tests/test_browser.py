@@ -98,11 +98,48 @@ def shot(target, name: str) -> Path:
     return path
 
 
-def open_page(page, server: str, name: str) -> None:
-    """Load the app, wait for the home page, and go to page ``name`` through the sidebar navigation."""
+def settled(page, timeout: float = SLOW) -> None:
+    """Wait until the app is connected and its script run has finished (no rerun under way or requested)."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]'
+                 '[data-test-connection-state="CONNECTED"]').wait_for(timeout=timeout)
+
+
+def home(page, server: str) -> None:
+    """Load the app and wait for the home page's run to finish."""
     page.goto(server)
     page.get_by_text("The data flow").wait_for()
+    settled(page)
+
+
+def open_page(page, server: str, name: str) -> None:
+    """Load the app, wait for the home page, and go to page ``name`` through the sidebar navigation."""
+    home(page, server)
     page.get_by_role("link", name=name).click()
+
+
+def choose(page, label: str, option: str | re.Pattern, search: str = "", tries: int = 5) -> None:
+    """Pick ``option`` in the select box labelled ``label`` (typing ``search`` first: long lists are virtual,
+    and only what the filter keeps is drawn).
+
+    The list is opened only on a settled app; a rerun still closes an open list (Streamlit redraws the widget
+    when a run ends), so if the option does not appear the list is closed and opened again, on a settled app."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    for _ in range(tries):
+        settled(page)
+        box.click()
+        if search:
+            page.keyboard.type(search)
+        item = page.get_by_role("option", name=option).first
+        try:
+            item.wait_for(timeout=10_000)
+            item.click()
+            page.get_by_role("listbox").wait_for(state="detached")
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"could not choose {option!r} in {label!r} after {tries} tries")
 
 
 def metric_value(page, label: str, timeout: float = 60) -> str:
@@ -134,10 +171,7 @@ def test_demo_corpus_umap_map(server, page):
     shot(plot, "projection-umap-map")
 
     # Pick a text: its neighbours are listed and drawn on the map.
-    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Neighbours of a text")
-    picker.click()
-    page.keyboard.type("#42 ")
-    page.keyboard.press("Enter")
+    choose(page, "Neighbours of a text", re.compile(r"^#42 · "), search="#42 ")
     page.get_by_text("Nearest neighbours (cosine, original space)").wait_for()
     page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^neighbours$")).wait_for()
     page.locator('[data-testid="stDataFrame"]').first.wait_for()
@@ -153,8 +187,7 @@ def test_demo_corpus_umap_map(server, page):
 
 
 def test_pasted_text_and_errors(server, page):
-    page.goto(server)
-    page.get_by_text("The data flow").wait_for()
+    home(page, server)
     page.get_by_text("Paste text").click()
     area = page.get_by_label("One text per line")
     area.fill("   ")
@@ -177,8 +210,7 @@ def test_pasted_text_and_errors(server, page):
 def test_analogies_page(server, page):
     open_page(page, server, "Analogies")
     page.get_by_text("a is to b as c is to ?").wait_for()
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
-    page.get_by_role("option", name="glove-6B-50d").click()
+    choose(page, "Model", "glove-6B-50d")
     page.get_by_text("GloVe vocabulary, 100,000 most frequent words").wait_for()
     assert metric_value(page, "man : king :: woman :") == "queen"
     chart = page.locator(".js-plotly-plot").first
@@ -254,12 +286,10 @@ def big_csv(tmp_path_factory) -> Path:
 
 
 def upload_big(page, server: str, big_csv: Path, model: str | None = None) -> None:
-    page.goto(server)
-    page.get_by_text("The data flow").wait_for()
-    if model:  # chosen first, while the app is idle (a rerun closes an open dropdown)
-        page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
-        page.get_by_role("option", name=model).click()
-        page.get_by_role("listbox").wait_for(state="detached")
+    home(page, server)
+    if model:
+        choose(page, "Model", model)
+    settled(page)
     page.get_by_text("Upload file").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big_csv))
     page.get_by_text("Label column (optional)").wait_for()
@@ -302,3 +332,57 @@ def test_cancel_embedding(server, page, big_csv):
     page.get_by_role("button", name="Resume embedding").wait_for()
     assert page.get_by_text("Embedding with all-MiniLM-L6-v2:").count() == 0  # the progress bar is gone
     shot(page, "embedding-cancelled")
+
+
+HOSTILE_LINES = [
+    "![img](http://127.0.0.1:9/track.png) **s** $x^2$ first",
+    '<b>bold</b> <img src="http://127.0.0.1:9/i.png"> <a href="javascript:alert(1)">js</a> second',
+    "[click](javascript:alert(2)) :red[red] :smile: $$\\\\frac{1}{2}$$ third",
+    "<script>alert(3)</script> <svg onload=alert(4)> fourth",
+    "mail a@b.co or www.example.com or http://127.0.0.1:9/x fifth",
+    *(f"An ordinary sentence about topic {i}." for i in range(7)),
+]
+
+
+def test_hostile_text_is_never_rendered_or_fetched(server, page, hostile):
+    """Markdown, HTML, LaTeX, javascript: links and autolinks in the corpus and a typed query, through the
+    sidebar, Home, Projection (picked text, typed text, tables, hover) and Search: the browser fetches nothing
+    from the addresses in the text, opens no dialog, and draws no image, link, formula or bold."""
+    fetched, dialogs = [], []
+    page.on("request", lambda r: fetched.append(r.url) if r.url.startswith("http://127.0.0.1:9/") else None)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    home(page, server)
+    page.get_by_text("Paste text").click()
+    area = page.get_by_label("One text per line")
+    area.fill("\n".join(HOSTILE_LINES))
+    area.press("Control+Enter")
+    page.get_by_text(f"{len(HOSTILE_LINES)} texts").first.wait_for()
+    settled(page)
+    page.get_by_role("link", name="Projection").click()
+    page.get_by_role("radiogroup", name="Method").get_by_text("PCA").click()
+    page.get_by_text("PCA map ready").or_(page.locator(".js-plotly-plot canvas").first).first.wait_for()
+    choose(page, "Neighbours of a text", re.compile(r"^#0 · "), search="#0 ")
+    page.get_by_text("Nearest neighbours (cosine, original space)").wait_for()
+    box = page.get_by_label("…or of a new text you type")
+    box.fill(HOSTILE_LINES[1])
+    box.press("Enter")
+    page.get_by_text("Nearest neighbours of your text").wait_for()
+    settled(page)
+    main = page.locator('[data-testid="stMain"]')
+    assert f"#0 — {HOSTILE_LINES[0]}" in main.inner_text().replace("\u2060", "")  # shown literally
+    shot(page, "hostile-text-projection")
+    page.get_by_role("link", name="Search").click()
+    page.get_by_role("button", name="Index the corpus").click()
+    query = page.get_by_label("Query")
+    query.fill(HOSTILE_LINES[0])
+    query.press("Enter")
+    page.get_by_text("The hits ringed on a PCA map").wait_for()
+    settled(page)
+    shot(page, "hostile-text-search")
+    for selector in ('img[src*="127.0.0.1:9"]', ".katex", 'a[href^="javascript"]', 'a[href*="127.0.0.1"]',
+                     'a[href^="mailto"]', 'a[href*="example.com"]', "script:not([src])", "strong:text-is('s')"):
+        assert page.locator(f'[data-testid="stMain"] {selector}').count() == 0, selector
+    assert fetched == [] and dialogs == []
+    hostile("browser: sidebar paste → Projection → Search", "lines and a query with Markdown images, HTML, LaTeX, "
+            "javascript: links, <script>, autolinks", "the text literally; no request to 127.0.0.1:9, no dialog, "
+            "no image, link, formula or bold drawn")

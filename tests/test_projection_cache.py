@@ -70,3 +70,32 @@ def test_umap_on_a_sample_places_the_rest(X):
 def test_tsne_refuses_huge_inputs():
     with pytest.raises(VecexploreError, match="t-SNE"):
         Projector("tsne").fit(np.zeros((TSNE_LIMIT + 1, 2), dtype=np.float32))
+
+
+def test_sessions_evicting_at_once_never_fail(tmp_path, hostile):
+    """Many sessions fitting different maps at once (a class on one server) evict each other's files from the
+    disk cache; one that is already gone is skipped, not raised (found by bench/load.py with 20 sessions)."""
+    import threading
+
+    cache = ProjectionCache(tmp_path / "p", max_memory=1, max_disk=2)
+    rng = np.random.default_rng(0)
+    inputs = [rng.normal(size=(12, 4)).astype(np.float32) for _ in range(40)]
+    errors: list[BaseException] = []
+
+    def work(part: list[np.ndarray]) -> None:
+        try:
+            for X in part:
+                cache.fit(X, Projector("pca"))
+                cache.get(X, Projector("pca"))
+        except BaseException as exc:  # noqa: BLE001 (collected and reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(inputs[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert len([p for p in (tmp_path / "p").glob("*.pkl") if not p.name.endswith(".model.pkl")]) <= 2
+    hostile("server: projection cache", "8 sessions fitting 40 different maps at once (disk cache of 2)",
+            "every map drawn; no FileNotFoundError")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import os
 import pickle
 import threading
 from collections import OrderedDict
@@ -181,7 +183,8 @@ class ProjectionCache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return None
         fitted.model_file_ = self.folder / f"{key}.model.pkl"
-        path.touch()
+        with contextlib.suppress(FileNotFoundError):  # evicted meanwhile: it was read whole all the same
+            os.utime(path)  # recently used: evicted last
         self._remember(key, fitted)
         return fitted
 
@@ -195,10 +198,20 @@ class ProjectionCache:
             with open(tmp, "wb") as fh:
                 pickle.dump(obj, fh, protocol=5)
             tmp.replace(self.folder / name)
-        maps = [p for p in self.folder.glob("*.pkl") if not p.name.endswith(".model.pkl")]
-        for old in sorted(maps, key=lambda p: p.stat().st_mtime)[: -self.max_disk]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".model.pkl").unlink(missing_ok=True)
+        self._evict()
+
+    def _evict(self) -> None:
+        """Drop the least recently used maps beyond ``max_disk``; another session or process may be evicting at
+        the same moment, so a file that is already gone is skipped, never an error."""
+        with self._lock:
+            maps = []
+            for path in self.folder.glob("*.pkl"):
+                if not path.name.endswith(".model.pkl"):
+                    with contextlib.suppress(FileNotFoundError):
+                        maps.append((path.stat().st_mtime, path))
+            for _, old in sorted(maps)[: -self.max_disk]:
+                old.unlink(missing_ok=True)
+                old.with_suffix(".model.pkl").unlink(missing_ok=True)
 
     def _remember(self, key: str, fitted: Projector) -> None:
         with self._lock:

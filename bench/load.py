@@ -1,0 +1,286 @@
+"""Load: N concurrent browser sessions on one app server, each with its own corpus — paste, map, index, search.
+
+Goal (issue 14): 20 concurrent sessions on this 2-core machine, zero errors, zero cross-session results, every
+session's map within 60 s. Each session pastes lines that all begin with its own tag, so a hit from another
+session's corpus is seen at once; the Search page must also list none of the other sessions' private collections.
+Reported: p50/p95 of each step, the server's peak memory (RSS), and every error.
+
+Standalone: ``python bench/load.py [--sessions 20]`` rewrites the *Load* section of docs/benchmarks.md;
+``bench/run.py`` runs it as one of its sections. Needs Debian's Chromium (``/usr/bin/chromium``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "benchmarks.md"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+STEPS = ("open", "paste", "map", "index", "search")
+MAP_GOAL_S = 60
+TOPICS = ("the goalkeeper saved a penalty in the final minute", "knead the dough and let the bread rise overnight",
+          "the probe sent pictures of the rings of Saturn", "the central bank raised interest rates again",
+          "drink water and sleep well to recover from the flu", "the violinist tuned her instrument before the concert")
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+
+
+def lines(session: int, n: int = 24) -> list[str]:
+    """Session ``session``'s corpus: every line starts with its tag, so its hits can be told from others'."""
+    return [f"S{session:02d} note {j}: {TOPICS[j % len(TOPICS)]} ({j})." for j in range(n)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss(pid: int) -> int:
+    """Resident memory of process ``pid`` and its children, in bytes (Linux /proc)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+class Server:
+    """``streamlit run app.py`` on a free port with its own data folder; samples its memory while it runs."""
+
+    def __init__(self, home: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1", "VECEXPLORE_WARMUP": "1"}
+        self.log = open(home / "streamlit.log", "w")  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
+             "false"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("streamlit did not start; see " + self.log.name)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.25):
+            self.peak = max(self.peak, _rss(self.proc.pid))
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+async def _settled(page, timeout_ms: float) -> None:
+    await page.locator(SETTLED).wait_for(timeout=timeout_ms)
+
+
+async def session(browser, url: str, number: int, step_timeout_s: float) -> dict:
+    """One user: paste this session's lines, open the map, index them, search; times every step."""
+    timeout = step_timeout_s * 1000
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(timeout)
+    times: dict[str, float] = {}
+    result: dict = {"session": number, "times": times, "errors": [], "foreign_hits": 0, "hits": 0}
+
+    async def step(name: str, action) -> None:
+        start = time.perf_counter()
+        await action()
+        await _settled(page, timeout)
+        times[name] = time.perf_counter() - start
+
+    async def open_home() -> None:
+        await page.goto(url)
+        await page.get_by_text("The data flow").wait_for()
+
+    async def paste() -> None:
+        await page.get_by_text("Paste text").click()
+        area = page.get_by_label("One text per line")
+        await area.fill("\n".join(lines(number)))
+        await area.press("Control+Enter")
+        await page.get_by_text(f"{len(lines(number))} texts").first.wait_for()
+
+    async def open_map() -> None:
+        await page.get_by_role("link", name="Projection").click()
+        await page.get_by_text("UMAP map ready").or_(page.get_by_text("Method used")).first.wait_for()
+        await page.locator('[data-testid="stMetric"]', has_text="Method used").wait_for()
+        await page.locator(".js-plotly-plot").first.wait_for()
+
+    async def index() -> None:
+        await page.get_by_role("link", name="Search").click()
+        await page.get_by_role("button", name="Index the corpus").click()
+        await page.get_by_text("Indexed into").wait_for()
+
+    async def search() -> None:
+        query = page.get_by_label("Query")
+        await query.fill("who scored in the final and what did the bank do")
+        await query.press("Enter")
+        await page.get_by_text("The hits ringed on a PCA map").wait_for()
+
+    try:
+        for name, action in zip(STEPS, (open_home, paste, open_map, index, search), strict=True):
+            await step(name, action)
+        table = page.locator('[data-testid="stDataFrame"]').nth(1)  # the hits (the first lists collections)
+        await table.scroll_into_view_if_needed()
+        # the grid writes its cells into a hidden table once drawn
+        await table.locator("td", has_text=" note ").nth(9).wait_for(state="attached")
+        cells = [c for c in await table.locator("td").all_text_contents() if " note " in c]
+        result["hits"] = len(cells)
+        result["foreign_hits"] = sum(not c.startswith(f"S{number:02d} ") for c in cells)
+        hidden = page.get_by_text("private collections of other sessions are not listed")
+        result["others_hidden"] = await hidden.count() > 0
+    except Exception as exc:  # a timeout or a broken page: counted as an error of this session
+        result["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    for kind in ("stException", "stAlertContentError"):
+        count = await page.locator(f'[data-testid="{kind}"]').count()
+        if count:
+            texts = await page.locator(f'[data-testid="{kind}"]').all_inner_texts()
+            result["errors"] += [f"{kind}: {t[:200]}" for t in texts]
+    await context.close()
+    return result
+
+
+async def run_load(server: Server, sessions: int, step_timeout_s: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        # session 0 alone first, as the teacher opening the app: it pays the one-off costs (numba, ONNX)
+        first = await session(browser, server.url, 0, 300)
+        cpu, start = server.cpu_seconds(), time.perf_counter()
+        results = await asyncio.gather(*(session(browser, server.url, i, step_timeout_s)
+                                         for i in range(1, sessions + 1)))
+        wall, cpu = time.perf_counter() - start, server.cpu_seconds() - cpu
+        await browser.close()
+    return {"first": first, "results": list(results), "wall_s": wall, "server_cpu_s": cpu}
+
+
+def measure(sessions: int = 20) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp))
+        try:
+            load = asyncio.run(run_load(server, sessions, 180))
+        finally:
+            server.stop()
+    return {"sessions": sessions, **load, "peak_rss_gib": server.peak / 2**30, "cores": os.cpu_count()}
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(statistics.quantiles(values, n=100, method="inclusive")[q - 1]) if len(values) > 1 else values[0]
+
+
+def load_lines(load: dict, cpu: str) -> list[str]:
+    results = load["results"]
+    errors = [(r["session"], e) for r in results for e in r["errors"]]
+    foreign = sum(r["foreign_hits"] for r in results)
+    maps = [r["times"]["map"] for r in results if "map" in r["times"]]
+    complete = sum(len(r["times"]) == len(STEPS) and r["hits"] == 10 for r in results)
+    hidden_ok = all(r.get("others_hidden") for r in results if len(r["times"]) == len(STEPS))
+    met = not errors and foreign == 0 and complete == load["sessions"] and maps and max(maps) <= MAP_GOAL_S
+    lines = [
+        "## Load: concurrent sessions on one server",
+        "",
+        f"`bench/load.py`: one `streamlit run app.py` server and {load['sessions']} Chromium sessions started at "
+        f"once (Playwright, one browser context each, on the same {cpu} machine as the server). Each session pastes "
+        "24 lines of its own (every line tagged with the session), opens the Projection page (embedding with the "
+        "default all-MiniLM-L6-v2 + UMAP map), indexes the corpus into its default (private) collection and "
+        "searches it. Step times run from the action to the settled page. A first session ran alone before, as "
+        "the teacher opening the app (it pays the one-off costs).",
+        "",
+        "| step | p50 s | p95 s | max s | first session alone s |",
+        "|---|---|---|---|---|",
+    ]
+    for name in STEPS:
+        values = [r["times"][name] for r in results if name in r["times"]]
+        if values:
+            lines.append(f"| {name} | {_pct(values, 50):.1f} | {_pct(values, 95):.1f} | {max(values):.1f} | "
+                         f"{load['first']['times'].get(name, float('nan')):.1f} |")
+    lines += [
+        "",
+        "| measure | value | goal |",
+        "|---|---|---|",
+        f"| sessions that finished every step (10 hits read) | {complete} / {load['sessions']} | all |",
+        f"| errors shown or raised | {len(errors)} | 0 |",
+        f"| hits from another session's corpus | {foreign} (of {sum(r['hits'] for r in results)} hits read) | 0 |",
+        f"| other sessions' private collections listed | {'none' if hidden_ok else 'SOME'} | none |",
+        f"| slowest map | {max(maps) if maps else float('nan'):.1f} s | ≤ {MAP_GOAL_S} s |",
+        f"| all {load['sessions']} sessions, wall time | {load['wall_s']:.1f} s | — |",
+        f"| server CPU time during the concurrent run | {load['server_cpu_s']:.0f} s of "
+        f"{load['wall_s'] * load['cores']:.0f} s available ({load['cores']} cores × wall time) | — |",
+        f"| server peak memory (RSS) | {load['peak_rss_gib']:.2f} GiB | — |",
+        "",
+        f"Goal met: **{'yes' if met else 'NO'}**.",
+        *[f"- session {s}: {e}" for s, e in errors[:20]],
+        "",
+    ]
+    return lines
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def write_section(section: list[str]) -> None:
+    """Replace the Load section of docs/benchmarks.md (or append it)."""
+    text = OUT.read_text(encoding="utf-8") if OUT.exists() else "# Benchmarks\n"
+    head, marker, rest = text.partition("## Load: concurrent sessions on one server")
+    tail = ""
+    if marker:
+        nxt = rest.find("\n## ")
+        tail = rest[nxt + 1:] if nxt >= 0 else ""
+    OUT.write_text(head.rstrip("\n") + "\n\n" + "\n".join(section) + ("\n" + tail if tail else ""), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=20)
+    args = parser.parse_args()
+    load = measure(args.sessions)
+    section = load_lines(load, cpu_name())
+    section.insert(2, f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (standalone run).")
+    section.insert(3, "")
+    write_section(section)
+    print("\n".join(section))
+
+
+if __name__ == "__main__":
+    main()
