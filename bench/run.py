@@ -24,6 +24,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import load_lines  # noqa: E402
+from load import measure as measure_load  # noqa: E402
 from speed import (  # noqa: E402
     backend_lines,
     bench_backends,
@@ -438,7 +440,7 @@ def isotropy_lines(iso: dict) -> list[str]:
 
 def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict, cp: dict | None,
            sh: dict | None, backends: dict, int8: dict | None, cold: dict, scale: dict | None,
-           seconds: float) -> str:
+           loads: list[dict], seconds: float) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -494,6 +496,7 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: dict
         *backend_lines(backends, int8),
         *cold_lines(cold, proj),
         *(scale_lines(scale) if scale else []),
+        *(load_lines(loads, m["cpu"]) if loads else []),
     ]
     return "\n".join(lines)
 
@@ -502,6 +505,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--no-scale", action="store_true", help="skip the 100k end-to-end run (~20 min)")
+    parser.add_argument("--no-load", action="store_true", help="skip the 20-session load test (~7 min)")
     args = parser.parse_args()
     start = time.perf_counter()
     enc_n, proj_n, repeats = (300, 1000, 2) if args.quick else (2000, 10_000, 3)
@@ -530,7 +534,12 @@ def main() -> None:
     if not args.no_scale:
         print("100k texts end to end (cold, then warm)…", flush=True)
         scale = bench_scale(20_000 if args.quick else 100_000)
-    text = report(m, enc, proj, ana, iso, sr, cp, sh, backends, int8, cold, scale, time.perf_counter() - start)
+    loads = []
+    if not args.no_load:
+        print("20 concurrent sessions (protocol clients, then browser tabs)…", flush=True)
+        loads = [measure_load(5 if args.quick else 20, mode) for mode in ("protocol", "browser")]
+    text = report(m, enc, proj, ana, iso, sr, cp, sh, backends, int8, cold, scale, loads,
+                  time.perf_counter() - start)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
     print(text)

@@ -28,6 +28,14 @@ def shown(element) -> str:
     return _read(element.value)
 
 
+def said(elements, fragment: str) -> str:
+    """The message among ``elements`` (errors, warnings...) that contains ``fragment``, as the user reads it."""
+    messages = [shown(e) for e in elements]
+    found = [m for m in messages if fragment in m]
+    assert found, f"no message contains {fragment!r}: {messages}"
+    return found[0]
+
+
 def _read(markdown: str) -> str:
     return html.unescape(markdown).replace("\u2060", "")
 

@@ -9,7 +9,7 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness as sk_trustworthiness
 
-from helpers import figure_points, metric, ok, paste, shown, start, upload
+from helpers import figure_points, metric, ok, paste, said, shown, start, upload
 from vecexplore.neighbors import point_neighbors
 
 
@@ -82,45 +82,49 @@ def test_other_builtin_models(model):
     assert model in shown(at.caption[0]) and figure_points(at) == 300
 
 
-def test_empty_corpus_is_explained():
+def test_empty_corpus_is_explained(hostile):
     at = paste(start(), "   \n\n")
     ok(at)
-    assert any("no texts" in shown(e) for e in at.sidebar.error)
+    hostile("sidebar: Paste text", "only blank lines", said(at.sidebar.error, "no texts"))
     assert any("no texts" in shown(w) for w in at.warning)
 
 
-def test_one_and_two_texts():
+def test_one_and_two_texts(hostile):
     at = paste(start(), "just one line")
     at.radio(key="method").set_value("umap").run()
     ok(at)
-    assert any("at least 2 texts" in shown(e) for e in at.error)
+    hostile("Projection page", "a corpus of one text", said(at.error, "at least 2 texts"))
     at = paste(start(), "first line\nsecond line")
     ok(at)
     assert metric(at, "Method used") == "PCA"
-    assert any("needs at least 6 texts" in shown(w) for w in at.warning)
+    hostile("Projection page", "UMAP of two texts", said(at.warning, "needs at least 6 texts"))
     assert metric(at, "Trustworthiness") == "n/a"
 
 
-def test_duplicates_and_long_text():
+def test_duplicates_and_long_text(hostile):
     long = "a very long text " * 3000  # ~51,000 characters
     at = paste(start(), f"hello there\nhello there\nsomething else\n{long}\nfifth\nsixth\nseventh")
     at.radio(key="method").set_value("pca").run()
     ok(at)
     infos = " ".join(shown(i) for i in at.info)
     assert "1 texts are exact duplicates" in infos and "longer than 10,000 characters" in infos
-    assert any("longer than the model's 256 word pieces" in shown(w) for w in at.warning)
+    hostile("sidebar: Paste text", "a 51,000-character line", said(at.info, "longer than 10,000 characters"))
+    hostile("data-flow strip (every page)", "a text longer than MiniLM reads",
+            said(at.warning, "longer than the model's 256 word pieces"))
+    hostile("sidebar: Paste text", "the same line twice", said(at.info, "exact duplicates"))
     at.sidebar.checkbox(key="dedupe").check().run()
     ok(at)
     assert "Dropped 1 duplicate" in " ".join(shown(i) for i in at.info) and figure_points(at) == 6
 
 
-def test_unknown_model_id():
+def test_unknown_model_id(hostile):
     at = start()
     at.sidebar.selectbox(key="model").set_value("Other sentence-transformers model…").run()
-    assert any("Name a model" in shown(w) for w in at.warning)
+    hostile("sidebar: Model", "'Other model' with the name left empty", said(at.warning, "Name a model"))
     at.sidebar.text_input(key="model_other").set_value("no-such-org/no-such-model").run()
     ok(at)
-    assert any("Unknown model 'no-such-org/no-such-model'" in shown(e) for e in at.error)
+    hostile("sidebar: Model", "hub id no-such-org/no-such-model (offline)",
+            said(at.error, "Unknown model 'no-such-org/no-such-model'"))
 
 
 def test_upload_csv_with_columns():
@@ -143,13 +147,13 @@ def test_upload_csv_with_columns():
     ("blank.csv", b"text\n\n\n", "has no rows"),
     ("blanks.csv", b"text,label\n,a\n  ,b\n", "no texts"),
 ])
-def test_bad_uploads(name, data, message):
+def test_bad_uploads(name, data, message, hostile):
     at = upload(start(), name, data)
     ok(at)
-    assert any(message in shown(e) for e in at.sidebar.error), [shown(e) for e in at.sidebar.error]
+    hostile("sidebar: Upload file", f"{name}: {data[:30]!r}", said(at.sidebar.error, message))
 
 
-def test_large_upload_is_sampled():
+def test_large_upload_is_sampled(hostile):
     rng = np.random.default_rng(0)
     words = np.array(["alpha", "beta", "gamma", "delta", "market", "river", "bank", "apple", "orange", "team",
                       "goal", "star"])
@@ -161,7 +165,7 @@ def test_large_upload_is_sampled():
     at = upload(at, "big.csv", data)
     at.radio(key="method").set_value("pca").run()
     ok(at)
-    assert any("Sampled 5,000 of 250,000 texts" in shown(i) for i in at.info)
+    hostile("sidebar: Upload file", "a 20 MB CSV of 250,000 texts", said(at.info, "Sampled 5,000 of 250,000 texts"))
     assert figure_points(at) == 5000
 
 
@@ -179,10 +183,10 @@ def test_tf_projector_import():
     assert "imported:vectors.tsv" in shown(at.caption[0]) and figure_points(at) == 30
 
 
-def test_tf_projector_bad_vectors():
+def test_tf_projector_bad_vectors(hostile):
     at = upload(start(), "vectors.tsv", b"1\t2\nnan\t3\n", key="tf_vectors")
     ok(at)
-    assert any("NaN or infinite" in shown(e) for e in at.sidebar.error)
+    hostile("sidebar: Import TF-Projector TSV", "vectors.tsv with a NaN", said(at.sidebar.error, "NaN or infinite"))
 
 
 def test_search_by_new_text(minilm, topics):
@@ -200,12 +204,13 @@ def test_search_by_new_text(minilm, topics):
     assert "your text" in [t.get("name") for t in spec["data"]]
 
 
-def test_search_needs_a_model_for_imported_vectors():
+def test_search_needs_a_model_for_imported_vectors(hostile):
     at = upload(start(), "vectors.tsv", b"1\t0\n0\t1\n1\t1\n0.5\t0.2\n0.1\t0.9\n0.3\t0.3\n", key="tf_vectors")
     at.radio(key="method").set_value("pca").run()
     at.text_input(key="query").set_value("anything").run()
     ok(at)
-    assert any("imported without their model" in shown(e) for e in at.error)
+    hostile("Projection page: neighbours of a new text", "typing a text over imported vectors",
+            said(at.error, "imported without their model"))
 
 
 def test_cancelled_embedding_waits_for_resume(topics):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from helpers import metric, ok, shown, start
+from helpers import metric, ok, said, shown, start
 from vecexplore.analogy import WordSpace, evaluate_analogies, shipped_analogies
 
 
@@ -46,24 +46,24 @@ def test_presets_and_methods():
     (("king", "king", "woman"), "king is repeated"),
     (("man", "", "woman"), "missing: b"),
 ])
-def test_bad_analogy_input(words, message):
+def test_bad_analogy_input(words, message, hostile):
     at = glove_page()
     for key, value in zip(("word_a", "word_b", "word_c"), words, strict=True):
         at.text_input(key=key).set_value(value)
     at.run()
     ok(at)
-    assert any(message in shown(e) for e in at.error), [shown(e) for e in at.error]
+    hostile("Analogies page: a is to b as c", " : ".join(words) or "(empty)", said(at.error, message))
 
 
-def test_bad_expression_and_direction():
+def test_bad_expression_and_direction(hostile):
     at = glove_page()
     at.text_input(key="expression").set_value("king + - man").run()
     ok(at)
-    assert any("two operators" in shown(e) for e in at.error)
+    hostile("Analogies page: free-form arithmetic", "king + - man", said(at.error, "two operators"))
     at = glove_page()
     at.text_area(key="pairs").set_value("he zzqxv").run()
     ok(at)
-    assert any("'zzqxv'" in shown(e) for e in at.error)
+    hostile("Analogies page: Directions", "pair 'he zzqxv' (unknown word)", said(at.error, "'zzqxv'"))
 
 
 def test_how_often_does_it_work(glove):
@@ -77,11 +77,12 @@ def test_how_often_does_it_work(glove):
     assert dict(zip(table["section"], table["accuracy"], strict=True)) == pytest.approx(expected.sections)
 
 
-def test_uploaded_analogy_files():
+def test_uploaded_analogy_files(hostile):
     at = glove_page()
     at.radio(key="eval_source").set_value("upload a Google-format file").run()
     at.button(key="run_eval").click().run()
-    assert any("Upload an analogy file first" in shown(e) for e in at.error)
+    hostile("Analogies page: How often does this work?", "Run without uploading a file",
+            said(at.error, "Upload an analogy file first"))
     at = glove_page()
     at.radio(key="eval_source").set_value("upload a Google-format file").run()
     data = b": capitals\nfrance paris italy rome\nnot a question\nfrance paris zzqxv rome\n"
@@ -95,7 +96,7 @@ def test_uploaded_analogy_files():
     at.file_uploader(key="eval_file").set_value(("q.txt", ": s\ncaf\xe9 a b c\n".encode("latin-1"), "text/plain"))
     at.run()
     at.button(key="run_eval").click().run()
-    assert any("not UTF-8" in shown(e) for e in at.error)
+    hostile("Analogies page: How often does this work?", "a Latin-1 analogy file", said(at.error, "not UTF-8"))
 
 
 def test_sentence_model_uses_a_word_list():

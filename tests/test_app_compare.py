@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from helpers import metric, ok, paste, shown, start
+from helpers import metric, ok, paste, said, shown, start
 from vecexplore.compare import knn_jaccard, linear_cka
 
 
@@ -38,13 +38,14 @@ def test_three_models_labels_and_translation_methods():
     assert {t["name"] for t in spec["data"]} == {"sport", "cooking", "space", "finance", "health"}
 
 
-def test_one_model_and_unembeddable_texts():
+def test_one_model_and_unembeddable_texts(hostile):
     at = start("pages/compare.py")
     at.multiselect(key="compare_models").set_value(["glove-6B-50d"]).run()
     assert any("at least two models" in shown(i) for i in at.info)
     lines = "\n".join(["zzqxv qqzzx"] + [f"sentence {i} about cats and dogs" for i in range(12)])
     at = paste(start("pages/compare.py"), lines)
     ok(at)
-    assert any("glove-6B-50d cannot embed 1 texts" in shown(w) for w in at.warning)
+    hostile("Compare page", "a text with no word GloVe knows ('zzqxv qqzzx')",
+            said(at.warning, "glove-6B-50d cannot embed 1 texts"))
     at.slider(key="compare_k").set_value(20).run()
-    assert any("must be smaller than the 12 texts" in shown(e) for e in at.error)
+    hostile("Compare page", "k = 20 neighbours for 12 texts", said(at.error, "must be smaller than the 12 texts"))

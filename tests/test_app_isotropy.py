@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import metric, ok, paste, shown, start, upload
+from helpers import metric, ok, paste, said, shown, start, upload
 from vecexplore.isotropy import Whitening, isoscore, knn_label_agreement, mean_cosine, metrics
 
 
@@ -49,36 +49,39 @@ def test_task_effect_panel_shipped_pairs():
     assert frame["spearman"].between(-1, 1).all() and (frame["n"] == 100).all()
 
 
-def test_bad_pairs_upload():
+def test_bad_pairs_upload(hostile):
     at = start("pages/isotropy.py")
     at.radio(key="pairs_source").set_value("upload s1,s2,score CSV").run()
     at.button(key="run_sts").click().run()
-    assert any("Upload a pairs file first" in shown(e) for e in at.error)
+    hostile("Isotropy page: Does it help a task?", "Measure without a file",
+            said(at.error, "Upload a pairs file first"))
     at.file_uploader(key="pairs_file").set_value(("p.csv", b"a,b\nc,d,x\n", "text/csv")).run()
     at.button(key="run_sts").click().run()
     ok(at)
-    assert any("Only 0 usable pairs" in shown(e) for e in at.error)
+    hostile("Isotropy page: Does it help a task?", "pairs 'a,b / c,d,x'", said(at.error, "Only 0 usable pairs"))
     rows = "".join(f"sentence {i} here,another sentence {i},{i % 7}\n" for i in range(12))
     at.file_uploader(key="pairs_file").set_value(("p.csv", rows.encode(), "text/csv")).run()
     at.button(key="run_sts").click().run()
     ok(at)
-    assert any("scores outside 0–5" in shown(w) for w in at.warning)
+    hostile("Isotropy page: Does it help a task?", "scores 5 and 6 (outside 0–5)",
+            said(at.warning, "scores outside 0–5"))
 
 
-def test_few_points_and_imported_vectors():
+def test_few_points_and_imported_vectors(hostile):
     at = paste(start("pages/isotropy.py"), "one\ntwo")
     ok(at)
-    assert any("at least 3 texts" in shown(e) for e in at.error)
+    hostile("Isotropy page", "a corpus of two texts", said(at.error, "at least 3 texts"))
     at = paste(start("pages/isotropy.py"), "\n".join(f"short text number {i}" for i in range(8)))
     at.radio(key="transform").set_value("whiten").run()
     ok(at)
-    assert any("covariance has rank" in shown(w) for w in at.warning)
+    hostile("Isotropy page", "whitening 8 texts of 384-d vectors", said(at.warning, "covariance has rank"))
     vectors = "".join("\t".join(str(v) for v in row) + "\n" for row in np.random.default_rng(0).normal(size=(20, 6)))
     at = upload(start("pages/isotropy.py"), "vectors.tsv", vectors.encode(), key="tf_vectors")
     at.radio(key="transform").set_value("zca").run()
     ok(at)
     at.button(key="run_sts").click().run()
-    assert any("imported without their model" in shown(e) for e in at.error)
+    hostile("Isotropy page: Does it help a task?", "scored pairs over imported vectors",
+            said(at.error, "imported without their model"))
 
 
 def test_a_failed_upload_never_shows_the_previous_result(hostile):

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import metric, ok, paste, shown, start, upload
+from helpers import metric, ok, paste, said, shown, start, upload
 from vecexplore.compression import exact_top
 
 
@@ -36,7 +36,7 @@ def test_index_search_and_hits(minilm, topics):
     assert any("reciprocal-rank-fusion" in shown(c) for c in at.caption)
 
 
-def test_reindex_is_idempotent_and_other_model_refused():
+def test_reindex_is_idempotent_and_other_model_refused(hostile):
     at = indexed("apptest-idem")
     at.button(key="index").click().run()
     table = at.dataframe[0].value
@@ -44,12 +44,13 @@ def test_reindex_is_idempotent_and_other_model_refused():
     at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()
     at.text_input(key="collection").set_value("apptest-idem").run()
     at.button(key="index").click().run()
-    assert any("holds vectors of all-MiniLM-L6-v2" in shown(e) for e in at.error)
+    hostile("Search page: Index", "GloVe vectors into a MiniLM collection",
+            said(at.error, "holds vectors of all-MiniLM-L6-v2"))
     at.text_input(key="search_query").set_value("anything").run()
-    assert any("not comparable" in shown(e) for e in at.error)
+    hostile("Search page: Query", "a GloVe query on a MiniLM collection", said(at.error, "not comparable"))
 
 
-def test_evaluation_and_compression(topics):
+def test_evaluation_and_compression(topics, hostile):
     at = indexed("apptest-eval")
     rows = "query,relevant_text\n" + "".join(f"\"{q}\",\"{t}\"\n" for q, t in [
         ("a football match", topics.texts[0]), ("baking bread", topics.texts[65]), ("baking bread", "not in corpus")])
@@ -57,7 +58,8 @@ def test_evaluation_and_compression(topics):
     at.button(key="evaluate").click().run()
     ok(at)
     assert 0 <= float(metric(at, "MRR@10")) <= 1
-    assert any("1 relevant texts are not in the corpus" in shown(w) for w in at.warning)
+    hostile("Search page: How good is retrieval?", "a relevant text that is not in the corpus",
+            said(at.warning, "1 relevant texts are not in the corpus"))
     at.button(key="compress").click().run()
     ok(at)
     table = at.dataframe[-1].value
@@ -65,13 +67,14 @@ def test_evaluation_and_compression(topics):
     assert set(table["bytes_per_vector"]) >= {1536, 384, 48}
 
 
-def test_bad_inputs():
+def test_bad_inputs(hostile):
     at = indexed("apptest-bad")
     at.button(key="evaluate").click().run()
-    assert any("Upload a query,relevant_text CSV first" in shown(e) for e in at.error)
+    hostile("Search page: How good is retrieval?", "Evaluate without a file",
+            said(at.error, "Upload a query,relevant_text CSV first"))
     at.text_input(key="collection").set_value("bad name!").run()
     at.button(key="index").click().run()
-    assert any("Collection names use letters" in shown(e) for e in at.error)
+    hostile("Search page: Index", "collection name 'bad name!'", said(at.error, "Collection names use letters"))
 
 
 def test_two_sessions_share_one_client():

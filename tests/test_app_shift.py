@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from helpers import ok, paste, shown, start
+from helpers import ok, paste, said, shown, start
 
 
 def test_shipped_domains_are_separated():
@@ -24,7 +24,7 @@ def test_shipped_domains_are_separated():
     assert any("internal label structure best" in shown(m) for m in at.markdown)
 
 
-def test_split_by_label_and_errors():
+def test_split_by_label_and_errors(hostile):
     at = start("pages/shift.py")
     at.radio(key="shift_source").set_value("split the current corpus by label").run()
     at.selectbox(key="split_a").set_value("sport")
@@ -33,11 +33,11 @@ def test_split_by_label_and_errors():
     assert at.dataframe[0].value["n_a"].iloc[0] == 60
     at = paste(start("pages/shift.py"), "one\ntwo\nthree")
     at.radio(key="shift_source").set_value("split the current corpus by label").run()
-    assert any("no label column" in shown(e) for e in at.error)
+    hostile("Domain shift page", "split by label a corpus without labels", said(at.error, "no label column"))
 
 
 @pytest.mark.parametrize("b_text,message", [("only\ntwo", "little power"), (None, "identical")])
-def test_small_or_identical_upload(b_text, message):
+def test_small_or_identical_upload(b_text, message, hostile):
     from vecexplore.corpus import load_demo
 
     at = start("pages/shift.py")
@@ -45,4 +45,5 @@ def test_small_or_identical_upload(b_text, message):
     data = "\n".join(load_demo("topics").texts) if b_text is None else b_text
     at.file_uploader(key="shift_upload").set_value(("b.txt", data.encode(), "text/plain")).run()
     ok(at)
-    assert any(message in shown(w) for w in [*at.warning, *at.error])
+    hostile("Domain shift page: upload B", "a 2-line corpus B" if b_text else "corpus B identical to A",
+            said([*at.warning, *at.error], message))

@@ -57,17 +57,24 @@ def test_parquet_and_txt():
     assert corpora.read_table("c.txt", b"first\nsecond").text.tolist() == ["first", "second"]
 
 
-def test_bad_files():
-    with pytest.raises(VecexploreError, match="not UTF-8.*0xe9"):
+def test_bad_files(hostile):
+    with pytest.raises(VecexploreError, match="not UTF-8.*0xe9") as raised:
         corpora.read_table("latin1.csv", "text\ncaf\xe9\n".encode("latin-1"))
-    with pytest.raises(VecexploreError, match="no column 'text'.*sentence"):
+    hostile('core: corpus readers', 'corpora.read_table("latin1.csv", "text\\ncaf\\xe9\\n".encode("latin-1"))',
+            str(raised.value))
+    with pytest.raises(VecexploreError, match="no column 'text'.*sentence") as raised:
         corpora.from_table(pd.DataFrame({"sentence": ["a"]}), "text")
-    with pytest.raises(VecexploreError, match="Cannot read broken.parquet"):
+    hostile('core: corpus readers', 'corpora.from_table(pd.DataFrame({"sentence": ["a"]}), "text")', str(raised.value))
+    with pytest.raises(VecexploreError, match="Cannot read broken.parquet") as raised:
         corpora.read_table("broken.parquet", b"PAR1 this is not parquet")
-    with pytest.raises(VecexploreError, match="unsupported file type .docx"):
+    hostile('core: corpus readers', 'corpora.read_table("broken.parquet", b"PAR1 this is not parquet")',
+            str(raised.value))
+    with pytest.raises(VecexploreError, match="unsupported file type .docx") as raised:
         corpora.read_table("x.docx", b"abc")
-    with pytest.raises(VecexploreError, match="empty"):
+    hostile('core: corpus readers', 'corpora.read_table("x.docx", b"abc")', str(raised.value))
+    with pytest.raises(VecexploreError, match="empty") as raised:
         corpora.read_table("x.csv", b"")
+    hostile('core: corpus readers', 'corpora.read_table("x.csv", b"")', str(raised.value))
     with pytest.raises(VecexploreError, match="Cannot read"):
         corpora.read_table("x.jsonl", b"{not json}\n")
 

