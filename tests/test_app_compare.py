@@ -49,3 +49,11 @@ def test_one_model_and_unembeddable_texts(hostile):
             said(at.warning, "glove-6B-50d cannot embed 1 texts"))
     at.slider(key="compare_k").set_value(20).run()
     hostile("Compare page", "k = 20 neighbours for 12 texts", said(at.error, "must be smaller than the 12 texts"))
+
+
+def test_every_model_shows_its_data_flow():
+    at = start("pages/compare.py")
+    ok(at)
+    flows = [shown(c) for c in at.caption if "→ 🔬 comparison of the spaces" in shown(c)]
+    assert len(flows) == 2 and "all-MiniLM-L6-v2" in flows[0] and "glove-6B-50d" in flows[1]
+    assert all("📄 **demo: topics** (300 texts)" in f for f in flows) and "384-d" in flows[0] and "50-d" in flows[1]

@@ -47,3 +47,11 @@ def test_small_or_identical_upload(b_text, message, hostile):
     ok(at)
     hostile("Domain shift page: upload B", "a 2-line corpus B" if b_text else "corpus B identical to A",
             said([*at.warning, *at.error], message))
+
+
+def test_each_corpus_and_model_shows_its_data_flow():
+    at = start("pages/shift.py")
+    ok(at)
+    flows = [shown(c) for c in at.caption if "→ 🔬 domain shift" in shown(c)]
+    assert len(flows) == 4  # A and B, in each of the two default models
+    assert flows[0].startswith("📄 **A = general**") and flows[1].startswith("📄 **B = ") and "glove-6B-50d" in flows[3]
