@@ -112,8 +112,8 @@ def bench_projection(n: int, repeats: int) -> dict:
     from sklearn.decomposition import PCA
 
     from vecexplore.cache import EmbeddingCache, embed
-    from vecexplore.embedding_set import l2_normalize
     from vecexplore.encoders import MiniLMEncoder
+    from vecexplore.numeric import l2_normalize
     from vecexplore.projection import Projector
 
     texts, source = sentences(n)
@@ -204,7 +204,8 @@ def bench_search(n: int, n_queries: int = 200) -> dict:
     qdrant-client upsert loop vs exact numpy."""
     from qdrant_client import models
 
-    from vecexplore.embedding_set import EmbeddingSet, l2_normalize
+    from vecexplore.embedding_set import EmbeddingSet
+    from vecexplore.numeric import l2_normalize
     from vecexplore.search import Store
     from vecexplore.store import open_client
 

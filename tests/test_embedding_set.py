@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from vecexplore.embedding_set import EmbeddingSet, l2_normalize
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import l2_normalize
 
 
 def test_roundtrip_parquet_keeps_the_model_tag(tmp_path):

@@ -12,9 +12,9 @@ from importlib import resources
 
 import numpy as np
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.encoders import Encoder, GloveEncoder, Progress
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import l2_normalize, top_k
 from vecexplore.validation import check
 
 ADD, MUL = "3cosadd", "3cosmul"
@@ -93,12 +93,7 @@ class WordSpace:
         return [self.index_[w.lower()] for w in words]
 
     def _top(self, scores: np.ndarray, exclude: Iterable[int], k: int) -> list[tuple[str, float]]:
-        scores = scores.astype(np.float64, copy=True)
-        scores[list(exclude)] = -np.inf
-        k = min(k, int(np.isfinite(scores).sum()))
-        top = np.argpartition(-scores, k - 1)[:k] if 0 < k < len(scores) else np.arange(len(scores))[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.words[i], float(scores[i])) for i in top]
+        return [(self.words[i], float(scores[i])) for i in top_k(scores, k, list(exclude))]
 
     def neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
         """The ``k`` words closest to ``word`` by cosine (itself excluded)."""

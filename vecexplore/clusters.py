@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import l2_normalize
 
 
 def kmeans_labels(vectors: np.ndarray, n_clusters: int = 5, random_state: int = 0) -> np.ndarray:

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import orthogonal_procrustes
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
 from vecexplore.neighbors import cosine_neighbors
+from vecexplore.numeric import check_array, l2_normalize, seeded_sample
 
 
 def _pair(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-    if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
+    X, Y = check_array(X), check_array(Y)
+    if len(X) != len(Y):
         raise VecexploreError(f"Both spaces need one vector per text ({len(X)} vs {len(Y)} rows).")
     if len(X) < 3:
         raise VecexploreError("Comparing spaces needs at least 3 texts.")
@@ -38,9 +38,7 @@ def rsa(X: np.ndarray, Y: np.ndarray, max_points: int = 2000, seed: int = 0) -> 
     from scipy.stats import spearmanr
 
     X, Y = _pair(X, Y)
-    idx = np.arange(len(X))
-    if len(X) > max_points:
-        idx = np.sort(np.random.default_rng(seed).choice(len(X), max_points, replace=False))
+    idx = seeded_sample(len(X), max_points, seed)
     A, B = l2_normalize(X[idx]), l2_normalize(Y[idx])
     iu = np.triu_indices(len(idx), 1)
     return float(spearmanr((A @ A.T)[iu], (B @ B.T)[iu]).statistic), len(idx)

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import l2_normalize, seeded_sample, top_k
 
 
 def exact_top(base: np.ndarray, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
     """Indices of the ``k`` highest cosines of each query among ``base`` (excluding ``exclude[i]``)."""
-    scores = l2_normalize(queries) @ l2_normalize(base).T
-    return _top(scores, k, exclude)
-
-
-def _top(scores: np.ndarray, k: int, exclude: np.ndarray | None) -> np.ndarray:
-    scores = np.array(scores, dtype=np.float64)
-    if exclude is not None:
-        scores[np.arange(len(scores)), exclude] = -np.inf
-    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
-    return np.take_along_axis(top, order, 1)
+    return top_k(l2_normalize(queries) @ l2_normalize(base).T, k, exclude)
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
@@ -55,7 +45,7 @@ def compression_report(X: np.ndarray, n_queries: int = 200, k: int = 10, dims: t
     n, d = X.shape
     if n <= k + 1:
         raise VecexploreError(f"Need more than {k + 1} vectors to measure recall@{k}.")
-    q_idx = np.random.default_rng(seed).choice(n, size=min(n_queries, n), replace=False)
+    q_idx = seeded_sample(n, n_queries, seed)
     truth = exact_top(X, X[q_idx], k, q_idx)
     rows = [{"method": "float32 (exact)", "bytes_per_vector": 4 * d, "recall": 1.0}]
     for t in sorted({t for t in dims if 0 < t < d}, reverse=True):
@@ -67,14 +57,14 @@ def compression_report(X: np.ndarray, n_queries: int = 200, k: int = 10, dims: t
     lo = np.quantile(Xn, 0.001, axis=0)
     deq = codes.astype(np.float32) * scale + lo
     rows.append({"method": "int8 scalar", "bytes_per_vector": d,
-                 "recall": recall_at_k(_top(deq[q_idx] @ deq.T, k, q_idx), truth)})
+                 "recall": recall_at_k(top_k(deq[q_idx] @ deq.T, k, q_idx), truth)})
     bits = np.packbits(Xn > 0, axis=1)
     ham = hamming(bits[q_idx], bits)
-    found = _top(-ham.astype(np.float64), k, q_idx)
+    found = top_k(-ham.astype(np.float64), k, q_idx)
     rows.append({"method": "binary (Hamming)", "bytes_per_vector": bits.shape[1], "recall": recall_at_k(found, truth)})
-    cand = _top(-ham.astype(np.float64), min(k * rescore, n - 1), q_idx)
+    cand = top_k(-ham.astype(np.float64), min(k * rescore, n - 1), q_idx)
     exact = np.einsum("qd,qcd->qc", Xn[q_idx], Xn[cand])
-    rescored = np.take_along_axis(cand, np.argsort(-exact, axis=1, kind="stable")[:, :k], 1)
+    rescored = np.take_along_axis(cand, top_k(exact, k), 1)
     rows.append({"method": f"binary + float rescoring of top {k * rescore}", "bytes_per_vector": bits.shape[1],
                  "recall": recall_at_k(rescored, truth)})
     return rows

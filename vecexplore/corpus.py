@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import seeded_sample
 
 TABLE_SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl", ".parquet")
 LONG_TEXT_CHARS = 10_000
@@ -68,7 +69,7 @@ class Corpus:
         """At most ``max_texts`` texts, drawn reproducibly, original order kept."""
         if len(self) <= max_texts:
             return self
-        idx = np.sort(np.random.default_rng(seed).choice(len(self), size=max_texts, replace=False))
+        idx = seeded_sample(len(self), max_texts, seed)
         return self._subset(idx.tolist(), f"Sampled {max_texts:,} of {len(self):,} texts (seed {seed}).")
 
     def recombined(self, n: int, parts: int = 3, seed: int = 0) -> Corpus:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import check_array, l2_normalize
 
 _META_KEY = b"vecexplore"
 
@@ -21,8 +23,9 @@ _META_KEY = b"vecexplore"
 class EmbeddingSet:
     """Texts with their vectors and the id/version of the model that produced them.
 
-    Vectors from different models (or versions of one model) live in different spaces;
-    ``model_id`` and ``model_version`` travel with the vectors so they are never mixed.
+    Vectors from different models (or versions of one model, or after different transforms) live in different
+    spaces; ``model_id``, ``model_version`` and ``info["transform"]`` travel with the vectors so they are never
+    mixed (see :func:`same_space`). ``info`` is read-only: :meth:`with_info` returns a copy with more of it.
     """
 
     texts: list[str]
@@ -30,25 +33,34 @@ class EmbeddingSet:
     model_id: str
     model_version: str
     labels: list[str] | None = None
-    info: dict = field(default_factory=dict)
+    info: Mapping = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        vectors = np.asarray(self.vectors)
-        if vectors.ndim != 2:
-            raise VecexploreError(f"Vectors must be a 2-D array (texts × dims), got shape {vectors.shape}.")
+        vectors = check_array(self.vectors, min_rows=0, dtype=np.float32)
         if len(self.texts) != vectors.shape[0]:
             raise VecexploreError(
                 f"{len(self.texts)} texts but {vectors.shape[0]} vectors: each text needs exactly one vector."
             )
         if self.labels is not None and len(self.labels) != len(self.texts):
             raise VecexploreError(f"{len(self.labels)} labels for {len(self.texts)} texts.")
-        if not np.isfinite(vectors).all():
-            bad = int((~np.isfinite(vectors)).any(axis=1).sum())
-            raise VecexploreError(f"{bad} vectors contain NaN or infinite values; fix or drop those rows.")
-        object.__setattr__(self, "vectors", np.ascontiguousarray(vectors, dtype=np.float32))
+        object.__setattr__(self, "vectors", np.ascontiguousarray(vectors))
         object.__setattr__(self, "texts", list(self.texts))
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
         if self.labels is not None:
             object.__setattr__(self, "labels", [str(x) for x in self.labels])
+
+    @property
+    def transform(self) -> str:
+        """What the vectors went through after the model (``"none"``, or a transform's spec)."""
+        return self.info.get("transform", "none")
+
+    def with_info(self, **updates) -> EmbeddingSet:
+        """The same set with ``updates`` added to its ``info``."""
+        return replace(self, info={**self.info, **updates})
+
+    def with_vectors(self, vectors: np.ndarray, transform: str) -> EmbeddingSet:
+        """The same texts with new vectors, made by ``transform`` (its spec is recorded: another space)."""
+        return replace(self, vectors=vectors, info={**self.info, "transform": transform})
 
     @property
     def n(self) -> int:
@@ -65,9 +77,7 @@ class EmbeddingSet:
     def subset(self, index: Sequence[int] | np.ndarray) -> EmbeddingSet:
         idx = np.asarray(index, dtype=int)
         labels = None if self.labels is None else [self.labels[i] for i in idx]
-        return EmbeddingSet(
-            [self.texts[i] for i in idx], self.vectors[idx], self.model_id, self.model_version, labels, self.info
-        )
+        return replace(self, texts=[self.texts[i] for i in idx], vectors=self.vectors[idx], labels=labels)
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame({"text": self.texts})
@@ -79,7 +89,8 @@ class EmbeddingSet:
     def to_parquet(self, path: str | Path) -> None:
         """Write texts, labels and vectors; the model tag is kept in the file's metadata."""
         table = pa.Table.from_pandas(self.to_frame(), preserve_index=False)
-        meta = {"model_id": self.model_id, "model_version": self.model_version, "dims": self.dims}
+        meta = {"model_id": self.model_id, "model_version": self.model_version, "dims": self.dims,
+                "transform": self.transform}
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta)})
         pq.write_table(table, path)
 
@@ -96,11 +107,16 @@ class EmbeddingSet:
         frame = table.to_pandas()
         vectors = np.stack(frame["vector"].to_numpy()) if len(frame) else np.zeros((0, meta["dims"]))
         labels = frame["label"].astype(str).tolist() if "label" in frame else None
-        return cls(frame["text"].tolist(), vectors, meta["model_id"], meta["model_version"], labels)
+        info = {"transform": meta["transform"]} if meta.get("transform", "none") != "none" else {}
+        return cls(frame["text"].tolist(), vectors, meta["model_id"], meta["model_version"], labels, info)
 
 
-def l2_normalize(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length; all-zero rows are left at zero instead of becoming NaN."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
+def same_space(a: EmbeddingSet, b: EmbeddingSet, what: str = "Both sets") -> None:
+    """Refuse to compare vectors of two different spaces (model, version or transform), naming both."""
+    mine, theirs = (a.model_id, a.model_version, a.transform), (b.model_id, b.model_version, b.transform)
+    if mine != theirs:
+        def name(tag: tuple[str, str, str]) -> str:
+            return f"{tag[0]} ({tag[1]}" + ("" if tag[2] == "none" else f", transform {tag[2]}") + ")"
+
+        raise VecexploreError(f"{what} must come from the same model, version and transform: {name(mine)} vs "
+                              f"{name(theirs)}. Vectors of different spaces are not comparable.")

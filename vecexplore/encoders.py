@@ -296,7 +296,7 @@ class TfidfLsaEncoder:
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
         if not hasattr(self, "svd_"):
             raise VecexploreError("tfidf-lsa must be fitted on a corpus before it can encode.")
-        from vecexplore.embedding_set import l2_normalize
+        from vecexplore.numeric import l2_normalize
 
         out = l2_normalize(self.svd_.transform(self.vectorizer_.transform(list(texts))))
         if progress:

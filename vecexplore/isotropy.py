@@ -16,21 +16,11 @@ from pathlib import Path
 import numpy as np
 from scipy.special import logsumexp
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import check_array, cosine, l2_normalize
 from vecexplore.validation import check
 
 TRANSFORMS = ("none", "center", "abtt", "whiten", "zca")
-
-
-def check_vectors(X: np.ndarray, min_rows: int = 2) -> np.ndarray:
-    """Float64 copy of ``X`` after the checks every metric needs."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] < min_rows:
-        raise VecexploreError(f"Need at least {min_rows} vectors (got {0 if X.ndim != 2 else X.shape[0]}).")
-    if not np.isfinite(X).all():
-        raise VecexploreError("Some vectors contain NaN or infinite values; fix or drop them first.")
-    return X
 
 
 @dataclass(frozen=True)
@@ -47,7 +37,7 @@ def mean_cosine(X: np.ndarray, n_pairs: int = 20_000, confidence: float = 0.95, 
     pairs, ``(‖Σ x̂‖² − n) / (n(n − 1))`` (zero vectors count as cosine 0)."""
     from scipy.stats import norm
 
-    X = check_vectors(X)
+    X = check_array(X, min_rows=2)
     U = l2_normalize(X).astype(np.float64)
     n = len(U)
     rng = np.random.default_rng(seed)
@@ -63,7 +53,7 @@ def mean_cosine(X: np.ndarray, n_pairs: int = 20_000, confidence: float = 0.95, 
 
 def pairwise_cosines(X: np.ndarray, n_pairs: int = 20_000, seed: int = 0) -> np.ndarray:
     """Cosines of random pairs of distinct points (for a histogram)."""
-    U = l2_normalize(check_vectors(X))
+    U = l2_normalize(check_array(X, min_rows=2))
     rng = np.random.default_rng(seed)
     i = rng.integers(0, len(U), n_pairs)
     j = (i + rng.integers(1, len(U), n_pairs)) % len(U)
@@ -74,7 +64,7 @@ def rogue_dimensions(X: np.ndarray) -> np.ndarray:
     """Each dimension's contribution to the mean cosine over all pairs of distinct points; they sum to it.
 
     ``CC_d = ((Σ_j x̂_jd)² − Σ_j x̂_jd²) / (n(n − 1))`` — a few dimensions with a large share are "rogue"."""
-    U = l2_normalize(check_vectors(X)).astype(np.float64)
+    U = l2_normalize(check_array(X, min_rows=2)).astype(np.float64)
     n = len(U)
     return (U.sum(0) ** 2 - (U**2).sum(0)) / (n * (n - 1))
 
@@ -90,13 +80,13 @@ def _centred_variances(X: np.ndarray) -> np.ndarray:
 
 def spectrum(X: np.ndarray) -> np.ndarray:
     """Explained-variance ratio of every principal component (of the centred vectors), largest first."""
-    var = _centred_variances(check_vectors(X))
+    var = _centred_variances(check_array(X, min_rows=2))
     return var / var.sum() if var.sum() > 0 else var
 
 
 def effective_rank(X: np.ndarray) -> float:
     """exp of the entropy of the normalised singular values of the centred vectors (Roy & Vetterli 2007)."""
-    s = np.sqrt(_centred_variances(check_vectors(X)))
+    s = np.sqrt(_centred_variances(check_array(X, min_rows=2)))
     if s.sum() == 0:
         return 0.0
     p = s / s.sum()
@@ -107,7 +97,7 @@ def effective_rank(X: np.ndarray) -> float:
 def partition_isotropy(X: np.ndarray) -> float:
     """I(W) = min_c Z(c) / max_c Z(c), Z(c) = Σ_i exp(cᵀ w_i), over the eigenvectors c of WᵀW and their
     negatives (Mu & Viswanath 2018); 1 = isotropic. Computed in log space."""
-    X = check_vectors(X)
+    X = check_array(X, min_rows=2)
     _, vecs = np.linalg.eigh(X.T @ X)
     proj = X @ np.hstack([vecs, -vecs])
     log_z = logsumexp(proj, axis=0)
@@ -117,7 +107,7 @@ def partition_isotropy(X: np.ndarray) -> float:
 def isoscore(X: np.ndarray) -> float:
     """IsoScore (Rudman et al. 2022): 1 when variance is spread evenly over all dimensions, ~0 when one
     direction holds it all. Same algorithm as the reference ``IsoScore`` package."""
-    X = check_vectors(X)
+    X = check_array(X, min_rows=2)
     d = X.shape[1]
     if d < 2:
         raise VecexploreError("IsoScore needs at least 2 dimensions.")
@@ -131,7 +121,7 @@ def isoscore(X: np.ndarray) -> float:
 
 def metrics(X: np.ndarray, top_k: int = 1, seed: int = 0) -> dict:
     """All the diagnostics as plain numbers (what the CLI prints and the page tabulates)."""
-    X = check_vectors(X, min_rows=3)
+    X = check_array(X, min_rows=3)
     mc = mean_cosine(X, seed=seed)
     norms = np.linalg.norm(X, axis=1)
     ratios = spectrum(X)
@@ -154,7 +144,7 @@ class PostProcessor:
     name = "none"
 
     def fit(self, X: np.ndarray) -> PostProcessor:
-        X = check_vectors(X)
+        X = check_array(X, min_rows=2)
         self.mean_ = X.mean(0)
         self.dims_in_ = X.shape[1]
         self.notes_: list[str] = []
@@ -169,7 +159,7 @@ class PostProcessor:
     def transform(self, X: np.ndarray) -> np.ndarray:
         if not hasattr(self, "mean_"):
             raise VecexploreError(f"Fit the {self.name} transform on a corpus before applying it.")
-        X = check_vectors(X, min_rows=1)
+        X = check_array(X, min_rows=1)
         if X.shape[1] != self.dims_in_:
             raise VecexploreError(f"The {self.name} transform was fitted on {self.dims_in_}-d vectors; these are "
                                   f"{X.shape[1]}-d (another model?).")
@@ -331,7 +321,7 @@ def pair_correlation(A: np.ndarray, B: np.ndarray, scores: np.ndarray) -> PairSc
     """Spearman and Pearson between cos(A_i, B_i) and the human scores."""
     from scipy.stats import pearsonr, spearmanr
 
-    cos = (l2_normalize(A).astype(np.float64) * l2_normalize(B)).sum(1)
+    cos = cosine(A, B)
     return PairScores(float(spearmanr(cos, scores).statistic), float(pearsonr(cos, scores).statistic), len(scores))
 
 

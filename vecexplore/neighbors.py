@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import l2_normalize, top_k
 
 
 def cosine_neighbors(
@@ -15,26 +15,20 @@ def cosine_neighbors(
     """Indices and cosine similarities of the ``k`` most similar rows of ``vectors`` for each query row.
 
     ``exclude[i]`` (optional) is a row index of ``vectors`` never returned for query ``i`` (the query itself).
-    Results are sorted by similarity, ties by the lower index.
+    Results are sorted by similarity, ties by the lower index (:func:`vecexplore.numeric.top_k`).
     """
     base = l2_normalize(vectors)
     q = l2_normalize(np.atleast_2d(queries))
-    n = base.shape[0]
-    k_eff = min(k, n - (exclude is not None))
+    k_eff = min(k, base.shape[0] - (exclude is not None))
     if k_eff < 1:
         raise VecexploreError("Neighbours need at least two texts.")
     out_idx = np.empty((q.shape[0], k_eff), dtype=int)
     out_sim = np.empty((q.shape[0], k_eff), dtype=np.float32)
     for start in range(0, q.shape[0], chunk):
         sims = q[start : start + chunk] @ base.T
-        if exclude is not None:
-            rows = np.arange(sims.shape[0])
-            sims[rows, exclude[start : start + chunk]] = -np.inf
-        top = np.argpartition(-sims, k_eff - 1, axis=1)[:, :k_eff] if k_eff < n else np.argsort(-sims, axis=1)
-        top_sims = np.take_along_axis(sims, top, axis=1)
-        order = np.lexsort((top, -top_sims), axis=1)
-        out_idx[start : start + chunk] = np.take_along_axis(top, order, axis=1)
-        out_sim[start : start + chunk] = np.take_along_axis(top_sims, order, axis=1)
+        top = top_k(sims, k_eff, None if exclude is None else exclude[start : start + chunk])
+        out_idx[start : start + chunk] = top
+        out_sim[start : start + chunk] = np.take_along_axis(sims, top, axis=1)
     return out_idx, out_sim
 
 

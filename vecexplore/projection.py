@@ -16,8 +16,8 @@ import numpy as np
 from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import NearestNeighbors
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import l2_normalize, seeded_sample
 from vecexplore.validation import check
 
 METHODS = ("pca", "umap", "tsne")
@@ -90,7 +90,7 @@ class Projector:
             self.model_ = umap.UMAP(n_components=self.n_components, n_neighbors=n_neighbors,
                                     min_dist=self.min_dist, metric="cosine", random_state=self.random_state,
                                     n_jobs=1 if self.random_state is not None else -1)
-            self.fit_index_ = _sample(n, self.max_fit, 0 if self.random_state is None else self.random_state)
+            self.fit_index_ = seeded_sample(n, self.max_fit, 0 if self.random_state is None else self.random_state)
             if len(self.fit_index_) < n:
                 self.notes_.append(f"UMAP was fitted on a seeded sample of {len(self.fit_index_):,} of the {n:,} "
                                    "texts; the others were placed on that map with UMAP's transform.")
@@ -238,12 +238,6 @@ def _pad(emb: np.ndarray, n_components: int) -> np.ndarray:
     return np.hstack([emb, np.zeros((emb.shape[0], n_components - emb.shape[1]), dtype=emb.dtype)])
 
 
-def _sample(n: int, max_points: int | None, seed: int) -> np.ndarray:
-    if max_points is None or n <= max_points:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
-
-
 def quality_k(k: int, n: int) -> int | None:
     """The neighbourhood size the map-quality scores can use on ``n`` points: ``k`` lowered to below ``n / 2``
     (trustworthiness' own condition), or None when there are too few points (fewer than 5) for either score."""
@@ -259,7 +253,7 @@ def trustworthiness(X: np.ndarray, X_embedded: np.ndarray, n_neighbors: int = 5,
     space; it drops as the map brings in points that are really far away. ``max_points`` computes it on a
     seeded sample of points (the sample's own neighbourhoods), for large corpora.
     """
-    idx = _sample(len(X), max_points, seed)
+    idx = seeded_sample(len(X), max_points, seed)
     X = np.asarray(X)[idx]
     Y = np.asarray(X_embedded)[idx]
     n = len(X)
@@ -282,7 +276,7 @@ def trustworthiness(X: np.ndarray, X_embedded: np.ndarray, n_neighbors: int = 5,
 def knn_kept(X: np.ndarray, X_embedded: np.ndarray, k: int = 10, max_points: int | None = None,
              seed: int = 0) -> float:
     """Mean share of each point's ``k`` cosine nearest neighbours that are also among its ``k`` nearest on the map."""
-    idx = _sample(len(X), max_points, seed)
+    idx = seeded_sample(len(X), max_points, seed)
     X = np.asarray(X)[idx]
     Y = np.asarray(X_embedded)[idx]
     if not 0 < k < len(X):

@@ -13,20 +13,18 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from vecexplore.embedding_set import l2_normalize
 from vecexplore.errors import VecexploreError
 from vecexplore.neighbors import cosine_neighbors
+from vecexplore.numeric import check_array, cosine, l2_normalize, seeded_sample
 from vecexplore.validation import check, p_value_resolution
 
 MIN_TEXTS = 10
 
 
 def _check(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
-    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[1]:
+    A, B = check_array(A, 2, "texts in corpus A"), check_array(B, 2, "texts in corpus B")
+    if A.shape[1] != B.shape[1]:
         raise VecexploreError("Both corpora must be embedded by the same model (same dimensions).")
-    if len(A) < 2 or len(B) < 2:
-        raise VecexploreError("Each corpus needs at least 2 texts.")
     return A, B
 
 
@@ -109,8 +107,7 @@ def centroid_cosine_distance(A: np.ndarray, B: np.ndarray) -> float:
     """1 − cosine between the mean unit vectors of the two corpora."""
     A, B = _check(A, B)
     a, b = l2_normalize(A).mean(0), l2_normalize(B).mean(0)
-    denom = np.linalg.norm(a) * np.linalg.norm(b)
-    return float(1 - a @ b / denom) if denom else 1.0
+    return float(1 - cosine(a, b)) if a.any() and b.any() else 1.0
 
 
 def knn_mixing(A: np.ndarray, B: np.ndarray, k: int = 10) -> tuple[float, float]:
@@ -154,7 +151,6 @@ def compare_corpora(A: np.ndarray, B: np.ndarray, permutations: int = 200, max_p
     check("seed", seed)
     A, B = _check(A, B)
     notes = []
-    rng = np.random.default_rng(seed)
     for name, X in (("A", A), ("B", B)):
         if len(X) < MIN_TEXTS:
             notes.append(f"Corpus {name} has only {len(X)} texts: the tests have little power (p-values near 1 "
@@ -167,10 +163,10 @@ def compare_corpora(A: np.ndarray, B: np.ndarray, permutations: int = 200, max_p
             notes.append(f"Very unbalanced sizes ({len(A):,} vs {len(B):,}): corpus {name} is subsampled to "
                          f"{caps[name]:,} texts (4× the smaller one, seed {seed}).")
     if len(A) > caps["A"]:
-        A = A[np.sort(rng.choice(len(A), caps["A"], replace=False))]
+        A = A[seeded_sample(len(A), caps["A"], seed)]
         notes.append(f"Corpus A sampled to {caps['A']:,} texts (seed {seed}).")
     if len(B) > caps["B"]:
-        B = B[np.sort(rng.choice(len(B), caps["B"], replace=False))]
+        B = B[seeded_sample(len(B), caps["B"], seed)]
         notes.append(f"Corpus B sampled to {caps['B']:,} texts (seed {seed}).")
     stat, p = mmd_test(A, B, permutations, seed)
     auc, auc_p = c2st(A, B, seed=seed)
