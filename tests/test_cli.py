@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from vecexplore import onnx_backend
 from vecexplore.cli import main
 from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.encoders import onnx_runtime
 
 
 def run(capsys, *argv) -> tuple[int, dict]:
@@ -194,7 +194,7 @@ def test_embed_backends(capsys, tmp_path, minilm_onnx):
     corpus.write_text("The cat sat on the mat.\nStocks fell on Monday.\nA rocket reached orbit.\n")
     code, fast = run(capsys, "embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--no-cache")
     assert code == 0 and fast["backend"] == "onnx-fp32"
-    assert fast["version"].endswith(f";onnx-fp32.v{onnx_backend.FORMAT}")
+    assert fast["version"].endswith(f";onnx-fp32.v{onnx_runtime.FORMAT}")
     assert fast["fidelity"]["min_cos"] >= 0.999
     code, ref = run(capsys, "embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend", "torch", "--no-cache")
     assert code == 0 and ref["backend"] == "torch" and ref["fidelity"] is None and ";" not in ref["version"]

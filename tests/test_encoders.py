@@ -9,9 +9,9 @@ from vecexplore.encoders import (
     TFIDF_ID,
     SentenceTransformerEncoder,
     TfidfLsaEncoder,
-    glove_tokenize,
     load_encoder,
 )
+from vecexplore.encoders.glove import glove_tokenize
 from vecexplore.errors import VecexploreError
 
 SENTENCES = ["The cat sat on the mat.", "Stocks fell sharply on Monday after the report.",

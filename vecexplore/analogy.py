@@ -12,7 +12,7 @@ from importlib import resources
 
 import numpy as np
 
-from vecexplore.encoders import Encoder, GloveEncoder, Progress
+from vecexplore.encoders import Encoder, Progress
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import l2_normalize, top_k
 from vecexplore.validation import check
@@ -52,11 +52,12 @@ class WordSpace:
     @classmethod
     def from_encoder(cls, encoder: Encoder, words: Sequence[str] | None = None,
                      restrict_vocab: int | None = DEFAULT_RESTRICT, progress: Progress | None = None) -> WordSpace:
-        """GloVe: its own vocabulary (first ``restrict_vocab`` words). Other models: ``words`` (default: the
-        shipped word list) embedded as texts."""
-        if isinstance(encoder, GloveEncoder):
-            return cls(encoder.vocab_, encoder.vectors_, encoder.id, restrict_vocab,
-                       f"GloVe vocabulary, {min(restrict_vocab or 400_000, 400_000):,} most frequent words")
+        """A model with a word vocabulary (GloVe's ``vocabulary()``): its own words, the first ``restrict_vocab``
+        of them. Other models: ``words`` (default: the shipped word list) embedded as texts."""
+        if has_vocabulary(encoder):
+            vocab, vectors = encoder.vocabulary()
+            return cls(vocab, vectors, encoder.id, restrict_vocab,
+                       f"GloVe vocabulary, {min(restrict_vocab or len(vocab), len(vocab)):,} most frequent words")
         source = "your word list"
         if words is None:
             words, source = shipped_words(), "the shipped word list"
@@ -153,6 +154,21 @@ class WordSpace:
     def project(self, words: Sequence[str], direction: np.ndarray) -> np.ndarray:
         """Cosine of each word with ``direction``: where it lies along the axis."""
         return self.vectors[self.indices(words)] @ direction
+
+
+def has_vocabulary(encoder: Encoder) -> bool:
+    """Whether the model has words of its own to answer from (GloVe), rather than texts embedded one by one."""
+    return callable(getattr(encoder, "vocabulary", None))
+
+
+def word_space(encoder: Encoder, words: Sequence[str] | None = None, restrict_vocab: int | None = DEFAULT_RESTRICT,
+               extra_words: Sequence[str] = ()) -> WordSpace:
+    """The vocabulary word arithmetic answers from: the model's own, or (sentence models) ``words`` (default: the
+    shipped list) plus ``extra_words`` (an evaluation file's), each embedded as a text, so every question can be
+    answered."""
+    if not has_vocabulary(encoder) and extra_words:
+        words = list(dict.fromkeys([*(words or shipped_words()), *extra_words]))
+    return WordSpace.from_encoder(encoder, words, restrict_vocab)
 
 
 def parse_pairs(text: str) -> list[tuple[str, str]]:

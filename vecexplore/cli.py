@@ -104,8 +104,8 @@ def cmd_project(args: argparse.Namespace) -> dict:
 def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
     """The vocabulary for word arithmetic: GloVe's own, or (sentence models) a word list embedded as texts,
     plus ``extra_words`` (the words of an evaluation file) so that every question can be answered."""
-    from vecexplore.analogy import WordSpace, shipped_words
-    from vecexplore.encoders import GloveEncoder, load_encoder
+    from vecexplore.analogy import word_space
+    from vecexplore.encoders import load_encoder
 
     words = None
     if args.words:
@@ -114,9 +114,7 @@ def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
         except OSError as exc:
             raise VecexploreError(f"Cannot read the word list {args.words}: {exc.strerror or exc}.") from exc
     encoder = load_encoder(args.model, backend=args.backend)
-    if extra_words is not None and not isinstance(encoder, GloveEncoder):
-        words = list(dict.fromkeys([*(words or shipped_words()), *extra_words]))
-    return WordSpace.from_encoder(encoder, words, args.restrict_vocab)
+    return word_space(encoder, words, args.restrict_vocab, extra_words or ())
 
 
 def cmd_analogy(args: argparse.Namespace) -> dict:

