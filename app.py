@@ -7,7 +7,7 @@ import streamlit as st
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from local files; never reach for the hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from pages import shell  # noqa: E402  (after the environment is set)
+from pages.ui import sidebar  # noqa: E402  (after the environment is set)
 from vecexplore.config import warmup_enabled  # noqa: E402
 from vecexplore.warmup import start_background  # noqa: E402
 
@@ -24,5 +24,5 @@ page = st.navigation([
     st.Page("pages/compare.py", title="Compare", icon="⚖️"),
     st.Page("pages/shift.py", title="Domain shift", icon="🌍"),
 ])
-shell.sidebar()
+sidebar.show()
 page.run()

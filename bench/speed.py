@@ -192,7 +192,7 @@ proj = stage("UMAP 2-D (fit 20k sample + transform the rest)",
 trust = stage("trustworthiness + k-NN kept (3,000-point sample)",
               lambda: (trustworthiness(X, proj.embedding_, 10, max_points=3000),
                        knn_kept(X, proj.embedding_, 10, max_points=3000)))
-from pages.figures import DRAW_LIMIT, drawn_points, figure
+from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
 sizes = stage("figure JSON (sampled drawing, then every point)",
               lambda: [len(figure(proj.embedding_, eset.labels, eset.texts, drawn_points(len(X), lim)).to_json())
                        for lim in (DRAW_LIMIT, None)])

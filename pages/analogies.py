@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import shell
+from pages.ui import session, widgets
 from pages.ui.text import md, plain
 from vecexplore import analogy as an
 from vecexplore import corpus as corpora
@@ -74,14 +74,14 @@ def parallelogram(layout: an.AnalogyLayout) -> go.Figure:
 
 st.title("🧮 Word arithmetic")
 with st.expander("What am I looking at?"):
-    st.markdown(shell.teaching("analogies"))
+    st.markdown(widgets.teaching("analogies"))
 
 sel = st.session_state.get("selection")
 if sel is None or not sel.model_id:
     st.warning("Choose a model in the sidebar (imported vectors have no model to embed words with).", icon="👈")
     st.stop()
-with shell.guard():
-    encoder = shell.current_encoder(sel)
+with widgets.guard():
+    encoder = session.current_encoder(sel)
     if isinstance(encoder, GloveEncoder):
         limit = LIMITS["restrict_vocab"]
         restrict = st.number_input("Vocabulary: the N most frequent GloVe words", int(limit.lo), int(limit.hi),
@@ -117,7 +117,7 @@ method = c4.radio("Method", list(an.METHODS), horizontal=True, key="method_analo
 st.caption("3CosAdd: nearest word to b − a + c by cosine. 3CosMul: cos(x,b)·cos(x,c) / (cos(x,a) + ε), with cosines "
            "shifted to [0, 1] — one big similarity cannot dominate.")
 results = None
-with shell.guard(stop=False):
+with widgets.guard(stop=False):
     results = space.analogy(a, b, c, method=method, k=10)
 if results is not None:
     left, right = st.columns([1, 2])
@@ -132,7 +132,7 @@ if results is not None:
 
 st.header("Free-form arithmetic and neighbours")
 expr = st.text_input("Expression (a single word lists its neighbours)", "paris - france + italy", key="expression")
-with shell.guard(stop=False):
+with widgets.guard(stop=False):
     positive, negative = an.parse_expression(expr)
     results_table(space.combine(positive, negative, method=method, k=10) if negative or len(positive) > 1
                   else space.neighbors(positive[0], 10))
@@ -143,7 +143,7 @@ pairs_text = d1.text_area("Pairs that define the direction (from → to, one pai
                           "he she\nman woman\nking queen\nfather mother", key="pairs")
 words_text = d2.text_area("Words to place along it", "nurse doctor engineer teacher dancer soldier mother father",
                           key="direction_words")
-with shell.guard(stop=False):
+with widgets.guard(stop=False):
     pairs = an.parse_pairs(pairs_text)
     direction = space.direction(pairs)
     placed, unknown = space.split_known(words_text.split())
@@ -168,8 +168,8 @@ if source.startswith("upload"):
     upload = st.file_uploader("Analogy file (': section' lines, then 'a b c d')", type=["txt"], key="eval_file")
 inputs = (space.model_id, encoder.version, len(space), method, source, None if upload is None else upload.file_id)
 if st.button("Run the evaluation", type="primary", key="run_eval"):
-    shell.forget("analogy_eval")
-    with shell.guard(stop=False):
+    session.forget("analogy_eval")
+    with widgets.guard(stop=False):
         if source.startswith("upload"):
             if upload is None:
                 raise VecexploreError("Upload an analogy file first.")
@@ -183,8 +183,8 @@ if st.button("Run the evaluation", type="primary", key="run_eval"):
         report = an.evaluate_analogies(eval_space, data, method=method,
                                        progress=lambda done, total: bar.progress(done / max(total, 1)))
         bar.empty()
-        shell.remember("analogy_eval", inputs, report)
-report = shell.recall("analogy_eval", inputs)
+        session.remember("analogy_eval", inputs, report)
+report = session.recall("analogy_eval", inputs)
 if report is not None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Accuracy", f"{report.overall:.1%}", help=f"{report.method}, answered questions only")

@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import shell
-from pages.figures import HOVER, hover
+from pages.ui import session, widgets
+from pages.ui.figures import HOVER, hover, palette
 from pages.ui.text import md, plain
 from vecexplore import compare as cmp
 from vecexplore.encoders import BUILTIN_MODELS, GLOVE_ID, MINILM_ID
@@ -30,7 +30,7 @@ def comparison(_sets: dict, key: tuple, k: int) -> tuple[list[dict], dict]:
 
 @st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
 def speed(model_id: str, backend: str, texts: tuple[str, ...]) -> float:
-    return cmp.throughput(shell.current_encoder(shell.Selection(st.session_state.selection.corpus, model_id)),
+    return cmp.throughput(session.current_encoder(session.Selection(st.session_state.selection.corpus, model_id)),
                           list(texts))
 
 
@@ -49,7 +49,7 @@ def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], 
             fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plain(name),
                                        customdata=idx[:, None], hovertext=[hovers[i] for i in idx],
                                        hovertemplate=HOVER,
-                                       marker=dict(size=7, color=shell.palette(n), opacity=0.8)))
+                                       marker=dict(size=7, color=palette(n), opacity=0.8)))
     if chosen:
         fig.add_trace(go.Scattergl(x=xy[chosen, 0], y=xy[chosen, 1], mode="markers", name="selected",
                                    hoverinfo="skip", marker=dict(size=14, color="rgba(0,0,0,0)",
@@ -63,7 +63,7 @@ def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], 
 
 st.title("⚖️ Compare models")
 with st.expander("What am I looking at?"):
-    st.markdown(shell.teaching("compare"))
+    st.markdown(widgets.teaching("compare"))
 
 sel = st.session_state.get("selection")
 if sel is None or sel.corpus is None:
@@ -86,16 +86,16 @@ if len(corpus) > COMPARE_LIMIT:
     corpus = corpus.sample(COMPARE_LIMIT)
     st.info(f"Comparing a seeded sample of {COMPARE_LIMIT:,} of the {len(sel.corpus):,} texts: every statistic "
             "below is measured on it (each model embeds only these).", icon="🎲")
-embedded = {m: shell.embeddings(m, corpus) for m in models}
+embedded = {m: session.embeddings(m, corpus) for m in models}
 for n, (eset, stats) in enumerate(embedded.values()):
-    shell.data_flow(eset, stats, "comparison of the spaces", notes=n == 0)
+    widgets.data_flow(eset, stats, "comparison of the spaces", notes=n == 0)
 sets = {m: eset for m, (eset, _) in embedded.items()}
-with shell.guard():
+with widgets.guard():
     sets, notes = cmp.common_texts(sets)
     n = next(iter(sets.values())).n
     if k >= n:
         raise VecexploreError(f"k = {k} must be smaller than the {n} texts; lower it.")
-    pairs, quality = comparison(sets, (tuple(models), shell.backend(), corpus.fingerprint), k)
+    pairs, quality = comparison(sets, (tuple(models), session.backend(), corpus.fingerprint), k)
 for note in notes:
     st.warning(md(note), icon="🕳️")
 if n > 2000:
@@ -105,7 +105,7 @@ if n > 2000:
 st.subheader("Models")
 sample = tuple(corpus.texts[:200])
 rows = [{"model": m, "dims": e.dims, "bytes/vector": 4 * e.dims,
-         "texts/s (measured)": round(speed(m, shell.backend(), sample)),
+         "texts/s (measured)": round(speed(m, session.backend(), sample)),
          **{key: round(v, 3) for key, v in quality.get(m, {}).items()}} for m, e in sets.items()]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 if not quality:
@@ -152,7 +152,7 @@ st.dataframe(pd.DataFrame({"text": [texts[i] for i in worst], "jaccard": np.roun
 st.header("Translate between spaces")
 t1, t2 = st.columns([1, 3])
 tmethod = t1.radio("Linear map", ["lstsq", "ridge", "procrustes"], key="translate_method")
-with shell.guard(stop=False):
+with widgets.guard(stop=False):
     report = cmp.evaluate_translation(sets[left].vectors, sets[right].vectors, tmethod)
     with t2:
         a, b, c = st.columns(3)

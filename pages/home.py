@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from pages import shell
+from pages.ui import widgets
 from pages.ui.text import md
 from vecexplore.encoders import model_catalogue
 
 st.title("🧭 vecexplore")
 st.markdown("Explore embedding spaces: embed your own texts, look at them as a map, and check every number.")
-st.markdown(shell.teaching("home"))
+st.markdown(widgets.teaching("home"))
 
 st.subheader("The data flow")
 st.graphviz_chart(
@@ -40,5 +40,5 @@ else:
     st.warning(md(sel.error) if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
 
 st.subheader("Models")
-st.markdown(shell.teaching("models"))
+st.markdown(widgets.teaching("models"))
 st.table(pd.DataFrame(model_catalogue()).set_index("id"))  # our own text, wrapped rather than cut off

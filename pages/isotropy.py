@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages import shell
-from pages.figures import hover
+from pages.ui import session, widgets
+from pages.ui.figures import hover, palette
 from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
 from vecexplore import isotropy as iso
@@ -53,9 +53,9 @@ def metric_table(before: dict, after: dict | None) -> pd.DataFrame:
 
 st.title("📐 Isotropy")
 with st.expander("What am I looking at? (the cone, and why it hurts)"):
-    st.markdown(shell.teaching("isotropy"))
+    st.markdown(widgets.teaching("isotropy"))
 
-eset, stats = shell.embeddings()
+eset, stats = session.embeddings()
 c1, c2, c3 = st.columns([2, 1, 1])
 name = c1.radio("Transform (fitted on this corpus)", iso.TRANSFORMS, horizontal=True, key="transform",
                 format_func=LABELS.get)
@@ -63,9 +63,9 @@ k = c2.slider("Whitening: dims kept k", 1, eset.dims, min(256, eset.dims), key="
               disabled=name != "whiten")
 d = c3.slider("All-but-the-top: D removed", 1, max(2, min(20, eset.dims - 1)), 3 if eset.dims > 3 else 1,
               key="abtt_d", disabled=name != "abtt")
-shell.data_flow(eset, stats, f"isotropy · {LABELS[name]}")
+widgets.data_flow(eset, stats, f"isotropy · {LABELS[name]}")
 
-with shell.guard():
+with widgets.guard():
     if eset.n < 3:
         raise VecexploreError("Isotropy needs at least 3 texts; add more to the corpus.")
     before = measure(eset.vectors)
@@ -128,7 +128,7 @@ if after is not None:
             maps.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plain(label),
                                         legendgroup=str(g), showlegend=n == 0, hovertext=hovers[idx],
                                         hovertemplate="%{hovertext}<extra>%{fullData.name}</extra>",
-                                        marker=dict(size=5, color=shell.palette(g))), 1, col)
+                                        marker=dict(size=5, color=palette(g))), 1, col)
     maps.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(maps, width="stretch", key="maps")
     buf = io.BytesIO()
@@ -147,8 +147,8 @@ upload = p2.file_uploader("Pairs (STS-B format)", type=["csv", "tsv", "txt"], ke
 inputs = (eset.model_id, eset.model_version, st.session_state.selection.corpus.fingerprint, source,
           None if upload is None else upload.file_id, k, d)
 if st.button("Measure the effect", type="primary", key="run_sts"):
-    shell.forget("sts")
-    with shell.guard(stop=False):
+    session.forget("sts")
+    with widgets.guard(stop=False):
         if source.startswith("shipped"):
             pairs = shipped_pairs()
         elif upload is None:
@@ -156,11 +156,11 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
         else:
             pairs = read_pairs(corpora.decode_text(upload.getvalue(), upload.name))
         with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
-            rows = transform_effect(pairs, lambda texts: shell.embed_texts(list(texts)),
+            rows = transform_effect(pairs, lambda texts: session.embed_texts(list(texts)),
                                     [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
                                     fit_corpus=eset.texts)
-        shell.remember("sts", inputs, (rows, pairs.n_bad, pairs.n_out_of_range, eset.model_id))
-result = shell.recall("sts", inputs)
+        session.remember("sts", inputs, (rows, pairs.n_bad, pairs.n_out_of_range, eset.model_id))
+result = session.recall("sts", inputs)
 if result is not None:
     rows, n_bad, n_out, model_id = result
     if n_bad or n_out:

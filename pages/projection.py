@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import shell
-from pages.figures import DRAW_LIMIT, drawn_points, figure
+from pages.ui import session, widgets
+from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
 from pages.ui.text import md
 from vecexplore.clusters import kmeans_labels
 from vecexplore.embedding_set import EmbeddingSet
@@ -57,9 +57,9 @@ def selected_points(event_state) -> list[int]:
 
 st.title("🗺️ Projection")
 with st.expander("What am I looking at?"):
-    st.markdown(shell.teaching("projection"))
+    st.markdown(widgets.teaching("projection"))
 
-eset, stats = shell.embeddings()
+eset, stats = session.embeddings()
 
 c1, c2, c3, c4 = st.columns([1.2, 0.8, 1.2, 1.2])
 method = c1.radio("Method", ["umap", "pca", "tsne"], format_func=str.upper, horizontal=True, key="method")
@@ -73,7 +73,7 @@ with st.expander("Method settings"):
     min_dist = s2.slider("UMAP min_dist", 0.0, 1.0, 0.1, 0.05, key="min_dist")
     n_clusters = s3.slider("k-means clusters", 2, 20, 5, key="n_clusters")
 
-shell.data_flow(eset, stats, f"{method.upper()} {dims}-D map")
+widgets.data_flow(eset, stats, f"{method.upper()} {dims}-D map")
 
 if colour == "label" and eset.labels is None:
     st.info("This corpus has no labels: colouring by k-means cluster instead.", icon="🎨")
@@ -82,7 +82,7 @@ groups = None
 if colour == "label":
     groups = eset.labels
 elif colour == "cluster" and eset.n > 2:  # fewer texts: no clusters to find, and no map either (below)
-    with shell.guard():
+    with widgets.guard():
         groups = clusters(eset.vectors, min(n_clusters, eset.n))
 
 drawn = drawn_points(eset.n)
@@ -94,7 +94,7 @@ if eset.n > DRAW_LIMIT:
                 "responsive. Neighbours, metrics and downloads use every text.", icon="🎯")
 
 wanted = Projector(method, n_components=dims, n_neighbors=n_neighbors, min_dist=min_dist)
-with shell.guard():
+with widgets.guard():
     proj = projections().get(eset.vectors, wanted)
     if proj is None and method != "pca":
         # the map is usable at once: PCA (a second or less) while UMAP / t-SNE computes
@@ -154,8 +154,8 @@ if focus is not None:
     rings, sims = point_neighbors(eset.vectors, focus, k)
 typed = query_mark = None  # the typed text's neighbours (indices, cosines) and its place on the map
 if query.strip():
-    with shell.guard(stop=False):  # a text the model cannot see is refused; the map is still drawn
-        qvec = shell.embed_query([query.strip()])
+    with widgets.guard(stop=False):  # a text the model cannot see is refused; the map is still drawn
+        qvec = session.embed_query([query.strip()])
         q_idx, q_sims = cosine_neighbors(eset.vectors, qvec, k)
         typed = (q_idx[0], q_sims[0])
         if used != "tsne":

@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import shell
-from pages.figures import DRAW_LIMIT, drawn_points, figure
+from pages.ui import resources, session, widgets
+from pages.ui.figures import DRAW_LIMIT, drawn_points, figure, palette
 from pages.ui.text import md, plain
 from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
@@ -37,7 +37,7 @@ def compression_chart(rows: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for n, row in rows.iterrows():
         fig.add_trace(go.Scatter(x=[row["bytes_per_vector"]], y=[row["recall"]], mode="markers",
-                                 name=plain(row["method"]), marker=dict(size=13, color=shell.palette(n),
+                                 name=plain(row["method"]), marker=dict(size=13, color=palette(n),
                                                                         symbol=["circle", "diamond"][n % 2]),
                                  hovertemplate="%{fullData.name}: %{x} bytes, recall %{y:.3f}<extra></extra>"))
     low, high = rows["bytes_per_vector"].min(), rows["bytes_per_vector"].max()
@@ -50,19 +50,19 @@ def compression_chart(rows: pd.DataFrame) -> go.Figure:
 
 st.title("🔎 Search")
 with st.expander("What am I looking at?"):
-    st.markdown(shell.teaching("search"))
+    st.markdown(widgets.teaching("search"))
 
-eset, stats = shell.embeddings()
-shell.data_flow(eset, stats, "Qdrant collection → search")
+eset, stats = session.embeddings()
+widgets.data_flow(eset, stats, "Qdrant collection → search")
 sel = st.session_state.selection
-me = shell.session_id()
+me = session.session_id()
 default = default_name(sel.corpus.name, eset.model_id, sel.corpus.fingerprint)
-with shell.guard():
-    store = shell.store()
+with widgets.guard():
+    store = resources.store()
     shown, hidden = visible(store.collections(me), me, also=[default])
 
 st.header("Collections")
-shell.show_flash()
+session.show_flash()
 if shown:
     table = pd.DataFrame(shown).drop(columns=["owner"])
     table["shared"] = table["shared"].map({True: "shared", False: "private"})
@@ -87,13 +87,13 @@ i1.caption("🌐 **Shared**: a name you chose — every session on this server c
            "share a collection with the class.")
 i3.write("")
 if i3.button("Index the corpus", type="primary", key="index"):
-    with shell.guard(stop=False):
+    with widgets.guard(stop=False):
         bar = st.progress(0.0, text=f"Indexing {eset.n:,} texts into {md(name)}…")
         result = store.index(name, eset, distance=distance, source=sel.corpus.name, columns=sel.corpus.columns,
                              owner=me, shared=shared,
                              progress=lambda done, total: bar.progress(done / total, text=f"{done:,} / {total:,}"))
         bar.empty()
-        shell.flash(f"Indexed into {md(name)}: {result['points']:,} points ({eset.n:,} texts sent, "
+        session.flash(f"Indexed into {md(name)}: {result['points']:,} points ({eset.n:,} texts sent, "
                     f"{result['unique_texts']:,} distinct) in {result['seconds']:.1f} s.")
         st.rerun()
 with st.expander("Rename or delete a collection"):
@@ -105,14 +105,14 @@ with st.expander("Rename or delete a collection"):
     if target is not None and listed[target]["owner"] != me:
         confirmed = st.checkbox(f"Yes, change {md(target)}, which {listed[target]['created_by']} created (it changes "
                                 "for everyone who uses it)", key="confirm_manage")
-    with shell.guard(stop=False):
+    with widgets.guard(stop=False):
         if r3.button("Rename", key="rename", disabled=target is None or not new_name or not confirmed):
             store.rename(target, new_name, viewer=me, confirmed=confirmed)
-            shell.flash(f"Renamed {md(target)} to {md(new_name)} (a chosen name: shared).")
+            session.flash(f"Renamed {md(target)} to {md(new_name)} (a chosen name: shared).")
             st.rerun()
         if r3.button("Delete", key="delete", disabled=target is None or not confirmed):
             store.delete(target, viewer=me, confirmed=confirmed)
-            shell.flash(f"Deleted {md(target)}.")
+            session.flash(f"Deleted {md(target)}.")
             st.rerun()
 
 st.header("Search")
@@ -139,9 +139,9 @@ if eset.labels is not None:
                                 placeholder="any label")
 if query.strip():
     hits = None
-    with shell.guard(stop=False):
+    with widgets.guard(stop=False):
         store.check(name, eset.model_id, eset.model_version)
-        qvec = eset.vectors[[example]] if imported else shell.embed_query([query.strip()])
+        qvec = eset.vectors[[example]] if imported else session.embed_query([query.strip()])
         hits = store.search(name, qvec[0], query_text=query, k=int(k), hybrid=hybrid,
                             filters={"label": label_filter} if label_filter else None)
     if hits is not None:
@@ -167,8 +167,8 @@ e1, e2 = st.columns([3, 1])
 qfile = e1.file_uploader("Queries and relevant texts", type=["csv"], key="qrels_file")
 inputs = (name, eset.model_id, eset.model_version, int(k), hybrid, None if qfile is None else qfile.file_id)
 if e2.button("Evaluate", key="evaluate"):
-    shell.forget("retrieval")
-    with shell.guard(stop=False):
+    session.forget("retrieval")
+    with widgets.guard(stop=False):
         if qfile is None:
             raise VecexploreError("Upload a query,relevant_text CSV first.")
         try:
@@ -185,7 +185,7 @@ if e2.button("Evaluate", key="evaluate"):
         if not qrels:
             raise VecexploreError("None of the relevant texts is in the corpus: they must match corpus texts exactly.")
         queries = list(qrels)
-        vectors = shell.embed_query(queries)
+        vectors = session.embed_query(queries)
         run = {q: [h.id for h in store.search(name, v, query_text=q, k=max(int(k), 10), hybrid=hybrid)]
                for q, v in zip(queries, vectors, strict=True)}
         report = evaluate_run(run, qrels, k=int(k))
@@ -193,8 +193,8 @@ if e2.button("Evaluate", key="evaluate"):
         rows = [{"query": q, **{m: round(v, 4) for m, v in report["per_query"][q].items()},
                  "hard negatives": " | ".join(text_of.get(d, d) for _, d in hard_negatives(run[q], qrels[q]))}
                 for q in queries]
-        shell.remember("retrieval", inputs, (report, rows, len(unknown)))
-retrieval = shell.recall("retrieval", inputs)
+        session.remember("retrieval", inputs, (report, rows, len(unknown)))
+retrieval = session.recall("retrieval", inputs)
 if retrieval is not None:
     report, rows, n_unknown = retrieval
     m1, m2, m3 = st.columns(3)
@@ -209,11 +209,11 @@ st.header("Compression lab")
 st.caption("Recall@10 of smaller vectors against exact float32 search, on 200 of your texts used as queries.")
 lab_inputs = (eset.model_id, eset.model_version, sel.corpus.fingerprint)
 if st.button("Measure compression", key="compress"):
-    shell.forget("compression")
-    with shell.guard(stop=False):
+    session.forget("compression")
+    with widgets.guard(stop=False):
         dims = tuple(d for d in (eset.dims // 2, eset.dims // 4, eset.dims // 8) if d >= 8)
-        shell.remember("compression", lab_inputs, compression_report(eset.vectors, dims=dims))
-compression = shell.recall("compression", lab_inputs)
+        session.remember("compression", lab_inputs, compression_report(eset.vectors, dims=dims))
+compression = session.recall("compression", lab_inputs)
 if compression is not None:
     rows = pd.DataFrame(compression)
     st.plotly_chart(compression_chart(rows), width="stretch", key="compression_chart")

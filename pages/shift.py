@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import shell
-from pages.figures import HOVER, hover
+from pages.ui import resources, session, widgets
+from pages.ui.figures import HOVER, hover
 from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
 from vecexplore.cache import EmbedStats, embed
@@ -34,8 +34,8 @@ def domains() -> pd.DataFrame:
 
 
 def vectors(model_id: str, texts: list[str], union: Corpus) -> tuple[EmbeddingSet, EmbedStats, dict]:
-    encoder = shell.current_encoder(shell.Selection(union, model_id))
-    eset, stats = embed(texts, encoder, cache=shell.cache())
+    encoder = session.current_encoder(session.Selection(union, model_id))
+    eset, stats = embed(texts, encoder, cache=resources.cache())
     return eset, stats, encoder.diagnose(texts)
 
 
@@ -61,10 +61,10 @@ def reading(rows: list[dict]) -> str:
 
 st.title("🌍 Domain shift")
 with st.expander("What am I looking at?"):
-    st.markdown(shell.teaching("shift"))
+    st.markdown(widgets.teaching("shift"))
 
 source = st.radio("Corpora", SOURCES, horizontal=True, key="shift_source")
-with shell.guard():
+with widgets.guard():
     if source == SOURCES[0]:
         frame = domains()
         names = sorted(frame["domain"].unique())
@@ -98,7 +98,7 @@ with shell.guard():
                 st.info("Upload corpus B to compare it with the sidebar's corpus.", icon="📤")
                 st.stop()
             table = corpora.read_table(up.name, up.getvalue())
-            text_col, _ = shell.column_widgets(table, "shift", labels=False)
+            text_col, _ = widgets.column_widgets(table, "shift", labels=False)
             if text_col is None:
                 st.stop()
             other = corpora.from_table(table, text_col, name=up.name)
@@ -121,12 +121,12 @@ st.caption(f"A = **{md(name_a)}** ({len(A_texts):,} texts) · B = **{md(name_b)}
 
 union = Corpus([*A_texts, *B_texts], name=f"{name_a}+{name_b}")
 rows, spaces, notes = [], {}, []
-with shell.guard():
+with widgets.guard():
     for model_id in models:
         set_a, stats_a, diag_a = vectors(model_id, A_texts, union)
         set_b, stats_b, diag_b = vectors(model_id, B_texts, union)
-        shell.flow_strip(f"A = {name_a}", set_a, stats_a, "domain shift")
-        shell.flow_strip(f"B = {name_b}", set_b, stats_b, "domain shift")
+        widgets.flow_strip(f"A = {name_a}", set_a, stats_a, "domain shift")
+        widgets.flow_strip(f"B = {name_b}", set_b, stats_b, "domain shift")
         A, B = set_a.vectors, set_b.vectors
         spaces[model_id] = (A, B)
         stats = statistics(A, B, int(permutations), int(seed))

@@ -1,4 +1,4 @@
-"""Figures shared by pages: the corpus map with highlighted points."""
+"""Figures shared by pages: the palette, hover labels, the corpus map with highlighted points."""
 
 from __future__ import annotations
 
@@ -6,20 +6,25 @@ import textwrap
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
-from pages.shell import palette
 from pages.ui.text import plain
+from vecexplore.numeric import seeded_sample
 
+PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.Set2
 DRAW_LIMIT = 50_000  # points drawn by default: beyond this the browser slows down and the message grows
 RING_COLOURS = ("#111111", "#D62728", "#1F77B4")
 HOVER = "%{hovertext}<extra>%{fullData.name}</extra>"  # the trace name comes from data, never from the template
 
 
+def palette(i: int) -> str:
+    """The colour of the i-th group, the same on every page."""
+    return PALETTE[i % len(PALETTE)]
+
+
 def drawn_points(n: int, limit: int | None = DRAW_LIMIT) -> np.ndarray:
     """Which of ``n`` points to draw: all, or a seeded sample of ``limit`` (the same on every rerun)."""
-    if limit is None or n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
+    return seeded_sample(n, limit)
 
 
 def hover(text: str, limit: int = 300) -> str:

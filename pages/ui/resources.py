@@ -1,0 +1,42 @@
+"""What a server process loads once and every session shares: the embedding cache, the Qdrant store, the models,
+the fitted maps. All of it is keyed by content (a corpus, a model id and version), so sharing shows no session
+anything another put in but the same answer to the same input."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from vecexplore.cache import EmbeddingCache
+from vecexplore.encoders import Encoder, load_encoder
+from vecexplore.projection import ProjectionCache
+from vecexplore.search import Store
+from vecexplore.store import open_client
+
+
+@st.cache_resource(show_spinner=False)
+def cache() -> EmbeddingCache:
+    return EmbeddingCache()
+
+
+@st.cache_resource(show_spinner="Opening the Qdrant store…")
+def _store(url: str) -> Store:
+    """One client per process and URL: Qdrant's embedded mode locks its folder to a single client."""
+    return Store(open_client(url=url or None))
+
+
+def store() -> Store:
+    """The search store chosen in the sidebar (embedded by default)."""
+    return _store(st.session_state.get("qdrant_url", "").strip())
+
+
+@st.cache_resource(show_spinner="Loading the model (the first time: exporting it to ONNX, about 15 s)…",
+                   max_entries=4)
+def encoder(model_id: str, backend: str, corpus_key: str, _texts: tuple[str, ...]) -> Encoder:
+    """One loaded model per process and backend (``tfidf-lsa``: one per corpus it was fitted on)."""
+    return load_encoder(model_id, _texts, backend=backend)
+
+
+@st.cache_resource(show_spinner=False)
+def projections() -> ProjectionCache:
+    """Fitted maps in memory and on disk, shared by reruns, sessions and restarts (read-only once fitted)."""
+    return ProjectionCache()

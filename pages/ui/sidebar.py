@@ -1,0 +1,109 @@
+"""The shared sidebar: 1 · corpus (demo, pasted, uploaded, TF-Projector import), 2 · model and backend,
+3 · search store."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from pages.ui.session import Selection
+from pages.ui.text import md
+from pages.ui.widgets import column_widgets
+from vecexplore import corpus as corpora
+from vecexplore.config import home
+from vecexplore.corpus import Corpus
+from vecexplore.encoders import BACKENDS, BUILTIN_MODELS, runs_on_backends
+from vecexplore.errors import VecexploreError
+from vecexplore.store import QDRANT_URL_ENV
+
+SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
+OTHER_MODEL = "Other sentence-transformers model…"
+DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _read_table(name: str, data: bytes):
+    return corpora.read_table(name, data)
+
+
+def _demo_widgets() -> Corpus:
+    key = st.selectbox("Demo corpus", list(corpora.DEMOS), key="demo",
+                       format_func=lambda k: f"{k} — {corpora.DEMOS[k][1]}")
+    return corpora.load_demo(key)
+
+
+def _paste_widgets() -> Corpus:
+    text = st.text_area("One text per line", DEFAULT_PASTE, height=160, key="paste")
+    return corpora.from_lines(text)
+
+
+def _upload_widgets() -> Corpus | None:
+    up = st.file_uploader("Corpus file", type=[s[1:] for s in corpora.TABLE_SUFFIXES], key="upload",
+                          help=".txt: one text per line. .csv/.tsv/.jsonl/.parquet: choose the columns below.")
+    if up is None:
+        st.info("Upload a file to use it as the corpus.")
+        return None
+    frame = _read_table(up.name, up.getvalue())
+    if frame.empty or not len(frame.columns):
+        raise VecexploreError(f"{up.name} has no rows: add at least one text.")
+    text_col, label_col = column_widgets(frame, "upload")
+    if text_col is None:
+        return None
+    return corpora.from_table(frame, text_col, label_col, name=up.name)
+
+
+def _projector_widgets() -> Corpus | None:
+    vec = st.file_uploader("vectors.tsv", type=["tsv", "txt"], key="tf_vectors")
+    meta = st.file_uploader("metadata.tsv (optional)", type=["tsv", "txt"], key="tf_metadata")
+    if vec is None:
+        st.info("Upload vectors.tsv (and metadata.tsv) as exported by projector.tensorflow.org.")
+        return None
+    text_col = label_col = None
+    if meta is not None:
+        text_col, label_col = column_widgets(corpora.read_tf_metadata(meta.getvalue()), "tf")
+    return corpora.read_tf_projector(vec.getvalue(), None if meta is None else meta.getvalue(), text_col,
+                                     label_col, name=vec.name)
+
+
+def show() -> Selection:
+    """Draw the shared sidebar and remember the choice in ``st.session_state.selection``."""
+    with st.sidebar:
+        st.markdown("### 1 · Corpus")
+        source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
+        readers = dict(zip(SOURCES, [_demo_widgets, _paste_widgets, _upload_widgets, _projector_widgets],
+                           strict=True))
+        error = None
+        try:
+            chosen = readers[source]()
+        except VecexploreError as exc:
+            chosen, error = None, str(exc)
+            st.error(md(error), icon="⚠️")
+        max_texts = st.number_input("Max texts (a seeded sample above this)", 10, 200_000, 5_000, step=1_000,
+                                    key="max_texts")
+        dedupe = st.checkbox("Drop duplicate texts", value=False, key="dedupe")
+        if chosen is not None:
+            chosen = chosen.sample(int(max_texts))
+            if dedupe:
+                chosen = chosen.drop_duplicates()
+        st.markdown("### 2 · Model")
+        imported = chosen is not None and chosen.vectors is not None
+        options = [*BUILTIN_MODELS, OTHER_MODEL]
+        model = st.selectbox("Model", options, key="model", disabled=imported,
+                             help="Imported vectors bring their own model." if imported else None)
+        if model == OTHER_MODEL:
+            model = st.text_input("Folder or hub id", key="model_other",
+                                  placeholder="/path/to/model or sentence-transformers/all-mpnet-base-v2").strip()
+            st.caption("Loaded from disk or the local Hugging Face cache; nothing is downloaded.")
+        if model and runs_on_backends(model):
+            st.selectbox("Backend", list(BACKENDS), key="backend", disabled=imported, help="\n\n".join(
+                f"**{name}**: {text}." for name, text in BACKENDS.items()))
+        if chosen is not None:
+            st.caption(f"**{len(chosen):,}** texts · {md(chosen.name)}")
+        with st.expander("3 · Search store"):
+            st.text_input("Qdrant server URL (empty: embedded on disk)", key="qdrant_url",
+                          value=os.environ.get(QDRANT_URL_ENV, ""), placeholder="http://localhost:6333")
+        st.caption(f"Data folder: {md(home())}")
+    selection = Selection(chosen, None if imported else (model or None), error)
+    st.session_state.selection = selection
+    return selection
