@@ -182,16 +182,16 @@ from vecexplore.cache import EmbeddingCache
 from vecexplore.corpus import load_file
 from vecexplore.encoders import load_encoder
 from vecexplore.pipeline import embed_corpus
-from vecexplore.projection import ProjectionCache, Projector, knn_kept, trustworthiness
+from vecexplore.projection import ProjectionCache, Projector
+from vecexplore.reports.maps import map_quality
 corpus = stage("read the CSV", lambda: load_file(sys.argv[1], "text", "label"))
 encoder = stage("load the model (default backend)", lambda: load_encoder("all-MiniLM-L6-v2"))
 eset = stage("embed (progress + cache per chunk)", lambda: embed_corpus(corpus, encoder, cache=EmbeddingCache())[0])
 X = eset.vectors
 proj = stage("UMAP 2-D (fit 20k sample + transform the rest)",
              lambda: ProjectionCache().fit(X, Projector("umap"))[0])
-trust = stage("trustworthiness + k-NN kept (3,000-point sample)",
-              lambda: (trustworthiness(X, proj.embedding_, 10, max_points=3000),
-                       knn_kept(X, proj.embedding_, 10, max_points=3000)))
+quality = stage("trustworthiness + k-NN kept (3,000-point sample)",
+                lambda: map_quality(X, proj.embedding_, 10, max_points=3000))
 from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
 sizes = stage("figure JSON (sampled drawing, then every point)",
               lambda: [len(figure(proj.embedding_, eset.labels, eset.texts, drawn_points(len(X), lim)).to_json())
@@ -215,7 +215,7 @@ def compare():
                               cache=EmbeddingCache())
     return compare_sets(sets)
 stage("compare MiniLM vs GloVe (10k sample)", compare)
-print(json.dumps({"stages": stages, "n": len(X), "trust": trust[0], "knn_kept": trust[1],
+print(json.dumps({"stages": stages, "n": len(X), "trust": quality.trustworthiness, "knn_kept": quality.knn_kept,
                   "method": proj.method_, "notes": proj.notes_, "figure_bytes": sizes,
                   "search_p50_ms": 1000 * float(np.median(times)), "peak_gib": peak()}))
 """

@@ -6,29 +6,25 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.ui import session, widgets
+from pages.ui import resources, session, widgets
 from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
 from pages.ui.text import md
 from vecexplore.clusters import kmeans_labels
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
 from vecexplore.neighbors import cosine_neighbors, point_neighbors
-from vecexplore.projection import ProjectionCache, Projector, knn_kept, quality_k, trustworthiness
+from vecexplore.projection import Projector
+from vecexplore.reports.maps import MapReport, map_report
 
 QUALITY_SAMPLE = 3000
 PICKER_LIMIT = 5_000  # above this, a text is picked by number (a list of every text would be megabytes)
 
 
-@st.cache_resource(show_spinner=False)
-def projections() -> ProjectionCache:
-    """Fitted maps in memory and on disk, shared by reruns, sessions and restarts (read-only once fitted)."""
-    return ProjectionCache()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def quality(vectors: np.ndarray, coords: np.ndarray, k: int) -> dict:
-    return {"trust": trustworthiness(vectors, coords, k, max_points=QUALITY_SAMPLE),
-            "kept": knn_kept(vectors, coords, k, max_points=QUALITY_SAMPLE)}
+@st.cache_resource(show_spinner=False, max_entries=8)
+def map_of(_eset: EmbeddingSet, space: tuple, params: tuple, k: int) -> MapReport:
+    """The map of a set and its quality, kept per process; keyed by the set's space and corpus (``space``), so
+    the vectors are not hashed on every rerun."""
+    return map_report(_eset, Projector(**dict(params)), k, QUALITY_SAMPLE, cache=resources.projections())
 
 
 @st.cache_data(show_spinner="Clustering…", max_entries=8)
@@ -94,12 +90,12 @@ if eset.n > DRAW_LIMIT:
                 "responsive. Neighbours, metrics and downloads use every text.", icon="🎯")
 
 wanted = Projector(method, n_components=dims, n_neighbors=n_neighbors, min_dist=min_dist)
+params = tuple(sorted(wanted.get_params().items()))
 with widgets.guard():
-    proj = projections().get(eset.vectors, wanted)
-    if proj is None and method != "pca":
+    if method != "pca" and resources.projections().get(eset.vectors, wanted) is None:
         # the map is usable at once: PCA (a second or less) while UMAP / t-SNE computes
         preview = st.empty()
-        pca, _ = projections().fit(eset.vectors, Projector("pca", n_components=dims))
+        pca, _ = resources.projections().fit(eset.vectors, Projector("pca", n_components=dims))
         with preview.container():
             st.info(f"PCA map shown while {method.upper()} computes; it replaces this map when ready.", icon="⏳")
             st.plotly_chart(figure(pca.embedding_, groups, eset.texts, drawn), key="preview",
@@ -107,15 +103,15 @@ with widgets.guard():
         with st.status(f"Computing the {method.upper()} map of {eset.n:,} texts…", expanded=False) as status:
             st.write("The first UMAP in a fresh process compiles its code (numba; the app starts that in the "
                      "background when it opens). Maps are kept on disk: the same corpus and settings load at once.")
-            proj, _ = projections().fit(eset.vectors, wanted)
+            report = map_of(eset, session.space_key(eset), params, k)
             status.update(label=f"{method.upper()} map ready", state="complete")
         preview.empty()
-    elif proj is None:
-        proj, _ = projections().fit(eset.vectors, wanted)
-coords, used = proj.embedding_, proj.method_
+    else:
+        report = map_of(eset, session.space_key(eset), params, k)
+proj, coords, used = report.projector, report.coords, report.method
 ratio = getattr(proj, "explained_variance_ratio_", None)
-for note in proj.notes_:
-    st.warning(note, icon="🔁")
+for note in report.notes:
+    st.warning(md(note), icon="🔁")
 
 picked = selected_points(st.session_state.get("map"))
 if picked and picked != st.session_state.get("_last_picked"):
@@ -123,13 +119,12 @@ if picked and picked != st.session_state.get("_last_picked"):
     st.session_state["focus"] = picked[0]
 
 m1, m2, m3, m4 = st.columns(4)
-qk = quality_k(k, min(eset.n, QUALITY_SAMPLE))
-if qk is not None:
-    q = quality(eset.vectors, coords, qk)
-    sampled = f" (sample of {QUALITY_SAMPLE:,})" if eset.n > QUALITY_SAMPLE else ""
-    m1.metric("Trustworthiness", f"{q['trust']:.3f}", help=f"sklearn's trustworthiness at k = {qk}{sampled}: "
+q = report.quality
+if q.k is not None:
+    sampled = f" (sample of {q.sample:,})" if eset.n > q.sample else ""
+    m1.metric("Trustworthiness", f"{q.trustworthiness:.3f}", help=f"sklearn's trustworthiness at k = {q.k}{sampled}: "
               "1 = every neighbour on the map is a true neighbour.")
-    m2.metric(f"Share of {qk}-NN kept", f"{q['kept']:.1%}", help="Of each text's k cosine nearest neighbours in "
+    m2.metric(f"Share of {q.k}-NN kept", f"{q.knn_kept:.1%}", help="Of each text's k cosine nearest neighbours in "
               f"the original space, the share also among its k nearest on the map{sampled}.")
 else:
     m1.metric("Trustworthiness", "n/a", help="Needs at least 5 texts.")

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import NoReturn
@@ -74,31 +73,17 @@ def cmd_embed(args: argparse.Namespace) -> dict:
 
 def cmd_project(args: argparse.Namespace) -> dict:
     from vecexplore.export import coordinates_frame
-    from vecexplore.projection import Projector, knn_kept, quality_k, trustworthiness
+    from vecexplore.projection import Projector
+    from vecexplore.reports.maps import map_report
 
     eset, stats, diag = _load_set(args)
-    start = time.perf_counter()
-    proj = Projector(args.method, n_components=args.dims, n_neighbors=args.n_neighbors,
-                     random_state=args.seed).fit(eset.vectors)
-    seconds = time.perf_counter() - start
-    k = quality_k(args.k, min(eset.n, args.max_points))
-    quality, notes = {}, list(proj.notes_)
-    if k is None:
-        notes.append(f"Trustworthiness and k-NN kept need at least 5 texts (got {eset.n}).")
-    else:
-        if k < args.k:
-            notes.append(f"k lowered from {args.k} to {k}: trustworthiness needs k < n/2 ({eset.n} texts).")
-        quality = {
-            "trustworthiness": trustworthiness(eset.vectors, proj.embedding_, k, max_points=args.max_points),
-            "knn_kept": knn_kept(eset.vectors, proj.embedding_, k, max_points=args.max_points),
-            "quality_k": k,
-        }
+    report = map_report(eset, Projector(args.method, n_components=args.dims, n_neighbors=args.n_neighbors,
+                                        random_state=args.seed), args.k, args.max_points)
     if args.output:
-        coordinates_frame(eset, proj.embedding_, proj.method_).to_parquet(args.output, index=False)
-    return {"n": eset.n, "dims": eset.dims, "model": eset.model_id, "version": eset.model_version,
-            "method": proj.method_, "n_components": args.dims, "seconds": round(seconds, 3),
-            "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits, **quality,
-            "notes": notes + diag.get("notes", []), "output": args.output}
+        coordinates_frame(eset, report.coords, report.method).to_parquet(args.output, index=False)
+    out = report.to_dict()
+    return {**out, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits,
+            "notes": out["notes"] + diag.get("notes", []), "output": args.output}
 
 
 def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
