@@ -11,8 +11,15 @@ from pages.ui import session, widgets
 from pages.ui.text import md, plain
 from vecexplore import analogy as an
 from vecexplore import corpus as corpora
-from vecexplore.encoders import GLOVE_ID, GloveEncoder
+from vecexplore.encoders import GLOVE_ID
 from vecexplore.errors import VecexploreError
+from vecexplore.reports.words import (
+    DirectionReport,
+    analogy_answer,
+    analogy_evaluation,
+    direction_report,
+    expression_answer,
+)
 from vecexplore.validation import LIMITS
 
 PRESETS = {
@@ -44,6 +51,15 @@ def use_glove() -> None:
 def results_table(results: list[tuple[str, float]]) -> None:
     st.dataframe(pd.DataFrame({"rank": range(1, len(results) + 1), "word": [w for w, _ in results],
                                "score": [round(s, 4) for _, s in results]}), hide_index=True, width="stretch")
+
+
+def direction_bars(placed: DirectionReport) -> go.Figure:
+    order = np.argsort(placed.scores)
+    bars = go.Figure(go.Bar(x=placed.scores[order], y=[plain(placed.words[i]) for i in order], orientation="h",
+                            marker_color=["#636EFA" if s < 0 else "#EF553B" for s in placed.scores[order]]))
+    bars.update_layout(height=max(260, 28 * len(placed.words)), margin=dict(l=10, r=10, t=30, b=10),
+                       xaxis_title=plain(f"cosine with the direction {placed.axis}"))
+    return bars
 
 
 def parallelogram(layout: an.AnalogyLayout) -> go.Figure:
@@ -82,7 +98,7 @@ if sel is None or not sel.model_id:
     st.stop()
 with widgets.guard():
     encoder = session.current_encoder(sel)
-    if isinstance(encoder, GloveEncoder):
+    if an.has_vocabulary(encoder):
         limit = LIMITS["restrict_vocab"]
         restrict = st.number_input("Vocabulary: the N most frequent GloVe words", int(limit.lo), int(limit.hi),
                                    100_000, 10_000, key="restrict_vocab",
@@ -116,16 +132,16 @@ method = c4.radio("Method", list(an.METHODS), horizontal=True, key="method_analo
                   format_func={an.ADD: "3CosAdd", an.MUL: "3CosMul"}.get)
 st.caption("3CosAdd: nearest word to b − a + c by cosine. 3CosMul: cos(x,b)·cos(x,c) / (cos(x,a) + ε), with cosines "
            "shifted to [0, 1] — one big similarity cannot dominate.")
-results = None
+answer = None
 with widgets.guard(stop=False):
-    results = space.analogy(a, b, c, method=method, k=10)
-if results is not None:
+    answer = analogy_answer(space, a, b, c, method=method, k=10, picture=True)
+if answer is not None:
+    results, layout = answer.results, answer.layout
     left, right = st.columns([1, 2])
     with left:
         st.metric(md(f"{a} : {b} :: {c} :"), md(results[0][0]), help=f"score {results[0][1]:.4f} ({method})")
         results_table(results)
     with right:
-        layout = an.analogy_layout(space, a.strip().lower(), b.strip().lower(), c.strip().lower(), results[0][0])
         st.plotly_chart(parallelogram(layout), width="stretch", key="parallelogram")
         st.caption(f"PCA of these {len(layout.words)} words (the four and their nearest neighbours) — "
                    f"{layout.explained_variance:.0%} of their variance is drawn.")
@@ -133,9 +149,7 @@ if results is not None:
 st.header("Free-form arithmetic and neighbours")
 expr = st.text_input("Expression (a single word lists its neighbours)", "paris - france + italy", key="expression")
 with widgets.guard(stop=False):
-    positive, negative = an.parse_expression(expr)
-    results_table(space.combine(positive, negative, method=method, k=10) if negative or len(positive) > 1
-                  else space.neighbors(positive[0], 10))
+    results_table(expression_answer(space, expr, method=method, k=10))
 
 st.header("Directions")
 d1, d2 = st.columns(2)
@@ -144,21 +158,10 @@ pairs_text = d1.text_area("Pairs that define the direction (from → to, one pai
 words_text = d2.text_area("Words to place along it", "nurse doctor engineer teacher dancer soldier mother father",
                           key="direction_words")
 with widgets.guard(stop=False):
-    pairs = an.parse_pairs(pairs_text)
-    direction = space.direction(pairs)
-    placed, unknown = space.split_known(words_text.split())
-    if unknown:
-        st.info(f"Not in the vocabulary, so left off the axis: {md(', '.join(unknown))}.", icon="🔤")
-    if not placed:
-        raise VecexploreError("None of the words to place is in the vocabulary; type words it knows.")
-    scores = space.project(placed, direction)
-    order = np.argsort(scores)
-    axis_name = f"{pairs[0][0]} → {pairs[0][1]}" + (" (mean of pairs)" if len(pairs) > 1 else "")
-    bars = go.Figure(go.Bar(x=scores[order], y=[plain(placed[i]) for i in order], orientation="h",
-                            marker_color=["#636EFA" if s < 0 else "#EF553B" for s in scores[order]]))
-    bars.update_layout(height=max(260, 28 * len(placed)), margin=dict(l=10, r=10, t=30, b=10),
-                       xaxis_title=plain(f"cosine with the direction {axis_name}"))
-    st.plotly_chart(bars, width="stretch", key="direction")
+    placed = direction_report(space, pairs_text, words_text.split())
+    if placed.unknown:
+        st.info(f"Not in the vocabulary, so left off the axis: {md(', '.join(placed.unknown))}.", icon="🔤")
+    st.plotly_chart(direction_bars(placed), width="stretch", key="direction")
 
 st.header("How often does this work?")
 source = st.radio("Questions", ["shipped examples (738 questions, 5 relations)", "upload a Google-format file"],
@@ -176,14 +179,11 @@ if st.button("Run the evaluation", type="primary", key="run_eval"):
             data = an.read_analogies(corpora.decode_text(upload.getvalue(), upload.name).splitlines())
         else:
             data = an.shipped_analogies()
-        eval_space = space
-        if not isinstance(encoder, GloveEncoder):
-            eval_space = an.WordSpace.from_encoder(encoder, list(dict.fromkeys([*space.words, *data.words])))
         bar = st.progress(0.0, text=f"Answering {len(data.questions):,} questions…")
-        report = an.evaluate_analogies(eval_space, data, method=method,
-                                       progress=lambda done, total: bar.progress(done / max(total, 1)))
+        evaluation = analogy_evaluation(encoder, data, method, space=space,
+                                        progress=lambda done, total: bar.progress(done / max(total, 1)))
         bar.empty()
-        session.remember("analogy_eval", inputs, report)
+        session.remember("analogy_eval", inputs, evaluation.report)
 report = session.recall("analogy_eval", inputs)
 if report is not None:
     m1, m2, m3, m4 = st.columns(4)

@@ -86,10 +86,8 @@ def cmd_project(args: argparse.Namespace) -> dict:
             "notes": out["notes"] + diag.get("notes", []), "output": args.output}
 
 
-def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
-    """The vocabulary for word arithmetic: GloVe's own, or (sentence models) a word list embedded as texts,
-    plus ``extra_words`` (the words of an evaluation file) so that every question can be answered."""
-    from vecexplore.analogy import word_space
+def _words_model(args: argparse.Namespace):
+    """The model for word arithmetic and, for sentence models, the word list given with ``--words``."""
     from vecexplore.encoders import load_encoder
 
     words = None
@@ -98,33 +96,34 @@ def _word_space(args: argparse.Namespace, extra_words: list[str] | None = None):
             words = Path(args.words).read_text(encoding="utf-8").split()
         except OSError as exc:
             raise VecexploreError(f"Cannot read the word list {args.words}: {exc.strerror or exc}.") from exc
-    encoder = load_encoder(args.model, backend=args.backend)
-    return word_space(encoder, words, args.restrict_vocab, extra_words or ())
+    return load_encoder(args.model, backend=args.backend), words
 
 
 def cmd_analogy(args: argparse.Namespace) -> dict:
-    space = _word_space(args)
-    results = space.analogy(args.a, args.b, args.c, method=args.method, k=args.top)
-    return {"query": f"{args.a} : {args.b} :: {args.c} : ?", "model": args.model, "method": args.method,
-            "vocabulary": space.note, "results": [{"word": w, "score": s} for w, s in results]}
+    from vecexplore.analogy import word_space
+    from vecexplore.reports.words import analogy_answer
+
+    encoder, words = _words_model(args)
+    space = word_space(encoder, words, args.restrict_vocab)
+    return analogy_answer(space, args.a, args.b, args.c, method=args.method, k=args.top).to_dict()
 
 
 def cmd_analogy_eval(args: argparse.Namespace) -> dict:
-    from vecexplore.analogy import evaluate_analogies, read_analogies
+    from vecexplore.analogy import read_analogies
+    from vecexplore.reports.words import analogy_evaluation
 
     data = read_analogies(_read_text(args.file).splitlines())
-    space = _word_space(args, data.words)
-    report = evaluate_analogies(space, data, method=args.method)
-    return {"model": args.model, "vocabulary": space.note, **report.to_dict()}
+    encoder, words = _words_model(args)
+    return analogy_evaluation(encoder, data, args.method, words, args.restrict_vocab).to_dict()
 
 
 def cmd_word_sim(args: argparse.Namespace) -> dict:
-    from vecexplore.analogy import read_word_pairs, word_similarity
+    from vecexplore.analogy import read_word_pairs
+    from vecexplore.reports.words import word_similarity_report
 
     pairs = read_word_pairs(_read_text(args.file))
-    words = [w for a, b, _ in pairs for w in (a, b)]
-    space = _word_space(args, words)
-    return {"model": args.model, "vocabulary": space.note, **word_similarity(space, pairs).to_dict()}
+    encoder, words = _words_model(args)
+    return word_similarity_report(encoder, pairs, words, args.restrict_vocab).to_dict()
 
 
 def cmd_isotropy(args: argparse.Namespace) -> dict:
