@@ -177,7 +177,8 @@ def bench_isotropy(repeats: int) -> dict:
     from vecexplore.cache import EmbeddingCache, embed
     from vecexplore.encoders import GloveEncoder, MiniLMEncoder
     from vecexplore.isotropy import metrics
-    from vecexplore.sts import read_pairs, transform_effect
+    from vecexplore.reports.transforms import sts_effect
+    from vecexplore.sts import read_pairs
 
     rng = np.random.default_rng(0)
     X = (rng.normal(size=(50_000, 384)) * np.linspace(0.1, 2, 384) + 0.5).astype(np.float32)
@@ -193,8 +194,8 @@ def bench_isotropy(repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cache = EmbeddingCache(Path(tmp) / "c.sqlite")
         for encoder in (GloveEncoder(), MiniLMEncoder()):
-            rows = transform_effect(pairs, lambda texts, e=encoder: embed(list(texts), e, cache=cache)[0].vectors,
-                                    transforms, fit_corpus=train)
+            rows = sts_effect(pairs, lambda texts, e=encoder: embed(list(texts), e, cache=cache)[0].vectors,
+                              encoder.id, transforms, fit_corpus=train).rows
             out["sts"][encoder.id] = rows
     out["n_pairs"], out["fit_source"] = len(pairs), source
     return out

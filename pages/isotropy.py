@@ -15,9 +15,11 @@ from pages.ui.figures import hover, palette
 from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
 from vecexplore import isotropy as iso
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.projection import Projector
-from vecexplore.sts import read_pairs, shipped_pairs, transform_effect
+from vecexplore.reports.transforms import IsotropyReport, isotropy_report, sts_effect
+from vecexplore.sts import read_pairs, shipped_pairs
 
 LABELS = {"none": "none", "center": "centering", "abtt": "all-but-the-top", "whiten": "whitening (BERT)",
           "zca": "ZCA whitening"}
@@ -28,9 +30,10 @@ ROWS = [("mean_cosine", "Mean cosine of random pairs"), ("mean_cosine_all_pairs"
 BEFORE, AFTER = "#636EFA", "#EF553B"
 
 
-@st.cache_data(show_spinner="Measuring…", max_entries=16)
-def measure(vectors: np.ndarray) -> dict:
-    return iso.metrics(vectors)
+@st.cache_resource(show_spinner="Measuring…", max_entries=8)
+def isotropy_of(_eset: EmbeddingSet, space: tuple, transform: str, k: int, d: int) -> IsotropyReport:
+    """The report of a set and transform, kept per process (keyed by the set's corpus and space)."""
+    return isotropy_report(_eset, transform, k=k, d=d)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -66,12 +69,8 @@ d = c3.slider("All-but-the-top: D removed", 1, max(2, min(20, eset.dims - 1)), 3
 widgets.data_flow(eset, stats, f"isotropy · {LABELS[name]}")
 
 with widgets.guard():
-    if eset.n < 3:
-        raise VecexploreError("Isotropy needs at least 3 texts; add more to the corpus.")
-    before = measure(eset.vectors)
-    transform = iso.make_transform(name, k=k, d=d).fit(eset.vectors)
-    Y = transform.transform(eset.vectors)
-    after = None if name == "none" else measure(Y)
+    report = isotropy_of(eset, session.space_key(eset), name, k, d)
+transform, Y, before, after = report.transform, report.transformed.vectors, report.before, report.after
 for note in transform.notes_:
     st.warning(md(note), icon="🧮")
 
@@ -83,39 +82,36 @@ m2.metric("IsoScore", f"{show['isoscore']:.3f}",
           None if after is None else f"{after['isoscore'] - before['isoscore']:+.3f}")
 m3.metric("Effective rank", f"{show['effective_rank']:.1f}",
           None if after is None else f"{after['effective_rank'] - before['effective_rank']:+.1f}")
-if eset.labels is not None and len(set(eset.labels)) > 1:
-    kk = min(10, eset.n - 1)
-    agree = iso.knn_label_agreement(Y if after else eset.vectors, eset.labels, kk)
-    base = iso.knn_label_agreement(eset.vectors, eset.labels, kk)
+if report.label_agreement is not None:
+    kk, base, agree = report.label_agreement
     m4.metric(f"{kk}-NN label agreement", f"{agree:.1%}", None if after is None else f"{agree - base:+.1%}",
               help="Share of each text's nearest neighbours (cosine) that carry its label.")
 st.dataframe(metric_table(before, after), hide_index=True, width="stretch")
 
-cos_before = iso.pairwise_cosines(eset.vectors)
+cos_before, cos_after = report.cosines
 hist = go.Figure(go.Histogram(x=cos_before, name="before", marker_color=BEFORE, opacity=0.6, nbinsx=60))
-if after is not None:
-    hist.add_trace(go.Histogram(x=iso.pairwise_cosines(Y), name=f"after {LABELS[name]}", marker_color=AFTER,
-                                opacity=0.6, nbinsx=60))
+if cos_after is not None:
+    hist.add_trace(go.Histogram(x=cos_after, name=f"after {LABELS[name]}", marker_color=AFTER, opacity=0.6,
+                                nbinsx=60))
 hist.update_layout(barmode="overlay", height=330, margin=dict(l=10, r=10, t=40, b=10),
                    title="Cosine of 20,000 random pairs", xaxis_title="cosine", xaxis_range=[-1, 1])
-spec_fig = go.Figure(go.Scatter(y=iso.spectrum(eset.vectors)[:100], mode="lines+markers", name="before",
-                                marker_color=BEFORE))
-if after is not None:
-    spec_fig.add_trace(go.Scatter(y=iso.spectrum(Y)[:100], mode="lines+markers", name="after", marker_color=AFTER))
+spec_before, spec_after = report.spectra
+spec_fig = go.Figure(go.Scatter(y=spec_before, mode="lines+markers", name="before", marker_color=BEFORE))
+if spec_after is not None:
+    spec_fig.add_trace(go.Scatter(y=spec_after, mode="lines+markers", name="after", marker_color=AFTER))
 spec_fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), yaxis_type="log",
                        title="Explained variance per principal component", xaxis_title="component")
 left, right = st.columns(2)
 left.plotly_chart(hist, width="stretch", key="hist")
 right.plotly_chart(spec_fig, width="stretch", key="spectrum")
 
-rogue = iso.rogue_dimensions(eset.vectors)
-top = np.argsort(-np.abs(rogue))[:15]
-rogue_fig = go.Figure(go.Bar(x=[f"dim {i}" for i in top], y=rogue[top], marker_color=BEFORE, name="before"))
-if after is not None and Y.shape[1] == eset.dims and name != "whiten":
-    rogue_fig.add_trace(go.Bar(x=[f"dim {i}" for i in top], y=iso.rogue_dimensions(Y)[top], marker_color=AFTER,
-                               name="after"))
+top, rogue_before, rogue_after = report.rogue
+rogue_fig = go.Figure(go.Bar(x=[f"dim {i}" for i in top], y=rogue_before, marker_color=BEFORE, name="before"))
+if rogue_after is not None:
+    rogue_fig.add_trace(go.Bar(x=[f"dim {i}" for i in top], y=rogue_after, marker_color=AFTER, name="after"))
+all_pairs = before["mean_cosine_all_pairs"]
 rogue_fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), barmode="group",
-                        title=f"Rogue dimensions: contribution to the mean cosine ({rogue.sum():.3f} in all)")
+                        title=f"Rogue dimensions: contribution to the mean cosine ({all_pairs:.3f} in all)")
 st.plotly_chart(rogue_fig, width="stretch", key="rogue")
 
 if after is not None:
@@ -156,15 +152,15 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
         else:
             pairs = read_pairs(corpora.decode_text(upload.getvalue(), upload.name))
         with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
-            rows = transform_effect(pairs, lambda texts: session.embed_texts(list(texts)),
-                                    [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
-                                    fit_corpus=eset.texts)
-        session.remember("sts", inputs, (rows, pairs.n_bad, pairs.n_out_of_range, eset.model_id))
-result = session.recall("sts", inputs)
-if result is not None:
-    rows, n_bad, n_out, model_id = result
-    if n_bad or n_out:
-        st.warning(f"Skipped {n_bad} bad rows and {n_out} scores outside 0–5.", icon="🧹")
+            effect = sts_effect(pairs, lambda texts: session.embed_texts(list(texts)), eset.model_id,
+                                [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
+                                fit_corpus=eset.texts)
+        session.remember("sts", inputs, effect)
+effect = session.recall("sts", inputs)
+if effect is not None:
+    rows = effect.rows
+    if effect.n_bad or effect.n_out_of_range:
+        st.warning(f"Skipped {effect.n_bad} bad rows and {effect.n_out_of_range} scores outside 0–5.", icon="🧹")
     frame = pd.DataFrame(rows)
     fig = go.Figure()
     for where, colour in (("—", "#999999"), ("the pairs", BEFORE), ("the corpus", AFTER)):
@@ -172,6 +168,6 @@ if result is not None:
         fig.add_trace(go.Bar(x=part["transform"], y=part["spearman"], name="no transform" if where == "—"
                              else f"fitted on {where}", marker_color=colour, text=part["spearman"].round(3)))
     fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=40, b=10),
-                      title=plain(f"Spearman on {rows[0]['n']} pairs — {model_id}"), yaxis_title="Spearman")
+                      title=plain(f"Spearman on {rows[0]['n']} pairs — {effect.model}"), yaxis_title="Spearman")
     st.plotly_chart(fig, width="stretch", key="sts_chart")
     st.dataframe(frame, hide_index=True, width="stretch")

@@ -127,25 +127,20 @@ def cmd_word_sim(args: argparse.Namespace) -> dict:
 
 
 def cmd_isotropy(args: argparse.Namespace) -> dict:
-    from vecexplore.isotropy import make_transform, metrics
+    from vecexplore.reports.transforms import isotropy_report
 
-    eset, _, diag = _load_set(args)
-    before = metrics(eset.vectors)
-    if args.transform == "none":
-        return {"model": eset.model_id, "version": eset.model_version, "transform": "none", **before}
-    t = make_transform(args.transform, k=args.k, d=args.d).fit(eset.vectors)
-    after = metrics(t.transform(eset.vectors))
-    if args.save_transform:
-        t.save(args.save_transform)
-    return {"model": eset.model_id, "version": eset.model_version, "transform": t.spec, **after,
-            "before": before, "notes": t.notes_}
+    eset, _, _ = _load_set(args)
+    report = isotropy_report(eset, args.transform, k=args.k, d=args.d)
+    if args.save_transform and report.applied:
+        report.transform.save(args.save_transform)
+    return report.to_dict()
 
 
 def cmd_sts(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache, embed
     from vecexplore.corpus import load_file
     from vecexplore.encoders import load_encoder
-    from vecexplore.isotropy import make_transform, pair_correlation
+    from vecexplore.reports.transforms import sts_effect
     from vecexplore.sts import read_pairs
 
     pairs = read_pairs(_read_text(args.pairs))
@@ -153,20 +148,13 @@ def cmd_sts(args: argparse.Namespace) -> dict:
     encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts,
                            backend=args.backend)
     cache = EmbeddingCache()
-
-    def vectors(texts):
-        return embed(texts, encoder, cache=cache)[0].vectors
-
-    A, B = vectors(pairs.s1), vectors(pairs.s2)
-    spec = "none"
-    if args.transform != "none":
-        t = make_transform(args.transform, k=args.k, d=args.d).fit(
-            vectors(fit_texts) if fit_texts is not None else np.vstack([A, B]))
-        A, B, spec = t.transform(A), t.transform(B), t.spec
-    r = pair_correlation(A, B, pairs.scores)
-    return {"model": encoder.id, "version": encoder.version, "transform": spec,
+    params = {"whiten": {"k": args.k}, "abtt": {"d": args.d}}.get(args.transform, {})
+    effect = sts_effect(pairs, lambda texts: embed(list(texts), encoder, cache=cache)[0].vectors, encoder.id,
+                        [(args.transform, params)], fit_texts)
+    row = effect.row(args.transform, "the corpus" if fit_texts is not None else "the pairs")
+    return {"model": encoder.id, "version": encoder.version, "transform": row["spec"],
             "fitted_on": args.fit_on or ("the pairs" if args.transform != "none" else None),
-            "spearman": r.spearman, "pearson": r.pearson, "n": r.n, "n_bad_rows": pairs.n_bad,
+            "spearman": row["spearman"], "pearson": row["pearson"], "n": row["n"], "n_bad_rows": pairs.n_bad,
             "n_out_of_range": pairs.n_out_of_range}
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import logsumexp
 
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import check_array, cosine, l2_normalize
 from vecexplore.validation import check
@@ -139,11 +140,18 @@ def metrics(X: np.ndarray, top_k: int = 1, seed: int = 0) -> dict:
 
 
 class PostProcessor:
-    """Base of the transforms: ``fit`` learns ``mean_`` (and a matrix), ``transform`` applies them to any set."""
+    """Base of the transforms: ``fit`` learns ``mean_`` (and a matrix), ``transform`` applies them.
+
+    Both take arrays or embedding sets. Fitted on a set, a transform records its space (``space_``:
+    model id, version, transform) and refuses a set from another space; a set maps to a set whose ``transform``
+    names this one's ``spec`` (a new space)."""
 
     name = "none"
 
-    def fit(self, X: np.ndarray) -> PostProcessor:
+    def fit(self, X: np.ndarray | EmbeddingSet) -> PostProcessor:
+        if isinstance(X, EmbeddingSet):
+            self.space_ = [X.model_id, X.model_version, X.transform]
+            X = X.vectors
         X = check_array(X, min_rows=2)
         self.mean_ = X.mean(0)
         self.dims_in_ = X.shape[1]
@@ -156,9 +164,16 @@ class PostProcessor:
     def _fit(self, centred: np.ndarray) -> None:
         """Learn what the transform needs from the centred vectors."""
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
+    def transform(self, X: np.ndarray | EmbeddingSet) -> np.ndarray | EmbeddingSet:
         if not hasattr(self, "mean_"):
             raise VecexploreError(f"Fit the {self.name} transform on a corpus before applying it.")
+        if isinstance(X, EmbeddingSet):
+            fitted = getattr(self, "space_", None)
+            if fitted is not None and list(fitted) != [X.model_id, X.model_version, X.transform]:
+                raise VecexploreError(f"The {self.name} transform was fitted on vectors of {fitted[0]} "
+                                      f"({fitted[1]}); these come from {X.model_id} ({X.model_version}). Fit it on "
+                                      "this model's vectors.")
+            return X if self.name == "none" else X.with_vectors(self.transform(X.vectors), self.spec)
         X = check_array(X, min_rows=1)
         if X.shape[1] != self.dims_in_:
             raise VecexploreError(f"The {self.name} transform was fitted on {self.dims_in_}-d vectors; these are "
@@ -168,7 +183,7 @@ class PostProcessor:
     def _transform(self, centred: np.ndarray) -> np.ndarray:
         return centred
 
-    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+    def fit_transform(self, X: np.ndarray | EmbeddingSet) -> np.ndarray | EmbeddingSet:
         return self.fit(X).transform(X)
 
     @property

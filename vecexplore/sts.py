@@ -64,14 +64,15 @@ def transform_effect(pairs: PairFile, embed: Callable[[Sequence[str]], np.ndarra
                      transforms: Sequence[tuple[str, dict]], fit_corpus: Sequence[str] | None = None) -> list[dict]:
     """Spearman/Pearson of cosine vs score with no transform and after each ``(name, params)`` transform,
     fitted on the pairs' own sentences (what the papers report) and, if given, on ``fit_corpus``. Rows are
-    labelled with the parameters asked for; ``notes`` says where a fit had to cap them."""
+    labelled with the parameters asked for (``spec``: the fitted transform's own, with its fit data hash);
+    ``notes`` says where a fit had to cap them."""
     A, B = embed(pairs.s1), embed(pairs.s2)
     fits = {"the pairs": np.vstack([A, B])}
     if fit_corpus is not None:
         fits["the corpus"] = embed(list(fit_corpus))
     base = pair_correlation(A, B, pairs.scores)
     rows = [{"transform": "none", "fitted on": "—", "spearman": base.spearman, "pearson": base.pearson,
-             "n": base.n, "notes": ""}]
+             "n": base.n, "notes": "", "spec": "none"}]
     for name, params in transforms:
         if name == "none":
             continue
@@ -80,5 +81,5 @@ def transform_effect(pairs: PairFile, embed: Callable[[Sequence[str]], np.ndarra
             t = make_transform(name, **params).fit(X)
             r = pair_correlation(t.transform(A), t.transform(B), pairs.scores)
             rows.append({"transform": label, "fitted on": where, "spearman": r.spearman, "pearson": r.pearson,
-                         "n": r.n, "notes": " ".join(t.notes_)})
+                         "n": r.n, "notes": " ".join(t.notes_), "spec": t.spec})
     return rows
