@@ -13,7 +13,7 @@ from pages.ui.text import md, plain
 from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
 from vecexplore.projection import Projector
-from vecexplore.retrieval import evaluate_run, hard_negatives
+from vecexplore.reports.searching import qrels_from_pairs, retrieval_report, search_report
 from vecexplore.search import DISTANCES, default_name, point_id, visible
 from vecexplore.validation import LIMITS
 
@@ -140,10 +140,9 @@ if eset.labels is not None:
 if query.strip():
     hits = None
     with widgets.guard(stop=False):
-        store.check(name, eset.model_id, eset.model_version)
         qvec = eset.vectors[[example]] if imported else session.embed_query([query.strip()])
-        hits = store.search(name, qvec[0], query_text=query, k=int(k), hybrid=hybrid,
-                            filters={"label": label_filter} if label_filter else None)
+        hits = search_report(store, name, qvec[0], query, model_id=eset.model_id, model_version=eset.model_version,
+                             k=int(k), hybrid=hybrid, filters={"label": label_filter} if label_filter else None).hits
     if hits is not None:
         table = pd.DataFrame({"rank": range(1, len(hits) + 1), "score": [round(h.score, 4) for h in hits],
                               "text": [h.text for h in hits], "label": [h.payload.get("label") for h in hits]})
@@ -177,33 +176,25 @@ if e2.button("Evaluate", key="evaluate"):
             raise VecexploreError(f"{qfile.name} is not a readable UTF-8 CSV: {exc}") from exc
         if frame.shape[1] < 2:
             raise VecexploreError("The CSV needs two columns: query and relevant_text.")
-        frame = frame.iloc[:, :2].set_axis(["query", "relevant"], axis=1)
-        known = set(eset.texts)
-        unknown = sorted(set(frame["relevant"]) - known)
-        qrels = {q: {point_id(t): 1.0 for t in g["relevant"] if t in known} for q, g in frame.groupby("query")}
-        qrels = {q: r for q, r in qrels.items() if r}
-        if not qrels:
-            raise VecexploreError("None of the relevant texts is in the corpus: they must match corpus texts exactly.")
-        queries = list(qrels)
-        vectors = session.embed_query(queries)
-        run = {q: [h.id for h in store.search(name, v, query_text=q, k=max(int(k), 10), hybrid=hybrid)]
-               for q, v in zip(queries, vectors, strict=True)}
-        report = evaluate_run(run, qrels, k=int(k))
-        text_of = {point_id(t): t for t in eset.texts}
-        rows = [{"query": q, **{m: round(v, 4) for m, v in report["per_query"][q].items()},
-                 "hard negatives": " | ".join(text_of.get(d, d) for _, d in hard_negatives(run[q], qrels[q]))}
-                for q in queries]
-        session.remember("retrieval", inputs, (report, rows, len(unknown)))
+        queries, qrels, n_unknown = qrels_from_pairs(frame.iloc[:, :2].itertuples(index=False), eset.texts)
+        report = retrieval_report(store, name, queries, session.embed_query(list(queries)), qrels, k=int(k),
+                                  hybrid=hybrid)
+        session.remember("retrieval", inputs, (report, n_unknown))
 retrieval = session.recall("retrieval", inputs)
 if retrieval is not None:
-    report, rows, n_unknown = retrieval
+    report, n_unknown = retrieval
+    result, text_of = report.result, {point_id(t): t for t in eset.texts}
     m1, m2, m3 = st.columns(3)
-    m1.metric(f"Recall@{report['k']}", f"{report['mean']['recall']:.3f}")
-    m2.metric("MRR@10", f"{report['mean']['mrr']:.3f}")
-    m3.metric("nDCG@10", f"{report['mean']['ndcg']:.3f}")
+    m1.metric(f"Recall@{result['k']}", f"{result['mean']['recall']:.3f}")
+    m2.metric("MRR@10", f"{result['mean']['mrr']:.3f}")
+    m3.metric("nDCG@10", f"{result['mean']['ndcg']:.3f}")
     if n_unknown:
         st.warning(f"{n_unknown} relevant texts are not in the corpus and were ignored.", icon="🧹")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for note in report.notes:
+        st.info(md(note), icon="ℹ️")
+    st.dataframe(pd.DataFrame([{"query": q, **{m: round(v, 4) for m, v in metrics.items()},
+                                "hard negatives": " | ".join(text_of.get(d, d) for _, d in report.hard_negatives[q])}
+                               for q, metrics in result["per_query"].items()]), hide_index=True, width="stretch")
 
 st.header("Compression lab")
 st.caption("Recall@10 of smaller vectors against exact float32 search, on 200 of your texts used as queries.")

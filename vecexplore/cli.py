@@ -204,45 +204,30 @@ def cmd_index(args: argparse.Namespace) -> dict:
 
 
 def cmd_search(args: argparse.Namespace) -> dict:
+    from vecexplore.reports.searching import parse_filters, search_report
+
     if not args.text.strip():
         raise VecexploreError("The query is empty: type what you are looking for.")
-    filters = {}
-    for item in args.filter or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise VecexploreError(f"--filter takes field=value (got {item!r}).")
-        filters[key] = value
+    filters = parse_filters(args.filter or [])
     store = _store(args)
     encoder, transform = _query_encoder(store, args)
-    hits = store.search(args.collection, _embed_queries(encoder, transform, [args.text])[0], query_text=args.text,
-                        k=args.k, filters=filters, hybrid=args.hybrid)
-    return {"collection": args.collection, "model": encoder.id, "hybrid": args.hybrid,
-            "hits": [{"id": h.id, "score": h.score, "text": h.text, "payload": h.payload} for h in hits]}
+    return search_report(store, args.collection, _embed_queries(encoder, transform, [args.text])[0], args.text,
+                         model_id=encoder.id, model_version=encoder.version,
+                         transform=transform.spec if transform else "none", k=args.k, hybrid=args.hybrid,
+                         filters=filters).to_dict()
 
 
 def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
-    from vecexplore.retrieval import check_qrels, evaluate_run, hard_negatives, read_beir
+    from vecexplore.reports.searching import retrieval_report
+    from vecexplore.retrieval import read_beir
 
     queries, qrels = read_beir(_read_text(args.queries), _read_text(args.qrels))
     store = _store(args)
     encoder, transform = _query_encoder(store, args)
-    ids = list(queries)
-    vectors = _embed_queries(encoder, transform, [queries[q] for q in ids])
-    run, docs = {}, set()
-    for qid, vec in zip(ids, vectors, strict=True):
-        hits = store.search(args.collection, vec, query_text=queries[qid], k=max(args.k, 10), hybrid=args.hybrid)
-        run[qid] = [h.payload.get(args.id_field, h.id) for h in hits]
-    offset = None
-    while True:
-        points, offset = store.client.scroll(args.collection, limit=1024, offset=offset, with_payload=True)
-        docs.update(str((p.payload or {}).get(args.id_field, p.id)) for p in points)
-        if offset is None:
-            break
-    notes = check_qrels(queries, qrels, docs)
-    result = evaluate_run(run, qrels, k=args.k)
-    negatives = {q: hard_negatives(run[q], qrels[q]) for q in result["per_query"]}
-    return {"collection": args.collection, "model": encoder.id, "hybrid": args.hybrid, **result,
-            "hard_negatives": negatives, "notes": notes}
+    vectors = _embed_queries(encoder, transform, list(queries.values()))
+    report = retrieval_report(store, args.collection, queries, vectors, qrels, k=args.k, hybrid=args.hybrid,
+                              id_field=args.id_field)
+    return {"collection": args.collection, "model": encoder.id, "hybrid": args.hybrid, **report.to_dict()}
 
 
 def cmd_compare(args: argparse.Namespace) -> dict:

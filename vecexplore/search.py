@@ -269,6 +269,16 @@ class Store:
         return [Hit(str(p.id), float(p.score), (p.payload or {}).get("text", ""), p.payload or {})
                 for p in result.points]
 
+    def ids(self, name: str, field: str | None = None) -> set[str]:
+        """Every point's id in ``name``: its payload's ``field`` when it has one, else the point id."""
+        self.tag(name)
+        found, offset = set(), None
+        while True:
+            points, offset = self._call(self.client.scroll, name, limit=1024, offset=offset, with_payload=True)
+            found.update(str((p.payload or {}).get(field, p.id)) if field else str(p.id) for p in points)
+            if offset is None:
+                return found
+
     def _check_owner(self, name: str, tag: CollectionTag, viewer: str | None, confirmed: bool) -> None:
         """Refuse to change a collection another session created unless the change was confirmed."""
         if viewer is not None and tag.owner != viewer and not confirmed:

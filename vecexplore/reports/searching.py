@@ -1,0 +1,94 @@
+"""Search workflows on a tagged collection: one query's hits, and retrieval quality over judged queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vecexplore.errors import VecexploreError
+from vecexplore.retrieval import Qrels, check_qrels, evaluate_run, hard_negatives
+from vecexplore.search import Hit, Store, point_id
+
+
+def parse_filters(items: Iterable[str]) -> dict[str, str]:
+    """``["label=Business", ...]`` → ``{"label": "Business"}``; each item must be ``field=value``."""
+    filters = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise VecexploreError(f"A filter takes field=value (got {item!r}).")
+        filters[key] = value
+    return filters
+
+
+@dataclass(frozen=True)
+class SearchReport:
+    """The hits of one query in ``collection`` (embedded by ``model``)."""
+
+    collection: str
+    model: str
+    hybrid: bool
+    hits: list[Hit]
+
+    def to_dict(self) -> dict:
+        return {"collection": self.collection, "model": self.model, "hybrid": self.hybrid,
+                "hits": [{"id": h.id, "score": h.score, "text": h.text, "payload": h.payload} for h in self.hits]}
+
+
+def search_report(store: Store, collection: str, vector: np.ndarray, query_text: str = "", *, model_id: str,
+                  model_version: str, transform: str = "none", k: int = 10, hybrid: bool = False,
+                  filters: Mapping[str, str] | None = None) -> SearchReport:
+    """The top ``k`` of ``collection`` for a query vector of ``model_id`` (refused when the collection holds
+    another model's vectors), dense or hybrid (dense + BM25 on ``query_text``, fused by RRF)."""
+    store.check(collection, model_id, model_version, transform)
+    hits = store.search(collection, vector, query_text=query_text, k=k, filters=dict(filters or {}), hybrid=hybrid)
+    return SearchReport(collection, model_id, hybrid, hits)
+
+
+@dataclass(frozen=True)
+class RetrievalReport:
+    """recall@k, MRR@10 and nDCG@10 (mean and per query), each query's ranked ids and hard negatives, and notes
+    on judgements that could not be used."""
+
+    result: dict
+    run: dict[str, list[str]]
+    hard_negatives: dict[str, list[tuple[int, str]]]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {**self.result, "hard_negatives": self.hard_negatives, "notes": self.notes}
+
+
+def retrieval_report(store: Store, collection: str, queries: Mapping[str, str], vectors: np.ndarray, qrels: Qrels,
+                     k: int = 10, hybrid: bool = False, id_field: str | None = None,
+                     notes: Sequence[str] = ()) -> RetrievalReport:
+    """Search ``collection`` with every query (``vectors`` in the order of ``queries``) and score the ranked ids
+    against ``qrels``. A document's id is its payload's ``id_field`` when it has one, else the point id (the
+    text's)."""
+    ids = list(queries)
+    run = {}
+    for qid, vector in zip(ids, vectors, strict=True):
+        hits = store.search(collection, vector, query_text=queries[qid], k=max(k, 10), hybrid=hybrid)
+        run[qid] = [str(h.payload.get(id_field, h.id)) if id_field else h.id for h in hits]
+    notes = [*notes, *check_qrels(queries, qrels, store.ids(collection, id_field))]
+    result = evaluate_run(run, qrels, k=k)
+    negatives = {q: hard_negatives(run[q], qrels[q]) for q in result["per_query"]}
+    return RetrievalReport(result, run, negatives, notes)
+
+
+def qrels_from_pairs(pairs: Iterable[tuple[str, str]], corpus: Sequence[str]) -> tuple[dict[str, str], Qrels, int]:
+    """Judgements from ``(query, relevant text)`` rows, the texts matched exactly against the corpus (their point
+    ids): the queries (id = the query itself), the qrels, and how many relevant texts are not in the corpus."""
+    known = set(corpus)
+    qrels: Qrels = {}
+    unknown: set[str] = set()
+    for query, text in pairs:
+        if text in known:
+            qrels.setdefault(query, {})[point_id(text)] = 1.0
+        else:
+            unknown.add(text)
+    if not qrels:
+        raise VecexploreError("None of the relevant texts is in the corpus: they must match corpus texts exactly.")
+    return {q: q for q in qrels}, qrels, len(unknown)
