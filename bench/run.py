@@ -285,7 +285,8 @@ def bench_compare(n: int = 1000) -> dict | None:
     if not path.exists():
         return None
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.compare import compare_sets, embed_models
+    from vecexplore.compare import embed_models
+    from vecexplore.reports.models import comparison_report
 
     classes = (SHARED / "ag_news_classes.txt").read_text().split()
     with open(path, newline="", encoding="utf-8") as fh:
@@ -296,8 +297,8 @@ def bench_compare(n: int = 1000) -> dict | None:
     with tempfile.TemporaryDirectory() as tmp:
         models = ["all-MiniLM-L6-v2", "paraphrase-MiniLM-L3-v2", "m2v-minilm", "glove-6B-50d", "tfidf-lsa"]
         sets, info, notes = embed_models(texts, models, labels, cache=EmbeddingCache(Path(tmp) / "c.sqlite"))
-    pairs, quality = compare_sets(sets, k=10)
-    return {"n": n, "info": info, "quality": quality, "pairs": pairs, "notes": notes}
+    report = comparison_report(sets, k=10, info=info)
+    return {"n": n, "info": report.info, "quality": report.quality, "pairs": report.pairs, "notes": notes}
 
 
 def compare_lines(cp: dict | None) -> list[str]:

@@ -208,12 +208,13 @@ def search_all():
         t = time.perf_counter(); store.search("big", q, k=10); times.append(time.perf_counter() - t)
     return times
 times = stage("21 searches, k = 10", search_all)
-from vecexplore.compare import compare_sets, embed_models
+from vecexplore.compare import embed_models
+from vecexplore.reports.models import comparison_report
 sample = corpus.sample(10_000)
 def compare():
     sets, _, _ = embed_models(sample.texts, ["all-MiniLM-L6-v2", "glove-6B-50d"], sample.labels,
                               cache=EmbeddingCache())
-    return compare_sets(sets)
+    return comparison_report(sets)
 stage("compare MiniLM vs GloVe (10k sample)", compare)
 print(json.dumps({"stages": stages, "n": len(X), "trust": quality.trustworthiness, "knn_kept": quality.knn_kept,
                   "method": proj.method_, "notes": proj.notes_, "figure_bytes": sizes,

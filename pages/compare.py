@@ -11,21 +11,20 @@ from pages.ui import session, widgets
 from pages.ui.figures import HOVER, hover, palette
 from pages.ui.text import md, plain
 from vecexplore import compare as cmp
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import BUILTIN_MODELS, GLOVE_ID, MINILM_ID
-from vecexplore.errors import VecexploreError
-from vecexplore.neighbors import cosine_neighbors
-from vecexplore.projection import Projector
+from vecexplore.reports.models import ComparisonReport, SideBySide, comparison_report, side_by_side, translation_report
 
 COMPARE_LIMIT = 10_000  # larger corpora are compared on a seeded sample (each model embeds only that)
 
-@st.cache_resource(show_spinner="Drawing the map…", max_entries=8)
-def layout(vectors: np.ndarray, method: str) -> np.ndarray:
-    return Projector(method).fit_transform(vectors)
+@st.cache_resource(show_spinner="Comparing the spaces…", max_entries=8)
+def comparison(_sets: dict, key: tuple, k: int) -> ComparisonReport:
+    return comparison_report(_sets, k=k)
 
 
-@st.cache_data(show_spinner="Comparing the spaces…", max_entries=8)
-def comparison(_sets: dict, key: tuple, k: int) -> tuple[list[dict], dict]:
-    return cmp.compare_sets(_sets, k=k)
+@st.cache_resource(show_spinner="Drawing the maps…", max_entries=8)
+def pair_view(_left: EmbeddingSet, _right: EmbeddingSet, key: tuple, k: int, method: str) -> SideBySide:
+    return side_by_side(_left, _right, k, method)
 
 
 @st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
@@ -91,12 +90,9 @@ for n, (eset, stats) in enumerate(embedded.values()):
     widgets.data_flow(eset, stats, "comparison of the spaces", notes=n == 0)
 sets = {m: eset for m, (eset, _) in embedded.items()}
 with widgets.guard():
-    sets, notes = cmp.common_texts(sets)
-    n = next(iter(sets.values())).n
-    if k >= n:
-        raise VecexploreError(f"k = {k} must be smaller than the {n} texts; lower it.")
-    pairs, quality = comparison(sets, (tuple(models), session.backend(), corpus.fingerprint), k)
-for note in notes:
+    report = comparison(sets, (tuple(models), session.backend(), corpus.fingerprint), k)
+sets, pairs, quality, n = report.sets, report.pairs, report.quality, report.n
+for note in report.notes:
     st.warning(md(note), icon="🕳️")
 if n > 2000:
     st.info(f"RSA uses a seeded sample of 2,000 of the {n:,} texts (a full similarity matrix would not fit).",
@@ -119,9 +115,9 @@ left = p1.selectbox("Left map", list(sets), key="left_model")
 right = p2.selectbox("Right map", [m for m in sets if m != left], key="right_model")
 colour_by = p3.radio("Colour by", ["k-NN Jaccard", "label"] if sets[left].labels is not None else ["k-NN Jaccard"],
                      horizontal=True, key="compare_colour")
-jaccard = cmp.knn_jaccard(sets[left].vectors, sets[right].vectors, k)
-xy_left = layout(sets[left].vectors, method)
-xy_right = cmp.align(xy_left, layout(sets[right].vectors, method))
+view = pair_view(sets[left], sets[right], (tuple(models), session.backend(), corpus.fingerprint, left, right), k,
+                 method)
+jaccard, xy_left, xy_right = view.jaccard, view.left_map, view.right_map
 texts = sets[left].texts
 hovers = [hover(t) for t in texts]
 picked = [int(p["customdata"][0] if isinstance(p["customdata"], list) else p["customdata"])
@@ -141,19 +137,13 @@ dist.update_layout(height=250, margin=dict(l=10, r=10, t=40, b=10), xaxis_title=
 st.plotly_chart(dist, width="stretch", key="jaccard_hist")
 
 st.subheader("Where the models disagree most")
-nl, _ = cosine_neighbors(sets[left].vectors, sets[left].vectors, 5, exclude=np.arange(n))
-nr, _ = cosine_neighbors(sets[right].vectors, sets[right].vectors, 5, exclude=np.arange(n))
-worst = np.argsort(jaccard, kind="stable")[:10]
-st.dataframe(pd.DataFrame({"text": [texts[i] for i in worst], "jaccard": np.round(jaccard[worst], 3),
-                           f"neighbours in {left}": [" | ".join(texts[j] for j in nl[i]) for i in worst],
-                           f"neighbours in {right}": [" | ".join(texts[j] for j in nr[i]) for i in worst]}),
-             hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame(view.disagreements).round({"jaccard": 3}), hide_index=True, width="stretch")
 
 st.header("Translate between spaces")
 t1, t2 = st.columns([1, 3])
 tmethod = t1.radio("Linear map", ["lstsq", "ridge", "procrustes"], key="translate_method")
 with widgets.guard(stop=False):
-    report = cmp.evaluate_translation(sets[left].vectors, sets[right].vectors, tmethod)
+    report = translation_report(sets[left], sets[right], tmethod)
     with t2:
         a, b, c = st.columns(3)
         a.metric("Mean cosine (held out)", f"{report.mean_cosine:.3f}")

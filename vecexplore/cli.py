@@ -232,27 +232,28 @@ def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
 
 def cmd_compare(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.compare import compare_sets, embed_models
+    from vecexplore.compare import embed_models
     from vecexplore.corpus import load_file
+    from vecexplore.reports.models import comparison_report
 
     corpus = load_file(args.file, args.text_col, args.label_col)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     sets, info, notes = embed_models(corpus.texts, models, corpus.labels, cache=EmbeddingCache(),
                                      backend=args.backend)
-    pairs, quality = compare_sets(sets, k=args.k)
-    per_model = {m: {**info[m], **quality.get(m, {})} for m in sets}
-    return {"n": next(iter(sets.values())).n, "models": per_model, "pairs": pairs, "notes": corpus.notes + notes}
+    out = comparison_report(sets, k=args.k, info=info).to_dict()
+    return {**out, "notes": corpus.notes + notes + out["notes"]}
 
 
 def cmd_translate(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.compare import embed_models, evaluate_translation
+    from vecexplore.compare import embed_models
     from vecexplore.corpus import load_file
+    from vecexplore.reports.models import translation_report
 
     corpus = load_file(args.file, args.text_col, None)
     sets, _, notes = embed_models(corpus.texts, [args.source, args.target], cache=EmbeddingCache(),
-                                backend=args.backend)
-    report = evaluate_translation(sets[args.source].vectors, sets[args.target].vectors, args.method)
+                                  backend=args.backend)
+    report = translation_report(sets[args.source], sets[args.target], args.method)
     return {"from": args.source, "to": args.target, **report.to_dict(), "notes": notes}
 
 
