@@ -324,9 +324,9 @@ def bench_shift(n: int = 2000, permutations: int = 200) -> dict | None:
     path = SHARED / "ag_news_test.csv"
     if not path.exists():
         return None
-    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.cache import EmbeddingCache
     from vecexplore.encoders import BUILTIN_MODELS, load_encoder
-    from vecexplore.shift import compare_corpora
+    from vecexplore.reports.domains import shift_report
 
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -337,15 +337,13 @@ def bench_shift(n: int = 2000, permutations: int = 200) -> dict | None:
     b = [others[i] for i in rng.choice(len(others), n, replace=False)]
     halves = rng.permutation(len(sports))
     h1, h2 = [sports[i] for i in halves[: len(sports) // 2]], [sports[i] for i in halves[len(sports) // 2 :]]
-    out = {}
+    encoders = {m: load_encoder(m, [*a, *b]) for m in BUILTIN_MODELS}  # one per model for both comparisons
     with tempfile.TemporaryDirectory() as tmp:
         cache = EmbeddingCache(Path(tmp) / "c.sqlite")
-        for model_id in BUILTIN_MODELS:
-            encoder = load_encoder(model_id, [*a, *b])
-            vec = {name: embed(texts, encoder, cache=cache)[0].vectors
-                   for name, texts in (("a", a), ("b", b), ("h1", h1), ("h2", h2))}
-            out[model_id] = {"vs_others": compare_corpora(vec["a"], vec["b"], permutations).to_dict(),
-                             "vs_itself": compare_corpora(vec["h1"], vec["h2"], permutations).to_dict()}
+        vs_others = shift_report(a, b, list(encoders), encoders.__getitem__, cache, permutations)
+        vs_itself = shift_report(h1, h2, list(encoders), encoders.__getitem__, cache, permutations)
+    out = {m: {"vs_others": vs_others.models[m].stats.to_dict(), "vs_itself": vs_itself.models[m].stats.to_dict()}
+           for m in encoders}
     return {"n": n, "n_a": len(a), "models": out, "n_half": len(h1)}
 
 

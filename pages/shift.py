@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -11,15 +10,10 @@ from pages.ui import resources, session, widgets
 from pages.ui.figures import HOVER, hover
 from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
-from vecexplore.cache import EmbedStats, embed
 from vecexplore.corpus import Corpus
-from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import BUILTIN_MODELS, GLOVE_ID, MINILM_ID
 from vecexplore.errors import VecexploreError
-from vecexplore.isotropy import mean_cosine
-from vecexplore.neighbors import cosine_neighbors
-from vecexplore.projection import Projector
-from vecexplore.shift import compare_corpora
+from vecexplore.reports.domains import DomainShiftReport, furthest, shared_map, shift_report
 from vecexplore.validation import LIMITS
 
 SOURCES = ("shipped domain demo", "split the current corpus by label", "current corpus vs an upload")
@@ -33,30 +27,13 @@ def domains() -> pd.DataFrame:
                               resources.files("vecexplore.data").joinpath("demo_domains.csv").read_bytes())
 
 
-def vectors(model_id: str, texts: list[str], union: Corpus) -> tuple[EmbeddingSet, EmbedStats, dict]:
-    encoder = session.current_encoder(session.Selection(union, model_id))
-    eset, stats = embed(texts, encoder, cache=resources.cache())
-    return eset, stats, encoder.diagnose(texts)
-
-
-@st.cache_data(show_spinner="Running the tests…", max_entries=16)
-def statistics(A: np.ndarray, B: np.ndarray, permutations: int, seed: int) -> dict:
-    return compare_corpora(A, B, permutations=permutations, seed=seed).to_dict()
-
-
-def reading(rows: list[dict]) -> str:
-    parts = []
-    for r in rows:
-        if r["n_a"] < 10 or r["n_b"] < 10:
-            verdict = "too few texts for the tests to say much"
-        elif r["mmd_p_value"] < 0.01 and r["c2st_auc"] > 0.9:
-            verdict = "B is clearly separated from A"
-        elif r["mmd_p_value"] < 0.05 or r["c2st_p_value"] < 0.05:
-            verdict = "B differs measurably from A, but overlaps it"
-        else:
-            verdict = "B cannot be told apart from A"
-        parts.append(f"**{md(r['model'])}**: {verdict} (AUC {r['c2st_auc']:.2f}, MMD p = {r['mmd_p_value']:.3f}).")
-    return " ".join(parts)
+@st.cache_resource(show_spinner="Running the tests…", max_entries=8)
+def shift_of(texts_a: tuple[str, ...], texts_b: tuple[str, ...], labels_b: tuple[str, ...] | None,
+             models: tuple[str, ...], backend: str, permutations: int, seed: int) -> DomainShiftReport:
+    """The report for two corpora and these settings, kept per process (the same inputs give the same report)."""
+    union = Corpus([*texts_a, *texts_b])
+    return shift_report(texts_a, texts_b, models, lambda m: session.current_encoder(session.Selection(union, m)),
+                        resources.cache(), permutations, seed, labels_b)
 
 
 st.title("🌍 Domain shift")
@@ -105,8 +82,6 @@ with widgets.guard():
             for note in other.notes:
                 st.info(md(note), icon="ℹ️")
             A_texts, B_texts, B_labels, name_a, name_b = c.texts, other.texts, None, c.name, up.name
-    if A_texts == B_texts:
-        raise VecexploreError("The two corpora are identical: there is nothing to compare.")
 
 m1, m2, m3 = st.columns([3, 1, 1])
 default = [m for m in dict.fromkeys([MINILM_ID, GLOVE_ID]) if m in BUILTIN_MODELS]
@@ -119,37 +94,26 @@ if not models:
     st.stop()
 st.caption(f"A = **{md(name_a)}** ({len(A_texts):,} texts) · B = **{md(name_b)}** ({len(B_texts):,} texts)")
 
-union = Corpus([*A_texts, *B_texts], name=f"{name_a}+{name_b}")
-rows, spaces, notes = [], {}, []
 with widgets.guard():
-    for model_id in models:
-        set_a, stats_a, diag_a = vectors(model_id, A_texts, union)
-        set_b, stats_b, diag_b = vectors(model_id, B_texts, union)
-        widgets.flow_strip(f"A = {name_a}", set_a, stats_a, "domain shift")
-        widgets.flow_strip(f"B = {name_b}", set_b, stats_b, "domain shift")
-        A, B = set_a.vectors, set_b.vectors
-        spaces[model_id] = (A, B)
-        stats = statistics(A, B, int(permutations), int(seed))
-        notes += stats["notes"]
-        extra = {"anisotropy_a": mean_cosine(A).mean, "anisotropy_b": mean_cosine(B).mean}
-        if "oov_share" in diag_b:
-            extra["oov_a"], extra["oov_b"] = diag_a["oov_share"], diag_b["oov_share"]
-        if "truncated_share" in diag_b:
-            extra["truncated_a"], extra["truncated_b"] = diag_a["truncated_share"], diag_b["truncated_share"]
-        rows.append({"model": model_id, **{k: v for k, v in stats.items() if k != "notes"}, **extra})
-for note in dict.fromkeys(notes):
+    report = shift_of(tuple(A_texts), tuple(B_texts), None if B_labels is None else tuple(B_labels), tuple(models),
+                      session.backend(), int(permutations), int(seed))
+for view in report.models.values():
+    widgets.flow_strip(f"A = {name_a}", view.a, view.stats_a, "domain shift")
+    widgets.flow_strip(f"B = {name_b}", view.b, view.stats_b, "domain shift")
+for note in report.notes:
     st.warning(md(note), icon="⚖️")
 
-st.markdown(reading(rows))
-table = pd.DataFrame(rows)
+st.markdown(" ".join(f"**{md(model_id)}**: {md(sentence)}" for model_id, sentence in report.reading()))
+table = pd.DataFrame([{"model": m, **{k: v for k, v in view.to_dict().items() if k not in ("notes", "verdict")}}
+                      for m, view in report.models.items()])
 st.dataframe(table.round(4), hide_index=True, width="stretch")
 
 st.header("The two corpora on one map")
 shown = st.selectbox("Model for the map", models, key="shift_map_model")
-A, B = spaces[shown]
-xy = Projector("pca").fit_transform(np.vstack([A, B]))
+view = report.models[shown]
+xy = shared_map(view.a, view.b)
 fig = go.Figure()
-for part, name, colour in ((slice(0, len(A)), name_a, "#636EFA"), (slice(len(A), None), name_b, "#EF553B")):
+for part, name, colour in ((slice(0, view.a.n), name_a, "#636EFA"), (slice(view.a.n, None), name_b, "#EF553B")):
     texts = [hover(t) for t in (A_texts + B_texts)[part]]
     fig.add_trace(go.Histogram2dContour(x=xy[part, 0], y=xy[part, 1], showscale=False, ncontours=6,
                                         contours=dict(coloring="none"), line=dict(color=colour, width=1),
@@ -164,18 +128,12 @@ st.plotly_chart(fig, width="stretch", key="shift_map")
 st.caption("PCA fitted on the union of both corpora, so the two share one projection.")
 
 st.header(f"Texts of {md(name_b)} furthest from {md(name_a)}")
-idx, sims = cosine_neighbors(A, B, 1)
-far = np.argsort(sims[:, 0], kind="stable")[:10]
-st.dataframe(pd.DataFrame({"text in B": [B_texts[i] for i in far], "cosine to nearest A": np.round(sims[far, 0], 4),
-                           "nearest text in A": [A_texts[idx[i, 0]] for i in far]}), hide_index=True,
+st.dataframe(pd.DataFrame(furthest(view.a, view.b)).round({"cosine to nearest A": 4}), hide_index=True,
              width="stretch")
-if B_labels is not None and len(set(B_labels)) > 1:
-    from vecexplore.compare import probe_accuracy
-
+if report.probes:
+    best = report.best_probe
     st.subheader(f"Which model keeps {md(name_b)}'s own labels apart?")
-    probes = {m: probe_accuracy(spaces[m][1], B_labels) for m in models}
-    best = max(probes, key=probes.get)
     st.markdown(f"**{md(best)}** keeps {md(name_b)}'s internal label structure best (probe accuracy "
-                f"{probes[best]:.2f}).")
-    st.dataframe(pd.DataFrame([{"model": m, "probe accuracy on B's labels": round(v, 3)} for m, v in probes.items()]),
-                 hide_index=True, width="stretch")
+                f"{report.probes[best]:.2f}).")
+    st.dataframe(pd.DataFrame([{"model": m, "probe accuracy on B's labels": round(v, 3)}
+                               for m, v in report.probes.items()]), hide_index=True, width="stretch")

@@ -258,24 +258,18 @@ def cmd_translate(args: argparse.Namespace) -> dict:
 
 
 def cmd_shift(args: argparse.Namespace) -> dict:
-    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.cache import EmbeddingCache
     from vecexplore.corpus import load_file
     from vecexplore.encoders import load_encoder
-    from vecexplore.shift import compare_corpora
+    from vecexplore.reports.domains import shift_report
 
     a = load_file(args.file_a, args.text_col)
     b = load_file(args.file_b, args.text_col)
-    if a.texts == b.texts:
-        raise VecexploreError("The two corpora are identical: there is nothing to compare.")
-    cache = EmbeddingCache()
-    results = {}
-    for model_id in dict.fromkeys(args.model or ["all-MiniLM-L6-v2"]):
-        encoder = load_encoder(model_id, [*a.texts, *b.texts], backend=args.backend)
-        A = embed(a.texts, encoder, cache=cache)[0].vectors
-        B = embed(b.texts, encoder, cache=cache)[0].vectors
-        report = compare_corpora(A, B, permutations=args.permutations, seed=args.seed)
-        results[model_id] = report.to_dict()
-    return {"a": args.file_a, "b": args.file_b, "models": results, "notes": a.notes + b.notes}
+    union = [*a.texts, *b.texts]
+    report = shift_report(a.texts, b.texts, args.model or ["all-MiniLM-L6-v2"],
+                          lambda model_id: load_encoder(model_id, union, backend=args.backend), EmbeddingCache(),
+                          permutations=args.permutations, seed=args.seed)
+    return {"a": args.file_a, "b": args.file_b, "models": report.to_dict()["models"], "notes": a.notes + b.notes}
 
 
 def cmd_warmup(args: argparse.Namespace) -> dict:

@@ -1,0 +1,123 @@
+"""The domain-shift workflow: how far corpus B sits from a reference corpus A in each model's space, in numbers
+and in plain words, and which model keeps B's own labels apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vecexplore.cache import EmbeddingCache, EmbedStats, embed
+from vecexplore.compare import probe_accuracy
+from vecexplore.embedding_set import EmbeddingSet, same_space
+from vecexplore.encoders import Encoder
+from vecexplore.errors import VecexploreError
+from vecexplore.isotropy import mean_cosine
+from vecexplore.neighbors import cosine_neighbors
+from vecexplore.projection import Projector
+from vecexplore.shift import MIN_TEXTS, ShiftReport, compare_corpora
+
+CLEAR_P = 0.01  # significance levels: the conventional 1% and 5% (Fisher 1925)
+SHIFT_P = 0.05
+CLEAR_AUC = 0.9  # a classifier this good at telling A from B is "outstanding" (Hosmer & Lemeshow 2000, §5.2.4)
+
+
+def verdict(stats: ShiftReport) -> str:
+    """The reading of one model's statistics in plain words.
+
+    Clearly separated: the MMD permutation test rejects "same distribution" at 1% and a held-out classifier tells
+    the corpora apart with AUC above 0.9 (Lopez-Paz & Oquab 2017 for the classifier test). Differs measurably: either
+    test rejects at 5%. With fewer than 10 texts on a side the tests have too little power to say anything."""
+    if stats.n_a < MIN_TEXTS or stats.n_b < MIN_TEXTS:
+        return "too few texts for the tests to say much"
+    if stats.mmd_p_value < CLEAR_P and stats.c2st_auc > CLEAR_AUC:
+        return "B is clearly separated from A"
+    if stats.mmd_p_value < SHIFT_P or stats.c2st_p_value < SHIFT_P:
+        return "B differs measurably from A, but overlaps it"
+    return "B cannot be told apart from A"
+
+
+@dataclass(frozen=True)
+class ModelShift:
+    """One model's view: the two corpora embedded, the statistics, anisotropy of each side, what the model could
+    not see (unknown words, truncated texts) and the verdict."""
+
+    a: EmbeddingSet
+    b: EmbeddingSet
+    stats_a: EmbedStats
+    stats_b: EmbedStats
+    stats: ShiftReport
+    extra: dict
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.stats)
+
+    def to_dict(self) -> dict:
+        return {**self.stats.to_dict(), **self.extra, "verdict": self.verdict}
+
+
+@dataclass(frozen=True)
+class DomainShiftReport:
+    """Every model's view of A against B; with B's labels, how well each model keeps them apart (probe accuracy)."""
+
+    models: dict[str, ModelShift]
+    probes: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        return list(dict.fromkeys(note for m in self.models.values() for note in m.stats.notes))
+
+    @property
+    def best_probe(self) -> str | None:
+        return max(self.probes, key=self.probes.get) if self.probes else None
+
+    def reading(self) -> list[tuple[str, str]]:
+        """``(model, sentence)`` for each model: its verdict with the numbers behind it."""
+        return [(m, f"{s.verdict} (AUC {s.stats.c2st_auc:.2f}, MMD p = {s.stats.mmd_p_value:.3f}).")
+                for m, s in self.models.items()]
+
+    def to_dict(self) -> dict:
+        return {"models": {m: s.to_dict() for m, s in self.models.items()}, "probes": self.probes,
+                "notes": self.notes}
+
+
+def shift_report(texts_a: Sequence[str], texts_b: Sequence[str], model_ids: Sequence[str],
+                 encoder_for: Callable[[str], Encoder], cache: EmbeddingCache | None = None,
+                 permutations: int = 200, seed: int = 0, labels_b: Sequence[str] | None = None) -> DomainShiftReport:
+    """Corpus B against reference corpus A in each of ``model_ids`` (``encoder_for`` builds or fetches a model;
+    ``cache`` keeps the vectors)."""
+    if list(texts_a) == list(texts_b):
+        raise VecexploreError("The two corpora are identical: there is nothing to compare.")
+    if not model_ids:
+        raise VecexploreError("Choose at least one model.")
+    models = {}
+    for model_id in dict.fromkeys(model_ids):
+        encoder = encoder_for(model_id)
+        set_a, stats_a = embed(list(texts_a), encoder, cache=cache)
+        set_b, stats_b = embed(list(texts_b), encoder, cache=cache)
+        same_space(set_a, set_b, "Corpora A and B")
+        stats = compare_corpora(set_a.vectors, set_b.vectors, permutations=permutations, seed=seed)
+        diag_a, diag_b = encoder.diagnose(list(texts_a)), encoder.diagnose(list(texts_b))
+        extra = {"anisotropy_a": mean_cosine(set_a.vectors).mean, "anisotropy_b": mean_cosine(set_b.vectors).mean}
+        for key, name in (("oov_share", "oov"), ("truncated_share", "truncated")):
+            if key in diag_b:
+                extra[f"{name}_a"], extra[f"{name}_b"] = diag_a[key], diag_b[key]
+        models[model_id] = ModelShift(set_a, set_b, stats_a, stats_b, stats, extra)
+    probes = {}
+    if labels_b is not None and len(set(labels_b)) > 1:
+        probes = {m: probe_accuracy(s.b.vectors, list(labels_b)) for m, s in models.items()}
+    return DomainShiftReport(models, probes)
+
+
+def shared_map(a: EmbeddingSet, b: EmbeddingSet) -> np.ndarray:
+    """Both corpora on one PCA map (fitted on their union): A's rows first, then B's."""
+    return Projector("pca").fit_transform(np.vstack([a.vectors, b.vectors]))
+
+
+def furthest(a: EmbeddingSet, b: EmbeddingSet, n: int = 10) -> list[dict]:
+    """B's ``n`` texts furthest from A: lowest cosine to their nearest text in A, with that text."""
+    idx, sims = cosine_neighbors(a.vectors, b.vectors, 1)
+    return [{"text in B": b.texts[i], "cosine to nearest A": float(sims[i, 0]), "nearest text in A": a.texts[idx[i, 0]]}
+            for i in np.argsort(sims[:, 0], kind="stable")[:n]]
