@@ -129,7 +129,7 @@ m1.plotly_chart(side_map(xy_left, colour, hovers, picked, left, colour_by == "k-
                 on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
 m2.plotly_chart(side_map(xy_right, colour, hovers, picked, f"{right} (aligned to the left by Procrustes)",
                          colour_by == "k-NN Jaccard"), key="right_map", width="stretch")
-st.caption(f"Select points on the left map: they are ringed on both. Mean k-NN Jaccard {jaccard.mean():.3f} "
+st.caption(f"Select points on the left map: they are ringed on both. Mean k-NN Jaccard {view.mean_jaccard:.3f} "
            f"(1 = the same {k} neighbours in both models).")
 dist = go.Figure(go.Histogram(x=jaccard, nbinsx=20, marker_color="#636EFA"))
 dist.update_layout(height=250, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="k-NN Jaccard", yaxis_title="texts",

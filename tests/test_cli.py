@@ -200,3 +200,24 @@ def test_embed_backends(capsys, tmp_path, minilm_onnx):
     assert code == 0 and ref["backend"] == "torch" and ref["fidelity"] is None and ";" not in ref["version"]
     code, out = run(capsys, "embed", str(corpus), "--model", "all-MiniLM-L6-v2", "--backend", "tpu")
     assert code == 2 and "invalid choice: 'tpu'" in out["error"]
+
+
+def test_index_and_search_through_a_saved_transform(capsys, tmp_path):
+    from vecexplore.corpus import load_demo
+
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text\n" + "".join(f"\"{t}\"\n" for t in load_demo("topics").texts))
+    code, out = run(capsys, "isotropy", str(corpus), "--model", "glove-6B-50d", "--transform", "whiten", "--k", "16",
+                    "--save-transform", str(tmp_path / "w.npz"))
+    assert code == 0
+    store = ["--collection", "cw", "--qdrant-path", str(tmp_path / "q")]
+    code, out = run(capsys, "index", str(corpus), "--model", "glove-6B-50d", *store, "--transform-file",
+                    str(tmp_path / "w.npz"))
+    assert code == 0 and out["tag"]["transform"].startswith("whiten(k=16)@") and out["tag"]["dims"] == 16
+    code, out = run(capsys, "search", "the striker scored a goal", *store, "--transform-file", str(tmp_path / "w.npz"))
+    assert code == 0 and len(out["hits"]) == 10
+    code, out = run(capsys, "search", "the striker scored a goal", *store)
+    assert code == 2 and "transform whiten(k=16)@" in out["error"]
+    code, out = run(capsys, "index", str(corpus), "--model", "tfidf-lsa", "--collection", "other", "--qdrant-path",
+                    str(tmp_path / "q"), "--transform-file", str(tmp_path / "w.npz"))
+    assert code == 2 and "fitted on vectors of glove-6B-50d" in out["error"]

@@ -189,16 +189,12 @@ def _embed_queries(encoder, transform, texts):
 
 
 def cmd_index(args: argparse.Namespace) -> dict:
-    from vecexplore.embedding_set import EmbeddingSet
     from vecexplore.isotropy import load_transform
 
     eset, stats, diag = _load_set(args)
-    spec = "none"
     if args.transform_file:
-        t = load_transform(args.transform_file)
-        eset = EmbeddingSet(eset.texts, t.transform(eset.vectors), eset.model_id, eset.model_version, eset.labels)
-        spec = t.spec
-    result = _store(args).index(args.collection, eset, transform=spec, distance=args.distance,
+        eset = load_transform(args.transform_file).transform(eset)  # refused if fitted on another model's vectors
+    result = _store(args).index(args.collection, eset, transform=eset.transform, distance=args.distance,
                                 source=Path(args.file).name, columns=diag["columns"])
     return {**result, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits}
 

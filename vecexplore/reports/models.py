@@ -69,6 +69,10 @@ class SideBySide:
     right_map: np.ndarray
     disagreements: list[dict]
 
+    @property
+    def mean_jaccard(self) -> float:
+        return float(self.jaccard.mean())
+
 
 def side_by_side(left: EmbeddingSet, right: EmbeddingSet, k: int = 10, method: str = "pca", n_worst: int = 10,
                  neighbours: int = 5) -> SideBySide:
