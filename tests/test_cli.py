@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from vecexplore.cli import main
@@ -33,12 +34,23 @@ def test_embed_then_project(capsys, tmp_path):
     assert again["cache_hits"] == 40 and again["encoded"] == 0
     code, proj = run(capsys, "project", str(tmp_path / "e.parquet"), "--method", "pca", "-o",
                      str(tmp_path / "p.parquet"), "--json")
-    assert code == 0 and proj["method"] == "pca" and 0 <= proj["trustworthiness"] <= 1
-    assert 0 <= proj["knn_kept"] <= 1 and proj["model"] == "glove-6B-50d"
+    assert code == 0 and proj["method"] == "pca" and proj["model"] == "glove-6B-50d"
     import pandas as pd
 
     coords = pd.read_parquet(tmp_path / "p.parquet")
     assert list(coords.columns[:4]) == ["text", "label", "x", "y"] and len(coords) == 40
+    from sklearn.manifold import trustworthiness
+
+    X, Y, k = eset.vectors, coords[["x", "y"]].to_numpy(), proj["quality_k"]
+    assert k == 10 and proj["trustworthiness"] == pytest.approx(trustworthiness(X, Y, n_neighbors=k,
+                                                                                 metric="cosine"), abs=1e-3)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    cos, d2 = Xn @ Xn.T, ((Y[:, None] - Y[None]) ** 2).sum(-1)
+    np.fill_diagonal(cos, -np.inf)
+    np.fill_diagonal(d2, np.inf)
+    near_x, near_y = np.argsort(-cos, axis=1)[:, :k], np.argsort(d2, axis=1)[:, :k]
+    kept = np.mean([len(set(a) & set(b)) / k for a, b in zip(near_x, near_y, strict=True)])
+    assert proj["knn_kept"] == pytest.approx(kept, abs=1e-3)
 
 
 def test_errors_exit_non_zero(capsys, tmp_path):
@@ -80,7 +92,7 @@ def test_analogy_commands(capsys, tmp_path):
     (tmp_path / "q.txt").write_text(": capitals\nfrance paris italy rome\nfrance paris zzqxv rome\nbroken line\n")
     code, out = run(capsys, "analogy-eval", str(tmp_path / "q.txt"), "--restrict-vocab", "50000", "--json")
     assert code == 0 and out["overall"] == 1.0 and out["sections"] == {"capitals": 1.0}
-    assert (out["n_questions"], out["n_skipped"], out["n_malformed"]) == (2, 1, 1) and out["seconds"] >= 0
+    assert (out["n_questions"], out["n_skipped"], out["n_malformed"]) == (2, 1, 1)
     (tmp_path / "p.csv").write_text("w1,w2,score\ncat,dog,7\ncar,banana,0.5\nhappy,glad,9\nold,new,1\n")
     code, out = run(capsys, "word-sim", str(tmp_path / "p.csv"), "--json")
     assert code == 0 and out["n_pairs"] == 4 and -1 <= out["spearman"] <= 1 and out["coverage"] == 1.0

@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 import pytest
@@ -99,11 +98,9 @@ def test_tfidf_lsa_small_and_empty(hostile):
 
 
 def test_unknown_hub_id_fails_fast_offline(hostile):
-    start = time.perf_counter()
     with pytest.raises(VecexploreError, match="Unknown model 'no-such-org/no-such-model'.*does not download") as raised:
         load_encoder("no-such-org/no-such-model")
     hostile('core: load_encoder / encoders', 'load_encoder("no-such-org/no-such-model")', str(raised.value))
-    assert time.perf_counter() - start < 30  # no hang on the network
 
 
 def test_missing_folder_and_empty_id(tmp_path, hostile):
@@ -156,7 +153,7 @@ def test_onnx_paraphrase_l3_mean_pools_its_tokens():
     tok = enc.tokenizer_.encode_batch(texts[:3])
     ids = np.array([e.ids for e in tok], dtype=np.int64)
     mask = np.array([e.attention_mask for e in tok], dtype=np.int64)
-    tokens = enc.session_.run(["onnx::Shape_422"], {"input_ids": ids, "attention_mask": mask})[0]
+    tokens = enc.session_.run([enc.token_output_], {"input_ids": ids, "attention_mask": mask})[0]
     manual = (tokens * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
     np.testing.assert_allclose(vecs[:3], manual, atol=1e-5)
     unit = vecs[:3] / np.linalg.norm(vecs[:3], axis=1, keepdims=True)

