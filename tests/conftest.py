@@ -10,12 +10,28 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ["VECEXPLORE_WARMUP"] = "0"  # no background warm-up thread competing with the tests for the CPU
-os.environ.setdefault("VECEXPLORE_HOME", tempfile.mkdtemp(prefix="vecexplore-test-home-"))
+_OWN_HOME = "VECEXPLORE_HOME" not in os.environ
+if _OWN_HOME:
+    os.environ["VECEXPLORE_HOME"] = tempfile.mkdtemp(prefix="vecexplore-test-home-")
 
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# ONNX exports and the distilled model are content-addressed (weights digest + export format): one copy in the
+# checkout serves every test run and every test server, instead of an export per run.
+MODELS = ROOT / ".cache" / "test-models"
+
+
+def share_models(home: Path) -> None:
+    """Point ``home/models`` at the checkout's shared model folder."""
+    MODELS.mkdir(parents=True, exist_ok=True)
+    if not (home / "models").exists():
+        (home / "models").symlink_to(MODELS, target_is_directory=True)
+
+
+if _OWN_HOME:  # never touch a data folder the person running the tests chose
+    share_models(Path(os.environ["VECEXPLORE_HOME"]))
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,11 @@ from conftest import ROOT
 TIMEOUT = 240  # the first UMAP in a process compiles numba code
 
 
-def start(page: str | None = "pages/projection.py") -> AppTest:
+def start(page: str | None = "pages/projection.py", method: str = "pca") -> AppTest:
+    """The app after its first run, on ``page``. The Projection page opens on ``method``: PCA unless a test is
+    about UMAP, whose first fit in a process compiles numba code for half a minute (those tests are ``slow``)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["method"] = method
     at.run()
     if page:
         at.switch_page(page)

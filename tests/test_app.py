@@ -42,8 +42,9 @@ def test_projection_pca_numbers_are_right(minilm, topics):
         "Coordinates (CSV)", "Coordinates (Parquet)", "vectors.tsv", "metadata.tsv"]
 
 
+@pytest.mark.slow
 def test_projection_umap_and_neighbours(minilm, topics):
-    at = start()  # UMAP is the default
+    at = start(method="umap")  # the page's default
     ok(at)
     assert metric(at, "Method used") == "UMAP"
     assert 0.5 < float(metric(at, "Trustworthiness")) <= 1
@@ -94,7 +95,7 @@ def test_one_and_two_texts(hostile):
     at.radio(key="method").set_value("umap").run()
     ok(at)
     hostile("Projection page", "a corpus of one text", said(at.error, "at least 2 texts"))
-    at = paste(start(), "first line\nsecond line")
+    at = paste(start(method="umap"), "first line\nsecond line")
     ok(at)
     assert metric(at, "Method used") == "PCA"
     hostile("Projection page", "UMAP of two texts", said(at.warning, "needs at least 6 texts"))
@@ -153,6 +154,7 @@ def test_bad_uploads(name, data, message, hostile):
     hostile("sidebar: Upload file", f"{name}: {data[:30]!r}", said(at.sidebar.error, message))
 
 
+@pytest.mark.slow
 def test_large_upload_is_sampled(hostile):
     rng = np.random.default_rng(0)
     words = np.array(["alpha", "beta", "gamma", "delta", "market", "river", "bank", "apple", "orange", "team",

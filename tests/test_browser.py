@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, share_models
 
 CHROMIUM = Path(os.environ.get("VECEXPLORE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("VECEXPLORE_ARTIFACTS", ROOT / "artifacts")) / "browser"
@@ -44,8 +44,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
-    env = {**os.environ, "VECEXPLORE_HOME": str(tmp_path_factory.mktemp("home")), "HF_HUB_OFFLINE": "1",
-           "VECEXPLORE_WARMUP": "1"}  # as a user gets it
+    home = tmp_path_factory.mktemp("home")
+    share_models(home)
+    env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
+           "VECEXPLORE_WARMUP": "1"}  # as a user gets it, but with the models exported by an earlier run
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",

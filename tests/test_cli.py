@@ -69,6 +69,7 @@ def test_errors_exit_non_zero(capsys, tmp_path):
     assert code == 2 and "no texts" in out["error"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["umap"])
 def test_console_script_project(tmp_path, method):
     corpus = tmp_path / "c.txt"

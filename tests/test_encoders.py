@@ -124,6 +124,7 @@ def test_any_sentence_transformers_folder(tmp_path):
     assert enc.encode(["hello"]).shape == (1, 384)
 
 
+@pytest.mark.slow
 def test_distilled_static_model_builds_and_loads_offline(tmp_path, monkeypatch, minilm):
     from vecexplore.encoders import M2V_ID, Model2VecEncoder
 

@@ -37,6 +37,7 @@ def test_sorting_by_length_does_not_change_vectors(minilm_onnx):
     assert minilm_onnx.encode([]).shape == (0, 384)
 
 
+@pytest.mark.slow
 def test_int8_is_reported_and_close(minilm, minilm_onnx):
     int8 = load_encoder(MINILM_ID, backend="onnx-int8")
     assert int8.backend == "onnx-int8" and int8.version.endswith(f";onnx-int8.v{onnx_runtime.FORMAT}")

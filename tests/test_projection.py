@@ -62,6 +62,7 @@ def test_pca_equals_sklearn_on_unit_vectors(blobs):
     assert proj.method_ == "pca" and proj.notes_ == []
 
 
+@pytest.mark.slow
 def test_umap_equals_raw_umap(blobs):
     import umap
 
@@ -72,6 +73,7 @@ def test_umap_equals_raw_umap(blobs):
     assert trustworthiness(blobs, proj.embedding_, 5) > 0.9
 
 
+@pytest.mark.slow
 def test_small_inputs_fall_back_or_explain():
     rng = np.random.default_rng(1)
     two = rng.normal(size=(2, 8))

@@ -55,6 +55,7 @@ def test_disk_and_memory_are_bounded(tmp_path, X):
     assert cache.get(X, Projector("pca", random_state=0)) is None  # oldest evicted
 
 
+@pytest.mark.slow
 def test_umap_on_a_sample_places_the_rest(X):
     big = np.random.default_rng(1).normal(size=(400, 16)).astype(np.float32)
     proj = Projector("umap", max_fit=150, n_neighbors=10).fit(big)

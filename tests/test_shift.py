@@ -22,6 +22,7 @@ def test_mmd2_equals_the_direct_formula():
     assert mmd_test(A, B, permutations=50)[0] == pytest.approx(xx + yy - 2 * xy, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_same_distribution_is_not_flagged(topics, minilm):
     X = minilm.encode(topics.texts)
     p_values, aucs = [], []
