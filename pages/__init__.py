@@ -1,1 +1,2 @@
-"""The Streamlit pages of vecexplore: widgets and figures only."""
+"""The Streamlit pages of vecexplore: each a short script of widgets → one report call → figures (shared pieces in
+pages/ui)."""

@@ -1,4 +1,4 @@
-"""AppTest tests of the shell (sidebar, home) and the Projection page, bad inputs included."""
+"""AppTest tests of the sidebar, the Home page and the Projection page, bad inputs included."""
 
 import io
 import json

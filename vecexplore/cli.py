@@ -1,4 +1,4 @@
-"""``vecexplore`` command line: the same core calls as the app, printing JSON."""
+"""``vecexplore`` command line: argparse → one report (vecexplore.reports) → JSON; the same calls as the app."""
 
 from __future__ import annotations
 
