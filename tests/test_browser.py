@@ -155,6 +155,15 @@ def choose(page, label: str, option: str | re.Pattern, search: str = "", tries: 
     raise AssertionError(f"could not choose {option!r} in {label!r} after {tries} tries")
 
 
+def enter(page, label: str, text: str, then: str) -> None:
+    """Type ``text`` into the text box labelled ``label`` on a settled app, press Enter, and wait for ``then``."""
+    settled(page)
+    box = page.get_by_label(label)
+    box.fill(text)
+    box.press("Enter")
+    page.get_by_text(then).first.wait_for()
+
+
 def metric_value(page, label: str, expected: str | None = None) -> str:
     """The value of the metric called ``label`` on the settled page (after waiting, if ``expected`` is given,
     for the run that shows that value: a rerun replaces metrics one by one)."""
@@ -194,10 +203,7 @@ def test_demo_corpus_umap_map(server, page):
     shot(page.locator(".js-plotly-plot"), "projection-neighbours-map")
 
     # Type a new text: it is placed on the map as a diamond, with its neighbours listed.
-    box = page.get_by_label("…or of a new text you type")
-    box.fill("The striker scored a late goal")
-    box.press("Enter")
-    page.get_by_text("Nearest neighbours of your text").wait_for()
+    enter(page, "…or of a new text you type", "The striker scored a late goal", "Nearest neighbours of your text")
     page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^your text$")).wait_for()
     shot(page, "projection-query")
 
@@ -259,12 +265,7 @@ def test_search_page(server, page):
     page.get_by_role("button", name="Index the corpus").wait_for(timeout=SLOW)
     settled(page)
     page.get_by_role("button", name="Index the corpus").click()
-    page.get_by_text("Search", exact=True).first.wait_for()
-    box = page.get_by_label("Query")
-    box.wait_for()
-    box.fill("how to keep bread fresh")
-    box.press("Enter")
-    page.get_by_text("The hits ringed on a PCA map").wait_for()
+    enter(page, "Query", "how to keep bread fresh", "The hits ringed on a PCA map")
     page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^hits$")).wait_for()
     shot(page, "search")
 
@@ -386,10 +387,7 @@ def test_hostile_text_is_never_rendered_or_fetched(server, page, hostile):
     metric_value(page, "Method used", expected="PCA")
     choose(page, "Neighbours of a text", re.compile(r"^#0 · "), search="#0 ")
     page.get_by_text("Nearest neighbours (cosine, original space)").wait_for()
-    box = page.get_by_label("…or of a new text you type")
-    box.fill(HOSTILE_LINES[1])
-    box.press("Enter")
-    page.get_by_text("Nearest neighbours of your text").wait_for()
+    enter(page, "…or of a new text you type", HOSTILE_LINES[1], "Nearest neighbours of your text")
     settled(page)
     main = page.locator('[data-testid="stMain"]')
     assert f"#0 — {HOSTILE_LINES[0]}" in main.inner_text().replace("\u2060", "")  # shown literally
@@ -398,10 +396,7 @@ def test_hostile_text_is_never_rendered_or_fetched(server, page, hostile):
     page.get_by_role("button", name="Index the corpus").wait_for()
     settled(page)
     page.get_by_role("button", name="Index the corpus").click()
-    query = page.get_by_label("Query")
-    query.fill(HOSTILE_LINES[0])
-    query.press("Enter")
-    page.get_by_text("The hits ringed on a PCA map").wait_for()
+    enter(page, "Query", HOSTILE_LINES[0], "The hits ringed on a PCA map")
     settled(page)
     shot(page, "hostile-text-search")
     for selector in ('img[src*="127.0.0.1:9"]', ".katex", 'a[href^="javascript"]', 'a[href*="127.0.0.1"]',

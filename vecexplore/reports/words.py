@@ -89,12 +89,12 @@ def direction_report(space: WordSpace, pairs_text: str, words: Sequence[str]) ->
 
 
 @dataclass(frozen=True)
-class AnalogyEvaluation:
-    """Accuracy on an analogy file, and the vocabulary the answers came from."""
+class VocabularyResult:
+    """A result over a file of words — analogy accuracy or word similarity — and the vocabulary behind it."""
 
     model: str
     vocabulary: str
-    report: AnalogyReport
+    report: AnalogyReport | SimilarityReport
 
     def to_dict(self) -> dict:
         return {"model": self.model, "vocabulary": self.vocabulary, **self.report.to_dict()}
@@ -102,7 +102,7 @@ class AnalogyEvaluation:
 
 def analogy_evaluation(encoder: Encoder, data: AnalogyFile, method: str = ADD, words: Sequence[str] | None = None,
                        restrict_vocab: int | None = DEFAULT_RESTRICT, space: WordSpace | None = None,
-                       progress: Progress | None = None) -> AnalogyEvaluation:
+                       progress: Progress | None = None) -> VocabularyResult:
     """How often ``b - a + c`` lands on the expected word, over every question whose words the vocabulary has.
 
     GloVe answers from its own vocabulary (``space`` if already built). A sentence model's vocabulary is
@@ -112,22 +112,12 @@ def analogy_evaluation(encoder: Encoder, data: AnalogyFile, method: str = ADD, w
         base = space.words if space is not None else words
         space = word_space(encoder, base, restrict_vocab, extra_words=data.words)
     report = evaluate_analogies(space, data, method=method, progress=progress)
-    return AnalogyEvaluation(space.model_id, space.note, report)
-
-
-@dataclass(frozen=True)
-class WordSimilarityReport:
-    model: str
-    vocabulary: str
-    report: SimilarityReport
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, "vocabulary": self.vocabulary, **self.report.to_dict()}
+    return VocabularyResult(space.model_id, space.note, report)
 
 
 def word_similarity_report(encoder: Encoder, pairs: list[tuple[str, str, float]], words: Sequence[str] | None = None,
-                           restrict_vocab: int | None = DEFAULT_RESTRICT) -> WordSimilarityReport:
+                           restrict_vocab: int | None = DEFAULT_RESTRICT) -> VocabularyResult:
     """Spearman and Pearson between cosine and human scores (SimLex-999 style), over pairs with both words known;
     a sentence model embeds the pairs' words."""
     space = word_space(encoder, words, restrict_vocab, extra_words=[w for a, b, _ in pairs for w in (a, b)])
-    return WordSimilarityReport(space.model_id, space.note, word_similarity(space, pairs))
+    return VocabularyResult(space.model_id, space.note, word_similarity(space, pairs))
