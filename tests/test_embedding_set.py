@@ -40,3 +40,23 @@ def test_not_a_vecexplore_file(tmp_path, hostile):
     with pytest.raises(VecexploreError, match="not written by vecexplore") as raised:
         EmbeddingSet.from_parquet(tmp_path / "plain.parquet")
     hostile('core: EmbeddingSet', 'EmbeddingSet.from_parquet(tmp_path / "plain.parquet")', str(raised.value))
+
+
+def test_the_tag_travels_and_spaces_are_kept_apart():
+    from vecexplore.embedding_set import same_space
+    from vecexplore.isotropy import Whitening
+
+    rng = np.random.default_rng(0)
+    a = EmbeddingSet([f"t{i}" for i in range(30)], rng.normal(size=(30, 8)), "m", "v1", info={"backend": "x"})
+    with pytest.raises(TypeError):
+        a.info["backend"] = "y"  # read-only: with_info makes a copy instead
+    assert a.with_info(backend="y").info["backend"] == "y" and a.info["backend"] == "x"
+    white = Whitening(k=4).fit(a)
+    b = white.transform(a)
+    assert b.transform == white.spec and b.dims == 4 and b.model_id == "m" and a.transform == "none"
+    with pytest.raises(VecexploreError, match="same model, version and transform"):
+        same_space(a, b)
+    other = EmbeddingSet(a.texts, a.vectors, "m", "v2")
+    with pytest.raises(VecexploreError, match="fitted on vectors of m \\(v1\\)"):
+        white.transform(other)
+    np.testing.assert_allclose(white.transform(a.vectors), b.vectors)  # arrays still work, untagged

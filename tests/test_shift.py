@@ -68,3 +68,32 @@ def test_small_unbalanced_and_bad_input():
     assert r.n_a == 300 and r.n_b == 1000 and any("B sampled to 1,000" in n for n in r.notes)
     with pytest.raises(VecexploreError, match="same model"):
         compare_corpora(rng.normal(size=(5, 8)), rng.normal(size=(5, 9)))
+
+
+def test_verdict_reads_the_statistics_with_the_documented_thresholds():
+    from dataclasses import replace
+
+    from vecexplore.reports.domains import verdict
+    from vecexplore.shift import ShiftReport
+
+    base = ShiftReport(0.1, 0.2, 0.6, 0.3, 0.1, 0.4, 0.5, 50, 50, 0.1, (), 1 / 201)
+    assert verdict(base) == "B cannot be told apart from A"
+    assert verdict(replace(base, c2st_p_value=0.04)) == "B differs measurably from A, but overlaps it"
+    assert verdict(replace(base, mmd_p_value=0.005, c2st_auc=0.95)) == "B is clearly separated from A"
+    assert verdict(replace(base, mmd_p_value=0.005, c2st_auc=0.85)) == "B differs measurably from A, but overlaps it"
+    assert verdict(replace(base, n_b=9, mmd_p_value=0.001, c2st_auc=0.99)) == "too few texts for the tests to say much"
+
+
+def test_shift_report_keeps_spaces_apart_and_reads_each_model(topics, glove):
+    from vecexplore.reports.domains import shift_report
+
+    labels = np.array(topics.labels)
+    sport = [t for t, lab in zip(topics.texts, labels, strict=True) if lab == "sport"]
+    money = [t for t, lab in zip(topics.texts, labels, strict=True) if lab == "finance"]
+    report = shift_report(sport, money, ["glove-6B-50d"], lambda m: glove, permutations=100)
+    view = report.models["glove-6B-50d"]
+    assert view.a.model_id == view.b.model_id == "glove-6B-50d" and view.stats.n_a == 60
+    assert view.verdict == "B is clearly separated from A" and report.reading()[0][0] == "glove-6B-50d"
+    assert {"mmd2", "verdict", "anisotropy_a", "oov_b", "p_value_resolution"} <= set(view.to_dict())
+    with pytest.raises(VecexploreError, match="identical"):
+        shift_report(sport, sport, ["glove-6B-50d"], lambda m: glove)
