@@ -13,11 +13,12 @@ from pages.ui.text import md, plain
 from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
 from vecexplore.projection import Projector
+from vecexplore.qdrant.backend import DISTANCES
+from vecexplore.qdrant.filters import FieldFilter
 from vecexplore.reports.searching import qrels_from_pairs, retrieval_report, search_report
-from vecexplore.search import DISTANCES, default_name, point_id, visible
+from vecexplore.search import HNSW_MIN_POINTS, default_name, point_id, visible
+from vecexplore.store import import_legacy, legacy_collections, open_store
 from vecexplore.validation import LIMITS
-
-EMBEDDED_COMFORT = 20_000  # texts the embedded (local-mode) Qdrant handles comfortably
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=4)
@@ -33,13 +34,18 @@ def track_default(default: str) -> None:
 
 
 def compression_chart(rows: pd.DataFrame) -> go.Figure:
-    """Recall against bytes per vector: one legend entry per method (text marks would overlap)."""
+    """Recall against bytes per vector: one colour per method, a filled mark with rescoring and an open one on the
+    codes alone (text marks would overlap)."""
     fig = go.Figure()
-    for n, row in rows.iterrows():
-        fig.add_trace(go.Scatter(x=[row["bytes_per_vector"]], y=[row["recall"]], mode="markers",
-                                 name=plain(row["method"]), marker=dict(size=13, color=palette(n),
-                                                                        symbol=["circle", "diamond"][n % 2]),
-                                 hovertemplate="%{fullData.name}: %{x} bytes, recall %{y:.3f}<extra></extra>"))
+    for n, (method, group) in enumerate(rows.groupby("method", sort=False)):
+        for _, row in group.iterrows():
+            rescored = row["rescoring"] not in ("none", "—")
+            fig.add_trace(go.Scatter(
+                x=[row["bytes_per_vector"]], y=[row["recall"]], mode="markers", legendgroup=method,
+                name=plain(method + (" + rescoring" if rescored else "")),
+                marker=dict(size=13, color=palette(n), symbol="circle" if rescored or row["rescoring"] == "—"
+                            else "circle-open", line=dict(width=2, color=palette(n))),
+                hovertemplate="%{fullData.name}: %{x} bytes, recall %{y:.3f}<extra></extra>"))
     low, high = rows["bytes_per_vector"].min(), rows["bytes_per_vector"].max()
     fig.update_layout(height=400, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="v", x=1.02, y=1),
                       xaxis=dict(type="log", title="bytes per vector (log)",
@@ -62,7 +68,21 @@ with widgets.guard():
     shown, hidden = visible(store.collections(me), me, also=[default])
 
 st.header("Collections")
+st.caption(f"In the {md(store.where)}.")
 session.show_flash()
+old = legacy_collections(store.backend.where) if store.backend.kind == "edge" else []
+if old:
+    st.warning(f"{len(old)} collections from an older vecexplore are stored in qdrant-client's local mode, which "
+               "this version no longer searches: " + ", ".join(md(n) for n in old) + ". Import them into Qdrant "
+               "Edge (vectors, payload and tags are copied; the old files are kept in `local-mode-imported/`).",
+               icon="📦")
+    if st.button("Import them", key="import_legacy"):
+        with widgets.guard(stop=False):
+            done = import_legacy(store, store.backend.where)
+            session.flash("Imported: " + ", ".join(f"{md(r['collection'])} ({r.get('points', 0):,} points)"
+                                                   if "points" in r else f"{md(r['collection'])} skipped: "
+                                                   f"{md(r['skipped'])}" for r in done) + ".")
+            st.rerun()
 if shown:
     table = pd.DataFrame(shown).drop(columns=["owner"])
     table["shared"] = table["shared"].map({True: "shared", False: "private"})
@@ -72,11 +92,10 @@ else:
 if hidden:
     st.caption(f"{hidden:,} private collections of other sessions are not listed (they hold other people's "
                "corpora).")
-if eset.n > EMBEDDED_COMFORT and not (st.session_state.get("qdrant_url") or "").strip():
-    st.info(f"{eset.n:,} texts in the embedded Qdrant: indexing takes minutes and each search scans every vector. "
-            "Past ~20,000 texts, a Qdrant server is much faster: run one and put its URL in the sidebar's "
-            "*Search store* (or set VECEXPLORE_QDRANT_URL). See the README, *When to switch to a Qdrant server*.",
-            icon="🐢")
+if any(r["search"].startswith("exact (HNSW") for r in shown):
+    st.info("An HNSW graph is being built in a separate process; until it is ready those collections are searched "
+            "exactly (correct, a little slower). The table updates when you rerun the page.", icon="🏗️")
+    st.button("Check again", key="refresh")
 track_default(default)
 i1, i2, i3 = st.columns([2, 1, 1])
 name = i1.text_input("Collection", key="collection").strip()
@@ -90,11 +109,13 @@ if i3.button("Index the corpus", type="primary", key="index"):
     with widgets.guard(stop=False):
         bar = st.progress(0.0, text=f"Indexing {eset.n:,} texts into {md(name)}…")
         result = store.index(name, eset, distance=distance, source=sel.corpus.name, columns=sel.corpus.columns,
-                             owner=me, shared=shared,
+                             owner=me, shared=shared, build="background",
                              progress=lambda done, total: bar.progress(done / total, text=f"{done:,} / {total:,}"))
         bar.empty()
+        mode = (f"searched exactly (under {HNSW_MIN_POINTS:,} points)" if result["search"] == "exact" else
+                "its HNSW graph is building in the background; searches are exact until it is ready")
         session.flash(f"Indexed into {md(name)}: {result['points']:,} points ({eset.n:,} texts sent, "
-                    f"{result['unique_texts']:,} distinct) in {result['seconds']:.1f} s.")
+                      f"{result['unique_texts']:,} distinct) in {result['seconds']:.1f} s; {mode}.")
         st.rerun()
 with st.expander("Rename or delete a collection"):
     listed = {r["name"]: r for r in shown}
@@ -113,6 +134,20 @@ with st.expander("Rename or delete a collection"):
         if r3.button("Delete", key="delete", disabled=target is None or not confirmed):
             store.delete(target, viewer=me, confirmed=confirmed)
             session.flash(f"Deleted {md(target)}.")
+            st.rerun()
+with st.expander("Copy a collection to a Qdrant server, or back"):
+    st.caption("Moves a class demo to a shared Qdrant cluster unchanged: vectors (dense and BM25), payload and the "
+               "model tag. The target is a server URL, or empty for this machine's embedded store.")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    source = c1.selectbox("Collection", list(listed), key="copy_collection", index=None, placeholder="Pick one…")
+    target_url = c2.text_input("To (server URL, empty: embedded)", key="copy_target").strip()
+    with widgets.guard(stop=False):
+        if c3.button("Copy", key="copy", disabled=source is None):
+            other = open_store(url=target_url or None) if target_url else open_store(path=None)
+            if other.where == store.where:
+                raise VecexploreError("The target is the store this collection is in: give another one.")
+            done = store.copy(source, other)
+            session.flash(f"Copied {md(source)}: {done['points']:,} points to the {md(done['to'])}.")
             st.rerun()
 
 st.header("Search")
@@ -133,21 +168,40 @@ else:
     query = s1.text_input("Query", key="search_query", placeholder="e.g. how to keep bread fresh")
 k = s2.number_input("k", int(LIMITS["search_k"].lo), int(LIMITS["search_k"].hi), 10, key="search_k")
 hybrid = s3.toggle("Hybrid (dense + BM25)", key="hybrid")
-label_filter = None
-if eset.labels is not None:
-    label_filter = st.selectbox("Only label", sorted(set(eset.labels)), key="label_filter", index=None,
-                                placeholder="any label")
+exact = s3.toggle("Exact", key="exact", help="Score every vector instead of walking the HNSW graph (collections "
+                  f"under {HNSW_MIN_POINTS:,} points are always exact).")
+tag = store.tag(name)
+if hybrid:
+    st.caption(f"Keyword half: {md(tag.bm25_settings.describe())}; fused with the dense ranking by reciprocal "
+               "rank fusion (k = 60).")
+filters: list[FieldFilter] = []
+with widgets.guard(stop=False):
+    kinds = {f: kind for f, kind in store.fields(name).items() if f not in ("text", "source")}
+    f1, f2 = st.columns([1, 3])
+    field = f1.selectbox("Filter on", list(kinds), key="filter_field", index=None, placeholder="no filter")
+    if field is not None and kinds[field] in ("integer", "float"):
+        known = [v for v in store.values(name, field) if isinstance(v, int | float)]
+        lo_default, hi_default = (float(min(known)), float(max(known))) if known else (0.0, 0.0)
+        g1, g2 = f2.columns(2)
+        lo = g1.number_input(f"{md(field)} from", value=lo_default, key=f"filter_lo_{field}")
+        hi = g2.number_input("to", value=hi_default, key=f"filter_hi_{field}")
+        filters = [FieldFilter(field, lo=lo, hi=hi)]
+    elif field is not None:
+        picked = f2.multiselect(f"{md(field)} is any of", store.values(name, field), key=f"filter_values_{field}",
+                                placeholder="pick one or more values")
+        filters = [FieldFilter(field, values=tuple(picked))] if picked else []
 if query.strip():
     hits = None
     with widgets.guard(stop=False):
         qvec = eset.vectors[[example]] if imported else session.embed_query([query.strip()])
         hits = search_report(store, name, qvec[0], query, model_id=eset.model_id, model_version=eset.model_version,
-                             k=int(k), hybrid=hybrid, filters={"label": label_filter} if label_filter else None).hits
+                             k=int(k), hybrid=hybrid, filters=filters, exact=exact).hits
     if hits is not None:
         table = pd.DataFrame({"rank": range(1, len(hits) + 1), "score": [round(h.score, 4) for h in hits],
                               "text": [h.text for h in hits], "label": [h.payload.get("label") for h in hits]})
         st.caption("Scores: cosine" + (" — hybrid scores are reciprocal-rank-fusion points, not cosines."
-                                       if hybrid else "."))
+                                       if hybrid else ".") + (f" Filter: {md(filters[0].describe())}." if filters
+                                                              else ""))
         st.dataframe(table, hide_index=True, width="stretch")
         by_id = {point_id(t): i for i, t in enumerate(eset.texts)}
         rings = np.array([by_id[h.id] for h in hits if h.id in by_id], dtype=int)
@@ -197,15 +251,23 @@ if retrieval is not None:
                                for q, metrics in result["per_query"].items()]), hide_index=True, width="stretch")
 
 st.header("Compression lab")
-st.caption("Recall@10 of smaller vectors against exact float32 search, on 200 of your texts used as queries.")
+st.caption("Qdrant's own quantizations, each built on your vectors in a scratch Qdrant Edge shard, and truncation "
+           "to the first dimensions: recall@10 against exact float32 search with 200 of your texts as queries, "
+           "bytes per vector, and the median query time. Open marks: the codes alone; filled: with Qdrant's "
+           "rescoring of a 4× oversampled shortlist on the original vectors.")
 lab_inputs = (eset.model_id, eset.model_version, sel.corpus.fingerprint)
 if st.button("Measure compression", key="compress"):
     session.forget("compression")
     with widgets.guard(stop=False):
-        dims = tuple(d for d in (eset.dims // 2, eset.dims // 4, eset.dims // 8) if d >= 8)
-        session.remember("compression", lab_inputs, compression_report(eset.vectors, dims=dims))
+        bar = st.progress(0.0, text="Building the compressed forms…")
+        report = compression_report(eset.vectors, progress=lambda done, total, label: bar.progress(
+            done / total, text=f"{label} done ({done} / {total})"))
+        bar.empty()
+        session.remember("compression", lab_inputs, report)
 compression = session.recall("compression", lab_inputs)
 if compression is not None:
-    rows = pd.DataFrame(compression)
+    rows = pd.DataFrame(compression.rows)
     st.plotly_chart(compression_chart(rows), width="stretch", key="compression_chart")
     st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"{compression.n:,} vectors of {compression.dims} dimensions; bytes are the codes' nominal size. "
+               "Query times come from this machine and this corpus size.")

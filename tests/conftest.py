@@ -56,6 +56,14 @@ def topics():
 
 
 @pytest.fixture(scope="session")
+def topic_eset(minilm, topics):
+    """The topics demo embedded by MiniLM, once per test session."""
+    from vecexplore.cache import embed
+
+    return embed(topics.texts, minilm, labels=topics.labels)[0]
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data not found at {SHARED_DATA} (it sits beside the project in CI)")

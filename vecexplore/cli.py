@@ -159,10 +159,9 @@ def cmd_sts(args: argparse.Namespace) -> dict:
 
 
 def _store(args: argparse.Namespace):
-    from vecexplore.search import Store
-    from vecexplore.store import open_client
+    from vecexplore.store import open_store
 
-    return Store(open_client(url=args.qdrant_url, path=args.qdrant_path))
+    return open_store(url=args.qdrant_url, path=args.qdrant_path)
 
 
 def _query_encoder(store, args: argparse.Namespace):
@@ -210,7 +209,7 @@ def cmd_search(args: argparse.Namespace) -> dict:
     return search_report(store, args.collection, _embed_queries(encoder, transform, [args.text])[0], args.text,
                          model_id=encoder.id, model_version=encoder.version,
                          transform=transform.spec if transform else "none", k=args.k, hybrid=args.hybrid,
-                         filters=filters).to_dict()
+                         filters=filters, exact=args.exact).to_dict()
 
 
 def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
@@ -224,6 +223,29 @@ def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
     report = retrieval_report(store, args.collection, queries, vectors, qrels, k=args.k, hybrid=args.hybrid,
                               id_field=args.id_field)
     return {"collection": args.collection, "model": encoder.id, "hybrid": args.hybrid, **report.to_dict()}
+
+
+def cmd_copy(args: argparse.Namespace) -> dict:
+    """Copy a collection between the embedded store and a Qdrant server, in either direction."""
+    from vecexplore.store import open_store, server_store
+
+    embedded, server = open_store(path=args.qdrant_path), server_store(args.server)
+    source, target = (embedded, server) if args.direction == "to-server" else (server, embedded)
+    return source.copy(args.collection, target, args.new_name)
+
+
+def cmd_import_local(args: argparse.Namespace) -> dict:
+    """Copy the collections an older version left in qdrant-client's local mode into Qdrant Edge."""
+    from vecexplore.store import import_legacy, open_store
+
+    return {"imported": import_legacy(open_store(path=args.qdrant_path), args.qdrant_path)}
+
+
+def cmd_compress(args: argparse.Namespace) -> dict:
+    from vecexplore.compression import compression_report
+
+    eset, _, _ = _load_set(args)
+    return compression_report(eset.vectors, n_queries=args.queries, seed=args.seed).to_dict()
 
 
 def cmd_compare(args: argparse.Namespace) -> dict:
@@ -369,7 +391,9 @@ def _parser() -> argparse.ArgumentParser:
     store_options(p)
     p.add_argument("--k", type=option("search_k"), default=10, help="hits to return (1-1000)")
     p.add_argument("--hybrid", action="store_true", help="fuse dense and BM25 keyword results (RRF)")
-    p.add_argument("--filter", action="append", help="field=value (repeatable)")
+    p.add_argument("--filter", action="append",
+                   help="field=value, field=a|b (any of them) or field=lo..hi (a numeric range); repeatable")
+    p.add_argument("--exact", action="store_true", help="exact search even where an HNSW graph is built")
     p = sub.add_parser("retrieval-eval", help="recall@k, MRR@10, nDCG@10 and hard negatives from BEIR files")
     p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
     p.add_argument("--queries", required=True, help="queries.jsonl ({_id, text} per line)")
@@ -380,6 +404,20 @@ def _parser() -> argparse.ArgumentParser:
     store_options(p)
     p.add_argument("--k", type=option("search_k"), default=10, help="recall@k (1-1000)")
     p.add_argument("--hybrid", action="store_true")
+    p = sub.add_parser("copy", help="copy a collection (vectors, payload, tag) to a Qdrant server or back")
+    p.add_argument("collection")
+    p.add_argument("direction", choices=["to-server", "from-server"])
+    p.add_argument("--server", required=True, help="the Qdrant server URL")
+    p.add_argument("--new-name", help="name in the target (default: the same)")
+    p.add_argument("--qdrant-path", help="embedded Qdrant folder (default <VECEXPLORE_HOME>/qdrant)")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p = sub.add_parser("import-local", help="copy collections of the old local-mode store into Qdrant Edge")
+    p.add_argument("--qdrant-path", help="embedded Qdrant folder (default <VECEXPLORE_HOME>/qdrant)")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p = sub.add_parser("compress", help="recall@10 and bytes per vector of Qdrant's quantizations on a corpus")
+    common(p)
+    p.add_argument("--queries", type=option("compress_queries"), default=200, help="stored vectors used as queries")
+    p.add_argument("--seed", type=option("seed"), default=0)
     p = sub.add_parser("compare", help="compare models on the same texts: CKA, RSA, k-NN Jaccard, probe accuracy")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
@@ -404,7 +442,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=option("seed"), default=0)
     p.add_argument("--text-col")
     for name, p in sub.choices.items():
-        if name not in {"models", "warmup"}:
+        if name not in {"models", "warmup", "copy", "import-local"}:
             p.add_argument("--backend", choices=list(BACKENDS), default="auto",
                            help="how transformer models run (default auto: ONNX Runtime when it matches torch)")
     return parser
@@ -412,7 +450,8 @@ def _parser() -> argparse.ArgumentParser:
 
 COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
             "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts,
-            "index": cmd_index, "search": cmd_search, "retrieval-eval": cmd_retrieval_eval, "compare": cmd_compare,
+            "index": cmd_index, "search": cmd_search, "copy": cmd_copy, "import-local": cmd_import_local,
+            "compress": cmd_compress, "retrieval-eval": cmd_retrieval_eval, "compare": cmd_compare,
             "translate": cmd_translate, "shift": cmd_shift,
             "warmup": cmd_warmup}
 

@@ -1,9 +1,13 @@
-"""Semantic search on a Qdrant collection whose vectors are tagged with the model that made them.
+"""Semantic search on Qdrant collections whose vectors are tagged with the model that made them.
 
-Every collection records, in its metadata and in every point's payload, the model id, model version, dims,
-distance and transform. Indexing or querying with another model, version or transform is refused.
-Point ids are derived from the text, so indexing the same texts again adds nothing. Hybrid search fuses dense
-vectors with BM25-style sparse vectors (computed here; Qdrant applies the IDF) by reciprocal rank fusion.
+Every collection records, in its tag and in every point's payload, the model id, model version, dims, distance
+and transform. Indexing or querying with another model, version or transform is refused. Point ids are derived
+from the text, so indexing the same texts again adds nothing. Hybrid search fuses dense vectors with Qdrant's own
+BM25 (:mod:`vecexplore.qdrant.bm25`) by Qdrant's reciprocal rank fusion.
+
+The collections live in a backend (:mod:`vecexplore.qdrant`): Qdrant Edge in this process by default, or a Qdrant
+server. Small collections are searched exactly; past :data:`HNSW_MIN_POINTS` an HNSW graph is built and its
+recall@10 against exact search is measured on sampled stored vectors and recorded in the tag.
 
 One store often serves many app sessions (a class on one server). A collection records who created it and
 whether it is shared: a collection under the default name (:func:`default_name`, derived from the corpus
@@ -18,27 +22,26 @@ import re
 import threading
 import time
 import uuid
-import zlib
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
-from qdrant_client import QdrantClient, models
 
 from vecexplore import validation
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.numeric import seeded_sample
+from vecexplore.qdrant import bm25
+from vecexplore.qdrant.backend import DISTANCES, Backend, Record
+from vecexplore.qdrant.filters import FieldFilter
 
-DENSE, SPARSE = "dense", "bm25"
-DISTANCES = {"cosine": models.Distance.COSINE, "dot": models.Distance.DOT, "euclid": models.Distance.EUCLID,
-             "manhattan": models.Distance.MANHATTAN}
 _NAMESPACE = uuid.UUID("6f1d3b0e-6c2e-4c65-9a55-0e8f3f9c2a11")
-_TOKEN = re.compile(r"\w+")
 RESERVED = {"text", "label", "source", "model_id", "model_version", "transform"}
 CLI_OWNER = "cli"
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+HNSW_MIN_POINTS = 20_000  # below this a collection is scanned exactly (a few ms); above, an HNSW graph is built
+RECALL_QUERIES = 100  # stored vectors used as queries to measure HNSW recall@10 against exact search
 
 
 def default_name(corpus_name: str, model_id: str, fingerprint: str) -> str:
@@ -65,40 +68,53 @@ def point_id(text: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, text))
 
 
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
+def typed_columns(columns: Sequence[dict]) -> list[dict]:
+    """Payload columns with numbers as numbers: a column whose every non-empty value is an integer (or a number)
+    becomes int (or float), so that it can be filtered by range; empty values become ``None``."""
+    keys = {k for row in columns for k in row}
+    kinds = {}
+    for key in keys:
+        values = [str(row.get(key, "")).strip() for row in columns]
+        filled = [v for v in values if v]
+        kinds[key] = str
+        for kind in (int, float):
+            try:
+                if filled and all(np.isfinite(kind(v)) for v in filled):
+                    kinds[key] = kind
+                    break
+            except ValueError:
+                continue
+    return [{k: (kinds[k](str(v).strip()) if str(v).strip() else None) for k, v in row.items()} for row in columns]
 
 
-def _term(token: str) -> int:
-    return zlib.crc32(token.encode()) & 0x7FFFFFFF
-
-
-def bm25_document(text: str, avg_len: float, k1: float = 1.2, b: float = 0.75) -> models.SparseVector:
-    """BM25's term-frequency part for one document; Qdrant multiplies in the IDF (``Modifier.IDF``)."""
-    counts = Counter(_term(t) for t in tokens(text))
-    n = sum(counts.values())
-    norm = k1 * (1 - b + b * n / max(avg_len, 1e-9))
-    return models.SparseVector(indices=list(counts), values=[c * (k1 + 1) / (c + norm) for c in counts.values()])
-
-
-def bm25_query(text: str) -> models.SparseVector:
-    terms = sorted({_term(t) for t in tokens(text)})
-    return models.SparseVector(indices=terms, values=[1.0] * len(terms))
+def kind_of(value) -> str | None:
+    """The payload index type of a value: keyword, integer, float or bool."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "keyword"
+    return None
 
 
 @dataclass(frozen=True)
 class CollectionTag:
-    """What every vector in a collection is: which model, version, transform, size and distance."""
+    """What every vector in a collection is (model, version, transform, size, distance), how its BM25 is set, who
+    made it, and how well its HNSW graph finds the exact neighbours."""
 
     model_id: str
     model_version: str
     dims: int
     distance: str = "cosine"
     transform: str = "none"
-    avg_len: float = 10.0  # mean token count, for BM25
+    bm25: dict = field(default_factory=lambda: bm25.Bm25Settings().to_dict())
     owner: str = ""  # the app session (or "cli") that created it; "" for collections older than owners
     shared: bool = True  # False: private to its owner (created under its default name)
     created: str = ""  # ISO 8601, UTC
+    hnsw_recall: float | None = None  # recall@10 of HNSW search against exact search, once a graph is built
 
     @classmethod
     def from_metadata(cls, meta: dict | None, name: str) -> CollectionTag:
@@ -106,7 +122,14 @@ class CollectionTag:
         if not isinstance(meta, dict) or any(k not in meta for k in required):
             raise VecexploreError(f"Collection {name!r} was not made by vecexplore (its vectors carry no model "
                                   "tag), so it cannot be searched safely.")
-        return cls(**{k: meta[k] for k in cls.__dataclass_fields__ if k in meta})
+        values = {k: meta[k] for k in cls.__dataclass_fields__ if k in meta}
+        if "bm25" not in values and "avg_len" in meta:  # tags written before Qdrant's BM25
+            values["bm25"] = bm25.Bm25Settings(avg_len=float(meta["avg_len"])).to_dict()
+        return cls(**values)
+
+    @property
+    def bm25_settings(self) -> bm25.Bm25Settings:
+        return bm25.Bm25Settings(**self.bm25)
 
     def created_by(self, viewer: str | None) -> str:
         return created_by(self.owner, viewer)
@@ -125,49 +148,53 @@ class Hit:
 
 
 class Store:
-    """Collections of tagged vectors in one Qdrant client (embedded on disk or a server)."""
+    """Tagged collections in one backend: Qdrant Edge on disk, or a Qdrant server."""
 
-    def __init__(self, client: QdrantClient) -> None:
-        self.client = client
-        self._lock = threading.RLock()  # embedded Qdrant is not thread-safe; app sessions run in threads
+    def __init__(self, backend: Backend, hnsw_min_points: int = HNSW_MIN_POINTS) -> None:
+        self.backend = backend
+        self.hnsw_min_points = hnsw_min_points
+        self._lock = threading.RLock()  # check-then-create must not interleave between sessions
 
-    def _call(self, fn: Callable, *args, **kwargs):
-        try:
-            with self._lock:
-                return fn(*args, **kwargs)
-        except VecexploreError:
-            raise
-        except ValueError as exc:
-            raise VecexploreError(f"Qdrant refused the request: {exc}") from exc
-        except Exception as exc:  # network errors from a server: say so instead of a traceback
-            name = type(exc).__name__
-            if "Connect" in name or "Timeout" in name or "ResponseHandling" in name:
-                raise VecexploreError(f"Cannot reach the Qdrant server ({name}: {exc}). Check the URL, or clear "
-                                      "it to use the embedded store.") from exc
-            raise
+    @property
+    def where(self) -> str:
+        kind = "embedded Qdrant Edge" if self.backend.kind == "edge" else "Qdrant server"
+        return f"{kind} at {self.backend.where}"
 
     def names(self) -> list[str]:
-        return sorted(c.name for c in self._call(self.client.get_collections).collections)
+        return self.backend.names()
+
+    def close(self) -> None:
+        self.backend.close()
 
     def tag(self, name: str) -> CollectionTag:
-        if not self._call(self.client.collection_exists, name):
+        if not self.backend.exists(name):
             existing = ", ".join(self.names()) or "none yet"
             raise VecexploreError(f"No collection {name!r} (existing: {existing}). Index a corpus into it first.")
-        return CollectionTag.from_metadata(self._call(self.client.get_collection, name).config.metadata, name)
+        return CollectionTag.from_metadata(self.backend.meta(name), name)
 
     def collections(self, viewer: str | None = None) -> list[dict]:
-        """Every collection with its tag, point count, sharing and creator (as ``viewer`` reads it)."""
+        """Every collection with its tag, point count, search mode, sharing and creator (as ``viewer`` reads it)."""
         rows = []
         for name in self.names():
-            meta = self._call(self.client.get_collection, name).config.metadata or {}
-            shared, owner = meta.get("shared", True), meta.get("owner", "")
+            meta = self.backend.meta(name) or {}
+            state = self.backend.state(name)
             rows.append({"name": name, "model_id": meta.get("model_id", "?"),
                          "model_version": meta.get("model_version", "?"), "dims": meta.get("dims"),
                          "distance": meta.get("distance"), "transform": meta.get("transform"),
-                         "points": self._call(self.client.count, name).count,
-                         "shared": shared, "created_by": created_by(owner, viewer), "owner": owner,
-                         "created": meta.get("created", "")})
+                         "points": state.points, "search": self._mode(state, meta.get("hnsw_recall")),
+                         "shared": meta.get("shared", True), "created_by": created_by(meta.get("owner", ""), viewer),
+                         "owner": meta.get("owner", ""), "created": meta.get("created", "")})
         return rows
+
+    @staticmethod
+    def _mode(state, recall: float | None) -> str:
+        if state.building:
+            return "exact (HNSW building…)"
+        if state.indexed and recall is not None:
+            return f"HNSW, recall@10 {recall:.3f}"
+        if state.indexed:
+            return "HNSW"
+        return "exact"
 
     def check(self, name: str, model_id: str, model_version: str, transform: str = "none") -> CollectionTag:
         """The collection's tag; refuses a different model, version or transform, naming both."""
@@ -185,97 +212,149 @@ class Store:
             raise VecexploreError(f"Unknown distance {tag.distance!r}; choose one of {', '.join(DISTANCES)}.")
         if not _NAME.fullmatch(name):
             raise VecexploreError(f"Collection names use letters, digits, '_', '-', '.' (got {name!r}).")
-        self._call(self.client.create_collection, name,
-                   vectors_config={DENSE: models.VectorParams(size=tag.dims, distance=DISTANCES[tag.distance])},
-                   sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-                   metadata=asdict(tag))
+        self.backend.create(name, tag.dims, tag.distance, asdict(tag))
 
     def index(self, name: str, eset: EmbeddingSet, *, transform: str = "none", distance: str = "cosine",
-              source: str = "", columns: Sequence[dict] | None = None, batch: int = 512,
+              source: str = "", columns: Sequence[dict] | None = None, batch: int = 1024,
               progress: Callable[[int, int], None] | None = None, owner: str = CLI_OWNER,
-              shared: bool = True) -> dict:
-        """Upsert every text of ``eset`` (payload: text, label, source, model tag, user ``columns``), creating
-        the collection on first use (recording ``owner`` and whether it is ``shared``). Each batch is written
-        before the next starts."""
+              shared: bool = True, build: str = "now") -> dict:
+        """Upsert every text of ``eset`` (payload: text, label, source, model tag, user ``columns``, numbers
+        typed), creating the collection on first use (recording ``owner`` and whether it is ``shared``). Each batch
+        is written before the next starts. Past :data:`HNSW_MIN_POINTS` points the HNSW graph is built ``"now"``,
+        in the ``"background"`` (the app), or ``"never"``."""
         start = time.perf_counter()
         if columns is not None and len(columns) != eset.n:
             raise VecexploreError(f"{len(columns)} payload rows for {eset.n} texts.")
         created = False
-        with self._lock:  # check-then-create must not interleave with another session's
-            if self._call(self.client.collection_exists, name):
+        with self._lock:
+            if self.backend.exists(name):
                 tag = self.check(name, eset.model_id, eset.model_version, transform)
                 if tag.dims != eset.dims:
                     raise VecexploreError(f"Collection {name!r} holds {tag.dims}-d vectors; these are "
                                           f"{eset.dims}-d.")
             else:
-                lengths = [len(tokens(t)) for t in eset.texts]
+                sample = [eset.texts[i] for i in seeded_sample(eset.n, 2000, 0)]
+                avg = float(np.mean([bm25.token_count(t) for t in sample])) if sample else 10.0
                 tag = CollectionTag(eset.model_id, eset.model_version, eset.dims, distance, transform,
-                                    float(np.mean(lengths)) if lengths else 10.0, owner, shared,
+                                    bm25.Bm25Settings(avg_len=round(max(avg, 1.0), 2)).to_dict(), owner, shared,
                                     datetime.now(UTC).isoformat(timespec="seconds"))
                 self.create(name, tag)
                 created = True
+        settings = tag.bm25_settings
+        extra = typed_columns(columns) if columns is not None else None
         ids = [point_id(t) for t in eset.texts]
+        vectors = np.asarray(eset.vectors, dtype=np.float32)
         for s in range(0, eset.n, batch):
             part = range(s, min(s + batch, eset.n))
-            payloads = []
+            records = []
             for i in part:
-                extra = {k: v for k, v in (columns[i] if columns is not None else {}).items() if k not in RESERVED}
-                payloads.append({**extra, "text": eset.texts[i], "label": None if eset.labels is None
-                                 else eset.labels[i], "source": source, "model_id": tag.model_id,
-                                 "model_version": tag.model_version, "transform": tag.transform})
-            vectors = {DENSE: eset.vectors[s : part.stop].tolist(),
-                       SPARSE: [bm25_document(eset.texts[i], tag.avg_len) for i in part]}
-            self._call(self.client.upsert, name, points=models.Batch(ids=ids[s : part.stop], vectors=vectors,
-                                                                     payloads=payloads), wait=True)
+                more = {k: v for k, v in (extra[i] if extra is not None else {}).items() if k not in RESERVED}
+                payload = {**more, "text": eset.texts[i], "label": None if eset.labels is None else eset.labels[i],
+                           "source": source, "model_id": tag.model_id, "model_version": tag.model_version,
+                           "transform": tag.transform}
+                records.append(Record(ids[i], vectors[i].tolist(), bm25.document(eset.texts[i], settings), payload))
+            self.backend.upsert(name, records)
             if progress:
                 progress(part.stop, eset.n)
+        points = self.backend.count(name)
+        indexing = "exact"
+        if points >= self.hnsw_min_points and build != "never":
+            self.build_index(name, background=build == "background")
+            indexing = "building in the background" if build == "background" else "hnsw"
         return {"collection": name, "created": created, "n": eset.n, "unique_texts": len(set(ids)),
-                "points": self._call(self.client.count, name).count, "seconds": time.perf_counter() - start,
-                "tag": asdict(tag)}
+                "points": points, "seconds": time.perf_counter() - start, "search": indexing, "tag": asdict(tag)}
 
-    def _filter(self, name: str, filters: dict[str, str] | None) -> models.Filter | None:
-        if not filters:
+    def build_index(self, name: str, background: bool = False) -> bool:
+        """Build the HNSW graph of ``name`` (here, or in the background) and record its recall@10 when done."""
+        return self.backend.build_index(name, background=background, on_done=lambda: self.measure_recall(name))
+
+    def measure_recall(self, name: str, n_queries: int = RECALL_QUERIES, k: int = 10) -> float | None:
+        """recall@``k`` of HNSW search against exact search, with stored vectors (the first ``n_queries`` ids in
+        the store's order: ids are hashes of the texts, so an arbitrary sample) as queries; recorded in the tag."""
+        state = self.backend.state(name)
+        if not state.indexed:
             return None
-        sample = self._call(self.client.scroll, name, limit=20, with_payload=True)[0]
-        fields = sorted({k for p in sample for k in (p.payload or {})})
-        missing = [f for f in filters if f not in fields]
-        if missing:
-            raise VecexploreError(f"No field {', '.join(map(repr, missing))} in collection {name!r}; fields: "
-                                  + ", ".join(fields) + ".")
-        return models.Filter(must=[models.FieldCondition(key=k, match=models.MatchValue(value=v))
-                                   for k, v in filters.items()])
+        records, _ = self.backend.scroll(name, None, n_queries, vectors=True)
+        overlap = []
+        for r in records:
+            approx = {p.id for p in self.backend.query(name, r.dense, None, k, [], {}, exact=False)}
+            exact = {p.id for p in self.backend.query(name, r.dense, None, k, [], {}, exact=True)}
+            overlap.append(len(approx & exact) / max(len(exact), 1))
+        recall = round(float(np.mean(overlap)), 4) if overlap else None
+        with self._lock:
+            self.backend.set_meta(name, {**(self.backend.meta(name) or {}), "hnsw_recall": recall})
+        return recall
+
+    def fields(self, name: str, sample: int = 200) -> dict[str, str]:
+        """The payload fields of ``name`` (from its first ``sample`` points) and their types."""
+        records, _ = self.backend.scroll(name, None, sample, vectors=False)
+        kinds: dict[str, str] = {}
+        for r in records:
+            for key, value in r.payload.items():
+                kind = kind_of(value)
+                if kind and key not in {"model_id", "model_version", "transform"}:
+                    kinds.setdefault(key, kind)
+        return dict(sorted(kinds.items()))
+
+    def values(self, name: str, field: str, scan: int = 5000, limit: int = 200) -> list:
+        """The distinct values of payload ``field`` among the first ``scan`` points (at most ``limit``)."""
+        found, offset, seen = set(), None, 0
+        while seen < scan:
+            records, offset = self.backend.scroll(name, offset, 1024, vectors=False)
+            seen += len(records)
+            found.update(r.payload[field] for r in records if isinstance(r.payload.get(field), (str, int, float)))
+            if offset is None or len(found) > limit:
+                break
+        return sorted(found, key=lambda v: (isinstance(v, str), v))[:limit]
+
+    def _prepare_filters(self, name: str, filters: Sequence[FieldFilter]) -> dict[str, str]:
+        """Check each filter against the collection's fields and create the payload indexes it needs."""
+        if not filters:
+            return {}
+        kinds = self.fields(name)
+        for f in filters:
+            if f.field not in kinds:
+                raise VecexploreError(f"No field {f.field!r} in collection {name!r}; fields: "
+                                      + ", ".join(kinds) + ".")
+            if f.is_range and kinds[f.field] not in ("integer", "float"):
+                raise VecexploreError(f"Field {f.field!r} holds {kinds[f.field]} values: a range needs numbers.")
+        indexed = self.backend.indexed_fields(name)
+        for f in filters:
+            if f.field not in indexed:
+                self.backend.index_field(name, f.field, kinds[f.field])
+        return kinds
 
     def search(self, name: str, vector: np.ndarray, *, query_text: str = "", k: int = 10,
-               filters: dict[str, str] | None = None, hybrid: bool = False) -> list[Hit]:
-        """Top-``k`` points for a query vector (already checked to come from the collection's model)."""
+               filters: Sequence[FieldFilter] | Mapping[str, str] | None = None, hybrid: bool = False,
+               exact: bool = False) -> list[Hit]:
+        """Top-``k`` points for a query vector (already checked to come from the collection's model): dense, or
+        hybrid (dense + BM25 on ``query_text`` fused by RRF); HNSW when built, or ``exact``."""
         validation.check("search_k", k, "k")
         tag = self.tag(name)
         vector = np.asarray(vector, dtype=np.float32).ravel()
         if vector.shape[0] != tag.dims:
             raise VecexploreError(f"The query vector has {vector.shape[0]} dims; collection {name!r} holds "
                                   f"{tag.dims}-d vectors of {tag.model_id}.")
-        query_filter = self._filter(name, filters)
+        if isinstance(filters, Mapping):
+            filters = [FieldFilter(k_, values=(v,)) for k_, v in filters.items()]
+        filters = list(filters or [])
+        kinds = self._prepare_filters(name, filters)
+        sparse = None
         if hybrid:
-            if not tokens(query_text):
-                raise VecexploreError("Hybrid search needs query words for its keyword (BM25) half.")
-            depth = max(k * 5, 50)
-            result = self._call(self.client.query_points, name, prefetch=[
-                models.Prefetch(query=vector.tolist(), using=DENSE, limit=depth, filter=query_filter),
-                models.Prefetch(query=bm25_query(query_text), using=SPARSE, limit=depth, filter=query_filter),
-            ], query=models.FusionQuery(fusion=models.Fusion.RRF), limit=k, with_payload=True)
-        else:
-            result = self._call(self.client.query_points, name, query=vector.tolist(), using=DENSE, limit=k,
-                                query_filter=query_filter, with_payload=True)
-        return [Hit(str(p.id), float(p.score), (p.payload or {}).get("text", ""), p.payload or {})
-                for p in result.points]
+            sparse = bm25.query(query_text, tag.bm25_settings)
+            if not sparse[0]:
+                raise VecexploreError("Hybrid search needs query words for its keyword (BM25) half (stop words "
+                                      "such as 'the' or 'of' do not count).")
+        found = self.backend.query(name, vector.tolist(), sparse, k, filters, kinds, exact)
+        return [Hit(p.id, p.score, str(p.payload.get("text", "")), p.payload) for p in found]
 
     def ids(self, name: str, field: str | None = None) -> set[str]:
         """Every point's id in ``name``: its payload's ``field`` when it has one, else the point id."""
         self.tag(name)
         found, offset = set(), None
         while True:
-            points, offset = self._call(self.client.scroll, name, limit=1024, offset=offset, with_payload=True)
-            found.update(str((p.payload or {}).get(field, p.id)) if field else str(p.id) for p in points)
+            records, offset = self.backend.scroll(name, offset, 1024, vectors=False)
+            found.update(str(r.payload.get(field, r.id)) if field else r.id for r in records)
             if offset is None:
                 return found
 
@@ -288,25 +367,37 @@ class Store:
     def delete(self, name: str, viewer: str | None = None, confirmed: bool = False) -> None:
         """Drop ``name``; ``viewer`` (a session) must confirm to drop another session's collection."""
         self._check_owner(name, self.tag(name), viewer, confirmed)
-        self._call(self.client.delete_collection, name)
+        self.backend.drop(name)
+
+    def copy(self, name: str, target: Store, new_name: str | None = None, *, tag: CollectionTag | None = None,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+        """Copy collection ``name`` (vectors dense and sparse, payload, tag) into ``target`` as ``new_name``."""
+        new_name = new_name or name
+        tag = tag or self.tag(name)
+        with target._lock:
+            if target.backend.exists(new_name):
+                raise VecexploreError(f"A collection {new_name!r} exists already in the {target.where}.")
+            target.create(new_name, tag)
+        total, done, offset = self.backend.count(name), 0, None
+        while True:
+            records, offset = self.backend.scroll(name, offset, 512, vectors=True)
+            if records:
+                target.backend.upsert(new_name, records)
+                done += len(records)
+                if progress:
+                    progress(done, total)
+            if offset is None:
+                break
+        if done >= target.hnsw_min_points:
+            target.build_index(new_name)
+        return {"collection": new_name, "points": target.backend.count(new_name), "to": target.where}
 
     def rename(self, old: str, new: str, viewer: str | None = None, confirmed: bool = False) -> None:
         """Copy every point into ``new`` (same tag and vectors; a typed name, so now shared), then drop ``old``."""
         tag = self.tag(old)
         self._check_owner(old, tag, viewer, confirmed)
-        if self._call(self.client.collection_exists, new):
-            raise VecexploreError(f"A collection {new!r} exists already.")
-        self.create(new, replace(tag, shared=True))
-        offset = None
-        while True:
-            points, offset = self._call(self.client.scroll, old, limit=512, offset=offset, with_payload=True,
-                                        with_vectors=True)
-            if points:
-                self._call(self.client.upsert, new, points=[
-                    models.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in points], wait=True)
-            if offset is None:
-                break
-        self._call(self.client.delete_collection, old)
+        self.copy(old, self, new, tag=replace(tag, shared=True))
+        self.backend.drop(old)
 
 
 def visible(rows: list[dict], viewer: str, also: Sequence[str] = ()) -> tuple[list[dict], int]:

@@ -44,6 +44,7 @@ LIMITS: dict[str, Limit] = {
     "permutations": Limit(MIN_PERMUTATIONS, 10_000, "permutations of the MMD test",
                           "A permutation test with N permutations cannot report a p-value below 1/(N + 1)."),
     "seed": Limit(0, 2**31 - 1, "the random seed"),
+    "compress_queries": Limit(20, 2000, "stored vectors used as queries in the compression lab"),
     "restrict_vocab": Limit(1_000, 400_000, "the N most frequent GloVe words answers come from"),
     "whiten_k": Limit(1, 4096, "dimensions whitening keeps"),
     "abtt_d": Limit(1, 100, "principal directions all-but-the-top removes"),

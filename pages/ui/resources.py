@@ -10,7 +10,7 @@ from vecexplore.cache import EmbeddingCache
 from vecexplore.encoders import Encoder, load_encoder
 from vecexplore.projection import ProjectionCache
 from vecexplore.search import Store
-from vecexplore.store import open_client
+from vecexplore.store import open_store
 
 
 @st.cache_resource(show_spinner=False)
@@ -20,8 +20,8 @@ def cache() -> EmbeddingCache:
 
 @st.cache_resource(show_spinner="Opening the Qdrant store…")
 def _store(url: str) -> Store:
-    """One client per process and URL: Qdrant's embedded mode locks its folder to a single client."""
-    return Store(open_client(url=url or None))
+    """One store per process and URL: Qdrant Edge locks its folder to a single process."""
+    return open_store(url=url or None)
 
 
 def store() -> Store:

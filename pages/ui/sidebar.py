@@ -101,7 +101,7 @@ def show() -> Selection:
         if chosen is not None:
             st.caption(f"**{len(chosen):,}** texts · {md(chosen.name)}")
         with st.expander("3 · Search store"):
-            st.text_input("Qdrant server URL (empty: embedded on disk)", key="qdrant_url",
+            st.text_input("Qdrant server URL (empty: Qdrant Edge, embedded)", key="qdrant_url",
                           value=os.environ.get(QDRANT_URL_ENV, ""), placeholder="http://localhost:6333")
         st.caption(f"Data folder: {md(home())}")
     selection = Selection(chosen, None if imported else (model or None), error)

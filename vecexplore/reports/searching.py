@@ -8,19 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vecexplore.errors import VecexploreError
+from vecexplore.qdrant.filters import FieldFilter, parse_filter
 from vecexplore.retrieval import Qrels, check_qrels, evaluate_run, hard_negatives
 from vecexplore.search import Hit, Store, point_id
 
 
-def parse_filters(items: Iterable[str]) -> dict[str, str]:
-    """``["label=Business", ...]`` → ``{"label": "Business"}``; each item must be ``field=value``."""
-    filters = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise VecexploreError(f"A filter takes field=value (got {item!r}).")
-        filters[key] = value
-    return filters
+def parse_filters(items: Iterable[str]) -> list[FieldFilter]:
+    """``["label=Business|World", "year=2000..2010"]`` → filters (see :func:`vecexplore.qdrant.parse_filter`)."""
+    return [parse_filter(item) for item in items]
 
 
 @dataclass(frozen=True)
@@ -31,20 +26,24 @@ class SearchReport:
     model: str
     hybrid: bool
     hits: list[Hit]
+    exact: bool = False
+    filters: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"collection": self.collection, "model": self.model, "hybrid": self.hybrid,
+        return {"collection": self.collection, "model": self.model, "hybrid": self.hybrid, "exact": self.exact,
+                "filters": self.filters,
                 "hits": [{"id": h.id, "score": h.score, "text": h.text, "payload": h.payload} for h in self.hits]}
 
 
 def search_report(store: Store, collection: str, vector: np.ndarray, query_text: str = "", *, model_id: str,
                   model_version: str, transform: str = "none", k: int = 10, hybrid: bool = False,
-                  filters: Mapping[str, str] | None = None) -> SearchReport:
+                  filters: Sequence[FieldFilter] = (), exact: bool = False) -> SearchReport:
     """The top ``k`` of ``collection`` for a query vector of ``model_id`` (refused when the collection holds
-    another model's vectors), dense or hybrid (dense + BM25 on ``query_text``, fused by RRF)."""
+    another model's vectors), dense or hybrid (dense + BM25 on ``query_text``, fused by RRF), filtered."""
     store.check(collection, model_id, model_version, transform)
-    hits = store.search(collection, vector, query_text=query_text, k=k, filters=dict(filters or {}), hybrid=hybrid)
-    return SearchReport(collection, model_id, hybrid, hits)
+    hits = store.search(collection, vector, query_text=query_text, k=k, filters=list(filters), hybrid=hybrid,
+                        exact=exact)
+    return SearchReport(collection, model_id, hybrid, hits, exact, [f.describe() for f in filters])
 
 
 @dataclass(frozen=True)
