@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 
 from helpers import metric, ok, paste, said, shown, start, upload
-from vecexplore.compression import exact_top
+from vecexplore.numeric import l2_normalize, top_k
+
+
+def exact_top(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    return top_k(l2_normalize(queries) @ l2_normalize(base).T, k)
 
 
 def indexed(name: str = "apptest-topics"):
@@ -29,11 +33,43 @@ def test_index_search_and_hits(minilm, topics):
     truth = exact_top(minilm.encode(topics.texts), minilm.encode(["how to keep bread fresh"]), 10)[0]
     assert hits["text"].tolist() == [topics.texts[i] for i in truth]
     assert at.get("plotly_chart")  # hits drawn on the map
-    at.selectbox(key="label_filter").set_value("space").run()
+    at.selectbox(key="filter_field").set_value("label").run()
+    at.multiselect(key="filter_values_label").set_value(["space"]).run()
     assert set(at.dataframe[1].value["label"]) == {"space"}
+    at.multiselect(key="filter_values_label").set_value(["space", "cooking"]).run()
+    labels = set(at.dataframe[1].value["label"])
+    assert labels <= {"space", "cooking"} and "cooking" in labels
     at.toggle(key="hybrid").set_value(True).run()
     ok(at)
     assert any("reciprocal-rank-fusion" in shown(c) for c in at.caption)
+    assert any("Qdrant BM25 (english" in shown(c) for c in at.caption)  # the BM25 settings are shown
+    at.toggle(key="exact").set_value(True).run()
+    ok(at)
+    assert at.dataframe[0].value.loc[lambda t: t["name"] == "apptest-topics", "search"].iloc[0] == "exact"
+
+
+def test_numeric_field_filter_and_copy_to_a_server(hostile):
+    rows = "text,year\n" + "".join(f"\"Note {i} about the {['match', 'recipe', 'rocket'][i % 3]}\",{1990 + i}\n"
+                                    for i in range(30))
+    at = upload(start("pages/search.py"), "notes.csv", rows.encode())
+    at.text_input(key="collection").set_value("apptest-years").run()
+    at.button(key="index").click().run()
+    ok(at)
+    at.text_input(key="search_query").set_value("a rocket launch").run()
+    at.selectbox(key="filter_field").set_value("year").run()
+    at.number_input(key="filter_lo_year").set_value(2000).run()
+    at.number_input(key="filter_hi_year").set_value(2004).run()
+    ok(at)
+    years = sorted(at.dataframe[1].value["text"].str.extract(r"Note (\d+)")[0].astype(int) + 1990)
+    assert years == [2000, 2001, 2002, 2003, 2004]
+    at.number_input(key="filter_lo_year").set_value(2010).run()
+    hostile("Search page: Filter", "a numeric range whose start is after its end",
+            said(at.error, "is empty"))
+    at.selectbox(key="copy_collection").set_value("apptest-years").run()
+    at.text_input(key="copy_target").set_value("http://127.0.0.1:9").run()
+    at.button(key="copy").click().run()
+    hostile("Search page: Copy", "copy to a server URL where nothing listens",
+            said(at.error, "Cannot reach the Qdrant server"))
 
 
 def test_reindex_is_idempotent_and_other_model_refused(hostile):
@@ -63,8 +99,9 @@ def test_evaluation_and_compression(topics, hostile):
     at.button(key="compress").click().run()
     ok(at)
     table = at.dataframe[-1].value
-    assert table["method"].iloc[0] == "float32 (exact)" and table["recall"].iloc[0] == 1.0
+    assert table["method"].iloc[0] == "float32" and table["recall"].iloc[0] == 1.0
     assert set(table["bytes_per_vector"]) >= {1536, 384, 48}
+    assert {"none", "×4 oversampling, rescored"} <= set(table["rescoring"])
 
 
 def test_bad_inputs(hostile):
@@ -169,5 +206,5 @@ def test_compression_chart_names_every_method():
     ok(at)
     spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
     names = [t["name"] for t in spec["data"]]
-    assert len(names) == len(set(names)) == len(at.dataframe[-1].value) and "int8 scalar" in names
+    assert len(names) == len(set(names)) == len(at.dataframe[-1].value) and "scalar int8 + rescoring" in names
     assert all(t["mode"] == "markers" for t in spec["data"])  # legend entries, no text marks to clip or overlap

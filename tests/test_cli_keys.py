@@ -49,12 +49,18 @@ EXPECTED = {
         'fitted_on', 'model', 'n', 'n_bad_rows', 'n_out_of_range', 'pearson', 'spearman', 'transform', 'version',
     },
     'index': {
-        'cache_hits', 'collection', 'created', 'embed_seconds', 'n', 'points', 'seconds', 'tag', 'tag.avg_len',
-        'tag.created', 'tag.dims', 'tag.distance', 'tag.model_id', 'tag.model_version', 'tag.owner', 'tag.shared',
+        'cache_hits', 'collection', 'created', 'embed_seconds', 'n', 'points', 'search', 'seconds', 'tag',
+        'tag.bm25', 'tag.bm25.avg_len', 'tag.bm25.b', 'tag.bm25.k', 'tag.bm25.language', 'tag.created', 'tag.dims',
+        'tag.distance', 'tag.hnsw_recall', 'tag.model_id', 'tag.model_version', 'tag.owner', 'tag.shared',
         'tag.transform', 'unique_texts',
     },
     'search': {
-        'collection', 'hits', 'hits[].id', 'hits[].payload', 'hits[].score', 'hits[].text', 'hybrid', 'model',
+        'collection', 'exact', 'filters', 'hits', 'hits[].id', 'hits[].payload', 'hits[].score', 'hits[].text',
+        'hybrid', 'model',
+    },
+    'compress': {
+        'dims', 'k', 'n', 'n_queries', 'oversampling', 'rows', 'rows[].bytes_per_vector', 'rows[].method',
+        'rows[].query_p50_ms', 'rows[].recall', 'rows[].rescoring',
     },
     'retrieval-eval': {
         'collection', 'hard_negatives', 'hybrid', 'k', 'mean', 'mean.mrr', 'mean.ndcg', 'mean.recall', 'model',
@@ -114,6 +120,7 @@ def outputs(tmp_path_factory) -> dict:
         "sts": ["sts", str(d / "pairs.csv"), "--model", "glove-6B-50d"],
         "index": ["index", str(d / "docs.jsonl"), "--model", "glove-6B-50d", *store],
         "search": ["search", "goalkeeper", *store],
+        "compress": ["compress", topics, "--model", "glove-6B-50d", "--queries", "50"],
         "retrieval-eval": ["retrieval-eval", *store, "--queries", str(d / "qq.jsonl"), "--qrels", str(d / "qrels.tsv")],
         "compare": ["compare", topics, "--models", "glove-6B-50d,tfidf-lsa", "--label-col", "label"],
         "translate": ["translate", topics, "--from", "glove-6B-50d", "--to", "tfidf-lsa"],
@@ -134,7 +141,7 @@ def test_json_keys_are_kept(outputs, name):
     assert code == 0, out
     found = _keys(out)
     for key, items in (("models", out.get("models")), ("pairs", out.get("pairs")), ("hits", out.get("hits")),
-                       ("results", out.get("results"))):
+                       ("results", out.get("results")), ("rows", out.get("rows"))):
         if isinstance(items, dict) and items and name in ("compare", "shift"):
             found |= {f"{key}.*.{k}" for k in next(iter(items.values()))}
         elif isinstance(items, list) and items and isinstance(items[0], dict):

@@ -171,7 +171,7 @@ class EdgeBackend:
 
     # -- points --------------------------------------------------------------------------------------------------
     def upsert(self, name: str, records: Sequence[Record]) -> None:
-        points = [qe.Point(r.id, {DENSE: r.dense, **({SPARSE: _sparse(r.sparse)} if r.sparse else {})}, r.payload)
+        points = [qe.Point(r.id, {DENSE: r.dense, **({SPARSE: _sparse(r.sparse)} if r.sparse and r.sparse[0] else {})}, r.payload)
                   for r in records]
         with self._lock:
             self._shard(name).update(qe.UpdateOperation.upsert_points(points))
@@ -217,9 +217,13 @@ class EdgeBackend:
 
     # -- HNSW ----------------------------------------------------------------------------------------------------
     def state(self, name: str) -> IndexState:
+        """Points, and how many dense vectors are in an HNSW graph (Edge counts the always-indexed BM25 vectors
+        in ``indexed_vectors_count`` too: they are subtracted)."""
         with self._lock:
-            info = self._shard(name).info()
-            return IndexState(info.points_count, info.indexed_vectors_count, name in self._building)
+            shard = self._shard(name)
+            info = shard.info()
+            sparse = shard.count(qe.CountRequest(filter=qe.Filter(must=[qe.HasVectorCondition(SPARSE)]), exact=True))
+            return IndexState(info.points_count, max(info.indexed_vectors_count - sparse, 0), name in self._building)
 
     def build_index(self, name: str, background: bool = False, on_done: Callable[[], None] | None = None) -> bool:
         """Build the HNSW graph of ``name``: here (blocking, for the command line) or, with ``background``, in a

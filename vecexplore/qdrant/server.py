@@ -82,7 +82,7 @@ class ServerBackend:
     def upsert(self, name: str, records: Sequence[Record]) -> None:
         points = [models.PointStruct(id=r.id, payload=r.payload, vector={
             DENSE: r.dense, **({SPARSE: models.SparseVector(indices=r.sparse[0], values=r.sparse[1])}
-                               if r.sparse else {})}) for r in records]
+                               if r.sparse and r.sparse[0] else {})}) for r in records]
         self._call(self.client.upsert, name, points=points, wait=True)
 
     def query(self, name: str, dense: list[float], sparse: Sparse | None, k: int, filters: Sequence[FieldFilter],
