@@ -65,6 +65,13 @@ REFUSED = [
     ("embed {dir}/blank.csv --model glove-6B-50d", "has no texts"),
     ("sts {dir}/words.csv --model glove-6B-50d", "usable pairs"),
     ("search ' ' --collection c", "The query is empty"),
+    ("search anything --collection c --filter year", "A filter takes field=value"),
+    ("search anything --collection c --filter year=5..1", "the range 5..1 is empty"),
+    ("search anything --collection c --filter year=x..", "'x' is not a number"),
+    ("compress {dir}/c.txt --model glove-6B-50d --queries 5", "--queries: must be between 20"),
+    ("copy c from-server --server http://127.0.0.1:9 --qdrant-path {dir}/qd", "Cannot reach the Qdrant server"),
+    ("copy c to-server --server http://127.0.0.1:9 --qdrant-path {dir}/qd", "No collection 'c'"),
+    ("copy c sideways --server http://127.0.0.1:9", "invalid choice: 'sideways'"),
 ]
 
 

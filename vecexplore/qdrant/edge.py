@@ -171,8 +171,8 @@ class EdgeBackend:
 
     # -- points --------------------------------------------------------------------------------------------------
     def upsert(self, name: str, records: Sequence[Record]) -> None:
-        points = [qe.Point(r.id, {DENSE: r.dense, **({SPARSE: _sparse(r.sparse)} if r.sparse and r.sparse[0] else {})}, r.payload)
-                  for r in records]
+        points = [qe.Point(r.id, {DENSE: r.dense, **({SPARSE: _sparse(r.sparse)} if r.sparse and r.sparse[0]
+                                                     else {})}, r.payload) for r in records]
         with self._lock:
             self._shard(name).update(qe.UpdateOperation.upsert_points(points))
             self._writes[name] = self._writes.get(name, 0) + 1
