@@ -91,7 +91,9 @@ def test_search_shows_text_as_text(hostile_upload, hostile):
     at = hostile_upload("pages/search.py")
     at.button(key="index").click().run()
     at.text_input(key="search_query").set_value(HOSTILE[0]).run()
-    at.selectbox(key="label_filter").set_value(LABELS[0]).run()
+    at.selectbox(key="filter_field").set_value("label").run()
+    at.multiselect(key="filter_values_label").set_value([LABELS[0]]).run()
+    assert set(at.dataframe[1].value["label"]) == {LABELS[0]}
     assert_shown_as_text(at, "Search page", hostile)
 
 

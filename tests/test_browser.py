@@ -267,7 +267,25 @@ def test_search_page(server, page):
     page.get_by_role("button", name="Index the corpus").click()
     enter(page, "Query", "how to keep bread fresh", "The hits ringed on a PCA map")
     page.locator(".js-plotly-plot .legendtext", has_text=re.compile("^hits$")).wait_for()
+    settled(page)
+    page.get_by_text("Hybrid (dense + BM25)").click()
+    page.get_by_text("Keyword half: Qdrant BM25 (english").wait_for()
+    choose(page, "Filter on", "label")
+    settled(page)
+    multiselect = page.locator('[data-testid="stMultiSelect"]').filter(has_text="label is any of")
+    multiselect.get_by_role("combobox").click()
+    page.get_by_role("option", name="cooking").first.click()
+    page.get_by_text("not cosines. Filter: label = cooking.").wait_for()
+    settled(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     shot(page, "search")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Measure compression").click()
+    page.locator(".js-plotly-plot .legendtext", has_text="scalar int8 + rescoring").wait_for(timeout=SLOW)
+    settled(page)
+    page.get_by_text("bytes are the codes' nominal size").scroll_into_view_if_needed()
+    shot(page, "search-compression", full_page=True)
 
 
 def test_compare_page(server, page):
