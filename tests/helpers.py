@@ -3,9 +3,11 @@
 import html
 import json
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from vecexplore.numeric import l2_normalize, top_k
 
 TIMEOUT = 240  # the first UMAP in a process compiles numba code
 
@@ -64,3 +66,8 @@ def upload(at: AppTest, name: str, data: bytes, key: str = "upload") -> AppTest:
     at.sidebar.radio(key="source").set_value(source).run()
     at.sidebar.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
     return at
+
+
+def exact_top(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each query's ``k`` highest cosines among ``base``: the reference for search results."""
+    return top_k(l2_normalize(queries) @ l2_normalize(base).T, k)

@@ -6,12 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import metric, ok, paste, said, shown, start, upload
-from vecexplore.numeric import l2_normalize, top_k
-
-
-def exact_top(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    return top_k(l2_normalize(queries) @ l2_normalize(base).T, k)
+from helpers import exact_top, metric, ok, paste, said, shown, start, upload
 
 
 def indexed(name: str = "apptest-topics"):

@@ -8,18 +8,15 @@ import textwrap
 import numpy as np
 import pytest
 
+from helpers import exact_top
 from vecexplore.cache import embed
 from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
-from vecexplore.numeric import l2_normalize, top_k
+from vecexplore.numeric import l2_normalize
 from vecexplore.qdrant.filters import FieldFilter, parse_filter
 from vecexplore.retrieval import check_qrels, evaluate_run, hard_negatives, query_metrics, read_beir
 from vecexplore.search import point_id
 from vecexplore.store import open_store
-
-
-def exact_top(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    return top_k(l2_normalize(queries) @ l2_normalize(base).T, k)
 
 
 @pytest.fixture

@@ -23,6 +23,14 @@ class Record:
     payload: dict = field(default_factory=dict)
 
 
+def to_record(point_id, vector, payload) -> Record:
+    """A point read back from either backend (``vector``: a dict of named vectors, or absent)."""
+    vec = vector if isinstance(vector, dict) else {}
+    sp = vec.get(SPARSE)
+    return Record(str(point_id), list(vec.get(DENSE, [])),
+                  (list(sp.indices), list(sp.values)) if sp is not None else None, dict(payload or {}))
+
+
 @dataclass(frozen=True)
 class ScoredRecord:
     id: str

@@ -27,7 +27,7 @@ from pathlib import Path
 import qdrant_edge as qe
 
 from vecexplore.errors import VecexploreError
-from vecexplore.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord
+from vecexplore.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
 from vecexplore.qdrant.bm25 import Sparse
 from vecexplore.qdrant.filters import FieldFilter
 
@@ -198,13 +198,7 @@ class EdgeBackend:
                                    with_payload=True, with_vector=vectors)
         with self._lock:
             points, nxt = self._shard(name).scroll(request)
-        out = []
-        for p in points:
-            vec = p.vector if isinstance(p.vector, dict) else {}
-            sp = vec.get(SPARSE)
-            out.append(Record(str(p.id), list(vec.get(DENSE, [])),
-                              (list(sp.indices), list(sp.values)) if sp is not None else None, dict(p.payload or {})))
-        return out, None if nxt is None else str(nxt)
+        return [to_record(p.id, p.vector, p.payload) for p in points], None if nxt is None else str(nxt)
 
     def index_field(self, name: str, field: str, kind: str) -> None:
         with self._lock:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from qdrant_client import QdrantClient, models
 
 from vecexplore.errors import VecexploreError
-from vecexplore.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord
+from vecexplore.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
 from vecexplore.qdrant.bm25 import Sparse
 from vecexplore.qdrant.edge import HNSW_EF, RRF_K, cast
 from vecexplore.qdrant.filters import FieldFilter
@@ -104,13 +104,7 @@ class ServerBackend:
     def scroll(self, name: str, offset: str | None, limit: int, vectors: bool) -> tuple[list[Record], str | None]:
         points, nxt = self._call(self.client.scroll, name, limit=limit, offset=offset, with_payload=True,
                                  with_vectors=vectors)
-        out = []
-        for p in points:
-            vec = p.vector if isinstance(p.vector, dict) else {}
-            sp = vec.get(SPARSE)
-            out.append(Record(str(p.id), list(vec.get(DENSE, [])),
-                              (list(sp.indices), list(sp.values)) if sp is not None else None, dict(p.payload or {})))
-        return out, None if nxt is None else str(nxt)
+        return [to_record(p.id, p.vector, p.payload) for p in points], None if nxt is None else str(nxt)
 
     def index_field(self, name: str, field: str, kind: str) -> None:
         self._call(self.client.create_payload_index, name, field_name=field, field_schema=SCHEMA[kind], wait=True)
