@@ -7,7 +7,7 @@ import streamlit as st
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from local files; never reach for the hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from pages.ui import sidebar  # noqa: E402  (after the environment is set)
+from pages.ui import links, sidebar  # noqa: E402  (after the environment is set)
 from vecexplore.config import warmup_enabled  # noqa: E402
 from vecexplore.warmup import start_background  # noqa: E402
 
@@ -24,5 +24,9 @@ page = st.navigation([
     st.Page("pages/compare.py", title="Compare", icon="⚖️"),
     st.Page("pages/shift.py", title="Domain shift", icon="🌍"),
 ])
+links.start_run(sidebar.LINK_PARAMS)
 sidebar.show()
-page.run()
+try:
+    page.run()
+finally:
+    links.publish()  # the address bar always holds a link to this view

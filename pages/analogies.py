@@ -7,7 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import session, widgets
+from pages.ui import links, session, widgets
+from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore import analogy as an
 from vecexplore import corpus as corpora
@@ -89,6 +90,10 @@ def parallelogram(layout: an.AnalogyLayout) -> go.Figure:
 
 
 st.title("🧮 Word arithmetic")
+links.page([Param("restrict_vocab", int, lo=LIMITS["restrict_vocab"].lo, hi=LIMITS["restrict_vocab"].hi),
+            Param("vocab_source", options=["shipped word list", "the corpus texts", "my words"]),
+            Param("word_a"), Param("word_b"), Param("word_c"), Param("method_analogy", options=list(an.METHODS)),
+            Param("expression")], "analogies")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("analogies"))
 

@@ -7,8 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import session, widgets
+from pages.ui import links, session, widgets
 from pages.ui.figures import HOVER, hover, palette
+from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore import compare as cmp
 from vecexplore.embedding_set import EmbeddingSet
@@ -61,6 +62,10 @@ def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], 
 
 
 st.title("⚖️ Compare models")
+links.page([Param("compare_models", list, options=list(BUILTIN_MODELS)), Param("compare_k", int, lo=2, hi=50),
+            Param("compare_method", options=["pca", "umap"]), Param("left_model"), Param("right_model"),
+            Param("compare_colour"), Param("translate_method", options=["lstsq", "ridge", "procrustes"])],
+           "compare")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("compare"))
 

@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages.ui import session, widgets
+from pages.ui import links, session, widgets
 from pages.ui.figures import hover, palette
+from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
 from vecexplore import isotropy as iso
@@ -20,6 +21,7 @@ from vecexplore.errors import VecexploreError
 from vecexplore.projection import Projector
 from vecexplore.reports.transforms import IsotropyReport, isotropy_report, sts_effect
 from vecexplore.sts import read_pairs, shipped_pairs
+from vecexplore.validation import LIMITS
 
 LABELS = {"none": "none", "center": "centering", "abtt": "all-but-the-top", "whiten": "whitening (BERT)",
           "zca": "ZCA whitening"}
@@ -55,10 +57,14 @@ def metric_table(before: dict, after: dict | None) -> pd.DataFrame:
 
 
 st.title("📐 Isotropy")
+links.page([Param("transform", options=iso.TRANSFORMS), Param("whiten_k", int, lo=1, hi=LIMITS["whiten_k"].hi),
+            Param("abtt_d", int, lo=1, hi=LIMITS["abtt_d"].hi)], "isotropy")
 with st.expander("What am I looking at? (the cone, and why it hurts)"):
     st.markdown(widgets.teaching("isotropy"))
 
 eset, stats = session.embeddings()
+links.clamp("whiten_k", 1, eset.dims)
+links.clamp("abtt_d", 1, max(2, min(20, eset.dims - 1)))
 c1, c2, c3 = st.columns([2, 1, 1])
 name = c1.radio("Transform (fitted on this corpus)", iso.TRANSFORMS, horizontal=True, key="transform",
                 format_func=LABELS.get)

@@ -7,8 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import resources, session, widgets
+from pages.ui import links, resources, session, widgets
 from pages.ui.figures import DRAW_LIMIT, drawn_points, figure, palette
+from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
@@ -55,6 +56,9 @@ def compression_chart(rows: pd.DataFrame) -> go.Figure:
 
 
 st.title("🔎 Search")
+links.page([Param("collection"), Param("distance", options=list(DISTANCES)), Param("search_query"),
+            Param("search_k", int, lo=LIMITS["search_k"].lo, hi=LIMITS["search_k"].hi), Param("hybrid", bool),
+            Param("exact", bool)], "search")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("search"))
 

@@ -6,8 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import resources, session, widgets
+from pages.ui import links, resources, session, widgets
 from pages.ui.figures import HOVER, hover
+from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
 from vecexplore.corpus import Corpus
@@ -37,6 +38,10 @@ def shift_of(texts_a: tuple[str, ...], texts_b: tuple[str, ...], labels_b: tuple
 
 
 st.title("🌍 Domain shift")
+links.page([Param("shift_source", options=SOURCES), Param("shift_a"), Param("shift_b"), Param("split_a"),
+            Param("split_b"), Param("shift_models", list, options=list(BUILTIN_MODELS)),
+            Param("shift_perm", int, lo=LIMITS["permutations"].lo, hi=LIMITS["permutations"].hi),
+            Param("shift_seed", int, lo=0, hi=10_000), Param("shift_map_model")], "shift")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("shift"))
 

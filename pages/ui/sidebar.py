@@ -7,6 +7,8 @@ import os
 
 import streamlit as st
 
+from pages.ui import links
+from pages.ui.links import Param
 from pages.ui.session import Selection
 from pages.ui.text import md
 from pages.ui.widgets import column_widgets
@@ -20,6 +22,11 @@ from vecexplore.store import QDRANT_URL_ENV
 SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
 OTHER_MODEL = "Other sentence-transformers model…"
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
+MAX_TEXTS = 1_000_000
+LINK_PARAMS = (Param("source", options=SOURCES), Param("demo", options=list(corpora.DEMOS)),
+               Param("model", options=[*BUILTIN_MODELS, OTHER_MODEL]), Param("model_other"),
+               Param("backend", options=list(BACKENDS)), Param("max_texts", int, lo=10, hi=MAX_TEXTS),
+               Param("dedupe", bool), Param("file", optional=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -35,6 +42,8 @@ def _demo_widgets() -> Corpus:
 
 def _paste_widgets() -> Corpus:
     text = st.text_area("One text per line", DEFAULT_PASTE, height=160, key="paste")
+    if links.opened("source") == SOURCES[1] and text == DEFAULT_PASTE:
+        st.info("This link was made with pasted text, which links do not carry: paste it again.", icon="🔗")
     return corpora.from_lines(text)
 
 
@@ -42,8 +51,14 @@ def _upload_widgets() -> Corpus | None:
     up = st.file_uploader("Corpus file", type=[s[1:] for s in corpora.TABLE_SUFFIXES], key="upload",
                           help=".txt: one text per line. .csv/.tsv/.jsonl/.parquet: choose the columns below.")
     if up is None:
-        st.info("Upload a file to use it as the corpus.")
+        linked = links.opened("file")
+        if linked:
+            st.info(f"This link was made with the file {md(linked)}: upload it again and the rest of the view is "
+                    "restored.", icon="🔗")
+        else:
+            st.info("Upload a file to use it as the corpus.")
         return None
+    st.session_state["file"] = up.name
     frame = _read_table(up.name, up.getvalue())
     if frame.empty or not len(frame.columns):
         raise VecexploreError(f"{up.name} has no rows: add at least one text.")
@@ -68,6 +83,9 @@ def _projector_widgets() -> Corpus | None:
 
 def show() -> Selection:
     """Draw the shared sidebar and remember the choice in ``st.session_state.selection``."""
+    links.restore(LINK_PARAMS, "sidebar")
+    if st.session_state.get("source") != SOURCES[2]:
+        st.session_state.pop("file", None)
     with st.sidebar:
         st.markdown("### 1 · Corpus")
         source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
@@ -79,7 +97,7 @@ def show() -> Selection:
         except VecexploreError as exc:
             chosen, error = None, str(exc)
             st.error(md(error), icon="⚠️")
-        max_texts = st.number_input("Max texts (a seeded sample above this)", 10, 200_000, 5_000, step=1_000,
+        max_texts = st.number_input("Max texts (a seeded sample above this)", 10, MAX_TEXTS, 5_000, step=1_000,
                                     key="max_texts")
         dedupe = st.checkbox("Drop duplicate texts", value=False, key="dedupe")
         if chosen is not None:

@@ -95,6 +95,7 @@ class EdgeBackend:
         self._shards: dict[str, qe.EdgeShard] = {}
         self._writes: dict[str, int] = {}
         self._building: set[str] = set()
+        self._meta: dict[str, dict] = {}  # tags read once: only this process writes this folder (flock)
         self._lock = threading.RLock()
 
     @classmethod
@@ -124,25 +125,31 @@ class EdgeBackend:
         return sorted(p.parent.name for p in self._dir.glob("*/collection.json"))
 
     def exists(self, name: str) -> bool:
-        return (self._folder(name) / "collection.json").is_file()
+        return name in self._meta or (self._folder(name) / "collection.json").is_file()
 
     def meta(self, name: str) -> dict | None:
-        try:
-            return json.loads((self._folder(name) / "collection.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        with self._lock:
+            if name not in self._meta:
+                try:
+                    self._meta[name] = json.loads((self._folder(name) / "collection.json").read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    return None
+            return dict(self._meta[name])
 
     def set_meta(self, name: str, meta: dict) -> None:
         path = self._folder(name) / "collection.json"
         tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        with self._lock:
+            tmp.write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, path)
+            self._meta[name] = dict(meta)
 
     def create(self, name: str, dims: int, distance: str, meta: dict) -> None:
         with self._lock:
             folder = self._folder(name)
             if folder.exists():  # a create that died before its tag was written
                 shutil.rmtree(folder)
+            self._meta.pop(name, None)
             self._shards[name] = qe.EdgeShard.create(str(folder / "shard"), edge_config(dims, distance))
             self.set_meta(name, meta)
 
@@ -161,6 +168,7 @@ class EdgeBackend:
     def drop(self, name: str) -> None:
         with self._lock:
             shard = self._shards.pop(name, None)
+            self._meta.pop(name, None)
             if shard is not None:
                 shard.close()
             shutil.rmtree(self._folder(name), ignore_errors=True)
@@ -273,6 +281,7 @@ class EdgeBackend:
             for shard in self._shards.values():
                 shard.close()
             self._shards.clear()
+            self._meta.clear()
             if _OPEN.get(self.root) is self:
                 del _OPEN[self.root]
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
