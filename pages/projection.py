@@ -1,4 +1,5 @@
-"""Projection: the corpus as a 2-D/3-D map, with neighbours from the original space and how far to trust it."""
+"""Projection: the corpus as a 2-D/3-D map that names its regions, says where to distrust it, filters, selects,
+and lives in a shareable link."""
 
 from __future__ import annotations
 
@@ -6,18 +7,36 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.ui import resources, session, widgets
+from pages.ui import links, resources, session, widgets
+from pages.ui.density import box_range, canvas, density_figure, sample_note
 from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
-from pages.ui.text import md
-from vecexplore.clusters import kmeans_labels
+from pages.ui.links import Param
+from pages.ui.text import md, plain
+from vecexplore.clusters import GRANULARITIES, METHODS, NOISE_NAME, label_positions
+from vecexplore.density import density_image, full_window, sampled_layer
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
 from vecexplore.neighbors import cosine_neighbors, point_neighbors
 from vecexplore.projection import Projector
-from vecexplore.reports.maps import MapReport, map_report
+from vecexplore.reports.maps import ClusterReport, Faithfulness, MapReport, cluster_report, faithfulness, map_report
+from vecexplore.selection import filter_mask, summarise_selection
+from vecexplore.validation import LIMITS
 
 QUALITY_SAMPLE = 3000
 PICKER_LIMIT = 5_000  # above this, a text is picked by number (a list of every text would be megabytes)
+DENSITY_FROM = 3_000  # the density layer is on by default from this many texts
+COLOURS = ("label", "cluster", "faithfulness", "none")
+FAITHFUL = ("Colour = the share of each text's k nearest neighbours (cosine, original space) that are also among its "
+            "k nearest on this map: blue = its neighbourhood survived, red = the map placed it among strangers.")
+
+PARAMS = [Param("method", options=["umap", "pca", "tsne"]), Param("dims", int, options=[2, 3]),
+          Param("colour", options=COLOURS), Param("k", int, lo=3, hi=30),
+          Param("n_neighbors", int, lo=2, hi=100), Param("min_dist", float, lo=0.0, hi=1.0),
+          Param("cluster_method", options=METHODS), Param("n_clusters", int, lo=0, hi=LIMITS["clusters"].hi),
+          Param("granularity", options=GRANULARITIES), Param("show_names", bool), Param("density", bool),
+          Param("filter_labels", list), Param("filter_clusters", list), Param("filter_text"),
+          Param("filter_regex", bool), Param("focus", int, lo=0, hi=10_000_000, optional=True), Param("query"),
+          Param("zoom", list)]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -27,9 +46,15 @@ def map_of(_eset: EmbeddingSet, space: tuple, params: tuple, k: int) -> MapRepor
     return map_report(_eset, Projector(**dict(params)), k, QUALITY_SAMPLE, cache=resources.projections())
 
 
-@st.cache_data(show_spinner="Clustering…", max_entries=8)
-def clusters(vectors: np.ndarray, n_clusters: int) -> list[str]:
-    return [f"cluster {c}" for c in kmeans_labels(vectors, n_clusters)]
+@st.cache_resource(show_spinner="Finding and naming clusters…", max_entries=8)
+def clusters_of(_eset: EmbeddingSet, space: tuple, method: str, n_clusters: int | None,
+                granularity: str) -> ClusterReport:
+    return cluster_report(_eset, method, n_clusters, granularity)
+
+
+@st.cache_resource(show_spinner="Scoring each text's neighbourhood on the map…", max_entries=8)
+def faithfulness_of(_eset: EmbeddingSet, _coords: np.ndarray, space: tuple, params: tuple, k: int) -> Faithfulness:
+    return faithfulness(_eset, _coords, k)
 
 
 def neighbour_table(eset: EmbeddingSet, idx: np.ndarray, sims: np.ndarray) -> None:
@@ -51,46 +76,50 @@ def selected_points(event_state) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+def reset_zoom() -> None:
+    st.session_state.pop("zoom", None)
+
+
 st.title("🗺️ Projection")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("projection"))
+links.page(PARAMS, "projection")
 
 eset, stats = session.embeddings()
+if st.session_state.get("focus") is not None and st.session_state["focus"] >= eset.n:
+    st.session_state["focus"] = None  # a link made on a larger corpus
 
-c1, c2, c3, c4 = st.columns([1.2, 0.8, 1.2, 1.2])
+c1, c2, c3, c4 = st.columns([1.2, 0.8, 1.6, 1.1])
 method = c1.radio("Method", ["umap", "pca", "tsne"], format_func=str.upper, horizontal=True, key="method")
 dims = c2.radio("Dimensions", [2, 3], horizontal=True, key="dims", format_func=lambda d: f"{d}-D")
-colour = c3.radio("Colour by", ["label", "cluster", "none"], horizontal=True, key="colour",
-                  index=0 if eset.labels is not None else 1)
-k = c4.slider("Neighbours k", 3, 30, 10, key="k", help="For the neighbour list and both quality scores.")
-with st.expander("Method settings"):
-    s1, s2, s3 = st.columns(3)
+colour = c3.radio("Colour by", COLOURS, horizontal=True, key="colour", index=0 if eset.labels is not None else 1)
+k = c4.slider("Neighbours k", 3, 30, 10, key="k", help="For the neighbour list, the faithfulness colour and both "
+              "quality scores.")
+with st.expander("Method, clusters and layers"):
+    s1, s2, s3, s4 = st.columns(4)
     n_neighbors = s1.slider("UMAP n_neighbors", 2, 100, 15, key="n_neighbors")
     min_dist = s2.slider("UMAP min_dist", 0.0, 1.0, 0.1, 0.05, key="min_dist")
-    n_clusters = s3.slider("k-means clusters", 2, 20, 5, key="n_clusters")
+    cluster_method = s3.radio("Clusters", METHODS, horizontal=True, key="cluster_method",
+                              format_func={"kmeans": "k-means", "hdbscan": "HDBSCAN"}.get,
+                              help="Found on the original vectors (cosine), not on the map.")
+    granularity = s4.radio("Granularity", GRANULARITIES, horizontal=True, key="granularity",
+                           help="Fine: about three times as many, smaller clusters.")
+    t1, t2, t3 = st.columns(3)
+    n_clusters = t1.number_input("k-means clusters (0: choose by silhouette)", 0, int(LIMITS["clusters"].hi), 0,
+                                 key="n_clusters", disabled=cluster_method != "kmeans")
+    show_names = t2.toggle("Cluster names on the map", True, key="show_names")
+    density = t3.toggle("Density layer", eset.n >= DENSITY_FROM, key="density",
+                        help="Contours of where the texts are dense, under the points.")
 
 widgets.data_flow(eset, stats, f"{method.upper()} {dims}-D map")
 
 if colour == "label" and eset.labels is None:
-    st.info("This corpus has no labels: colouring by k-means cluster instead.", icon="🎨")
+    st.info("This corpus has no labels: colouring by cluster instead.", icon="🎨")
     colour = "cluster"
-groups = None
-if colour == "label":
-    groups = eset.labels
-elif colour == "cluster" and eset.n > 2:  # fewer texts: no clusters to find, and no map either (below)
-    with widgets.guard():
-        groups = clusters(eset.vectors, min(n_clusters, eset.n))
-
-drawn = drawn_points(eset.n)
-if eset.n > DRAW_LIMIT:
-    if st.checkbox(f"Draw every point ({eset.n:,}; slower to send and to pan)", key="draw_all"):
-        drawn = drawn_points(eset.n, None)
-    else:
-        st.info(f"Drawing a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts to keep the browser "
-                "responsive. Neighbours, metrics and downloads use every text.", icon="🎯")
 
 wanted = Projector(method, n_components=dims, n_neighbors=n_neighbors, min_dist=min_dist)
 params = tuple(sorted(wanted.get_params().items()))
+space = session.space_key(eset)
 with widgets.guard():
     if method != "pca" and resources.projections().get(eset.vectors, wanted) is None:
         # the map is usable at once: PCA (a second or less) while UMAP / t-SNE computes
@@ -98,25 +127,55 @@ with widgets.guard():
         pca, _ = resources.projections().fit(eset.vectors, Projector("pca", n_components=dims))
         with preview.container():
             st.info(f"PCA map shown while {method.upper()} computes; it replaces this map when ready.", icon="⏳")
-            st.plotly_chart(figure(pca.embedding_, groups, eset.texts, drawn), key="preview",
+            st.plotly_chart(figure(pca.embedding_, eset.labels, eset.texts, drawn_points(eset.n)), key="preview",
                             config={"displaylogo": False}, width="stretch")
         with st.status(f"Computing the {method.upper()} map of {eset.n:,} texts…", expanded=False) as status:
             st.write("The first UMAP in a fresh process compiles its code (numba; the app starts that in the "
                      "background when it opens). Maps are kept on disk: the same corpus and settings load at once.")
-            report = map_of(eset, session.space_key(eset), params, k)
+            report = map_of(eset, space, params, k)
             status.update(label=f"{method.upper()} map ready", state="complete")
         preview.empty()
     else:
-        report = map_of(eset, session.space_key(eset), params, k)
+        report = map_of(eset, space, params, k)
 proj, coords, used = report.projector, report.coords, report.method
 ratio = getattr(proj, "explained_variance_ratio_", None)
 for note in report.notes:
     st.warning(md(note), icon="🔁")
 
-picked = selected_points(st.session_state.get("map"))
-if picked and picked != st.session_state.get("_last_picked"):
-    st.session_state["_last_picked"] = picked
-    st.session_state["focus"] = picked[0]
+clustered: ClusterReport | None = None
+cluster_of: list[str] | None = None
+if eset.n > 2:
+    with widgets.guard(stop=False):
+        clustered = clusters_of(eset, space, cluster_method, (n_clusters or None) if cluster_method == "kmeans"
+                                else None, granularity)
+        names = {c["id"]: c["name"] for c in clustered.clusters()}
+        cluster_of = [names[c] for c in clustered.labels]
+faithful: Faithfulness | None = None
+if colour == "faithfulness":
+    with widgets.guard(stop=False):
+        faithful = faithfulness_of(eset, coords, space, params, k)
+if colour == "faithfulness" and faithful is None:
+    colour = "cluster"
+groups = eset.labels if colour == "label" else cluster_of if colour == "cluster" else None
+
+with st.expander("Filter and select", expanded=any(st.session_state.get(key) for key in
+                                                   ("filter_labels", "filter_clusters", "filter_text"))):
+    f1, f2, f3, f4 = st.columns([1, 1, 1.2, 0.6])
+    label_filter = f1.multiselect("Labels", sorted(set(eset.labels)) if eset.labels is not None else [],
+                                  key="filter_labels", disabled=eset.labels is None, placeholder="any label")
+    cluster_filter = f2.multiselect("Clusters", sorted(set(cluster_of or [])), key="filter_clusters",
+                                    placeholder="any cluster")
+    pattern = f3.text_input("Text contains", key="filter_text", placeholder="e.g. goal or ^The",
+                            max_chars=500)
+    regex = f4.toggle("Regular expression", key="filter_regex")
+    st.caption("Texts outside the filter stay on the map, greyed. Select texts with the lasso (or a box) on the "
+               "map to list them, see their words and download them.")
+keep = None
+with widgets.guard(stop=False):
+    mask = filter_mask(eset, label_filter, cluster_filter, cluster_of, pattern, regex)
+    if not mask.all():
+        keep = mask
+        st.caption(f"Filter: {int(mask.sum()):,} of {eset.n:,} texts match.")
 
 m1, m2, m3, m4 = st.columns(4)
 q = report.quality
@@ -135,7 +194,19 @@ if ratio is not None:
 else:
     m4.metric("Points", f"{eset.n:,}")
 
+big = eset.n > DRAW_LIMIT and dims == 2
 map_slot = st.container()
+picked = selected_points(st.session_state.get("map"))
+if picked and picked != st.session_state.get("_last_picked"):
+    st.session_state["_last_picked"] = picked
+    if len(picked) == 1:
+        st.session_state["focus"] = picked[0]
+if big:
+    window = box_range(st.session_state.get("map"))
+    if window is not None and st.session_state.get("_last_box") != window:
+        st.session_state["_last_box"] = window
+        st.session_state["zoom"] = [repr(v) for v in (*window[0], *window[1])]
+
 p1, p2 = st.columns(2)
 if eset.n <= PICKER_LIMIT:
     focus = p1.selectbox("Neighbours of a text (or click a point on the map)", range(eset.n), key="focus",
@@ -159,10 +230,46 @@ if query.strip():
 ring_sets = {"neighbours": rings}
 if typed is not None:
     ring_sets["neighbours of your text"] = typed[0]
+centres = {}
+if clustered is not None and show_names and coords.shape[0] == len(clustered.labels):
+    positions = label_positions(coords, clustered.labels)
+    centres = {names[c]: xy for c, xy in positions.items() if names[c] != NOISE_NAME}
+values = ("k-NN kept", faithful.per_point()) if faithful is not None else None
 with map_slot:
-    fig = figure(coords, groups, eset.texts, drawn, focus, ring_sets, query_mark)
-    st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
-                    config={"scrollZoom": True, "displaylogo": False}, width="stretch")
+    if colour == "faithfulness":
+        st.caption(f"🎨 {FAITHFUL.replace('k nearest', f'{faithful.k} nearest')}")
+    if big:
+        zoom = st.session_state.get("zoom")
+        with widgets.guard(stop=False):
+            try:
+                x0, x1, y0, y1 = (float(v) for v in zoom) if zoom else (None,) * 4
+                window = ((x0, x1), (y0, y1)) if zoom else full_window(coords)
+            except ValueError:
+                window = full_window(coords)
+            w, h = canvas(*window)
+            image = density_image(coords, *window, width=w, height=h)
+            shown = sampled_layer(coords, *window, limit=10_000)
+            fig = density_figure(image, coords, eset.texts, shown, groups, focus, ring_sets)
+            for name, xy in centres.items():
+                fig.add_annotation(x=xy[0], y=xy[1], text=plain(name), showarrow=False,
+                                   bgcolor="rgba(255,255,255,0.75)")
+            st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                            config={"displaylogo": False}, width="stretch")
+            st.caption(f"🔍 {sample_note(image, shown, eset.n)}")
+            if zoom:
+                st.button("Show the whole map", on_click=reset_zoom, key="reset_zoom")
+    else:
+        drawn = drawn_points(eset.n)
+        if eset.n > DRAW_LIMIT:
+            if st.checkbox(f"Draw every point ({eset.n:,}; slower to send and to pan)", key="draw_all"):
+                drawn = drawn_points(eset.n, None)
+            else:
+                st.info(f"Drawing a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts to keep the browser "
+                        "responsive. Neighbours, metrics and downloads use every text.", icon="🎯")
+        fig = figure(coords, groups, eset.texts, drawn, focus, ring_sets, query_mark, values, keep, centres,
+                     density and dims == 2)
+        st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                        config={"scrollZoom": True, "displaylogo": False}, width="stretch")
 
 if typed is not None:
     st.subheader("Nearest neighbours of your text (cosine, original space)")
@@ -173,19 +280,71 @@ if focus is not None:
     st.subheader("Nearest neighbours (cosine, original space)")
     st.markdown(f"**#{focus}** — {md(eset.texts[focus])}")
     neighbour_table(eset, rings, sims)
+
 if len(picked) > 1:
-    st.subheader(f"{len(picked):,} points selected on the map")
-    chosen = pd.DataFrame({"#": picked, "text": [eset.texts[i] for i in picked]})
-    if eset.labels is not None:
-        chosen["label"] = [eset.labels[i] for i in picked]
-    st.dataframe(chosen, hide_index=True, width="stretch", height=220)
+    st.subheader(f"{len(picked):,} texts selected on the map")
+    chosen = summarise_selection(eset, picked, cluster_of)
+    if chosen.top_words:
+        st.markdown("**Most distinctive words of the selection:** " + md(", ".join(chosen.top_words)))
+    st.dataframe(chosen.table, hide_index=True, width="stretch", height=240)
+    e1, e2 = st.columns(2)
+    e1.download_button("Selection (CSV)", chosen.table.to_csv(index=False), "selection.csv", "text/csv",
+                       on_click="ignore", key="selection_csv")
+    e2.download_button("Selection (Parquet)", to_parquet_bytes(chosen.table), "selection.parquet",
+                       on_click="ignore", key="selection_parquet")
+
+if clustered is not None:
+    st.subheader("Clusters")
+    fitted = clustered.labeler
+    how = (f"k-means, k = {fitted.k_}" + (" chosen by silhouette" if fitted.k_scores_ else "")
+           if fitted.method == "kmeans" else f"HDBSCAN, min cluster size {fitted.min_cluster_size_}")
+    purity = ("" if clustered.purity is None else
+              f" · purity against the labels {clustered.purity.overall:.1%} (share of texts in their cluster's "
+              "majority label)")
+    st.caption(f"{how} · {granularity} · {fitted.n_clusters_} clusters, found on the original {eset.dims}-d "
+               f"vectors and named by their most distinctive words (class-based TF-IDF){purity}.")
+    for note in fitted.notes_:
+        st.caption(md(note))
+    rows = clustered.clusters()
+    table = pd.DataFrame({"cluster": [r["name"] for r in rows], "size": [r["size"] for r in rows],
+                          "top words": [", ".join(r["top_words"]) for r in rows],
+                          "central texts": [" ‖ ".join(r["central_texts"]) for r in rows]})
+    if clustered.purity is not None:
+        table["majority label"] = [r["majority_label"] for r in rows]
+        table["purity"] = [r["purity"] for r in rows]
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "purity": st.column_config.ProgressColumn("purity", format="percent", min_value=0.0, max_value=1.0)})
+
+if faithful is not None:
+    st.subheader("Where to distrust the map")
+    st.caption(f"Mean share of {faithful.k}-NN kept {faithful.mean:.1%}; {faithful.share_below_half:.1%} of the "
+               "scored texts keep fewer than half of their true neighbours on the map.")
+    for note in faithful.notes:
+        st.caption(md(note))
+    worst = faithful.worst(10)
+    st.dataframe(pd.DataFrame({"#": [w["index"] for w in worst], "text": [w["text"] for w in worst],
+                               "k-NN kept": [w["kept"] for w in worst],
+                               "true neighbours (original space)": [" ‖ ".join(w["true_neighbours"][:5])
+                                                                    for w in worst]}),
+                 hide_index=True, width="stretch")
 
 st.subheader("Download")
 d1, d2, d3, d4 = st.columns(4)  # files are made when clicked (a 100k-text vectors.tsv is hundreds of MB)
-d1.download_button("Coordinates (CSV)", lambda: coordinates_frame(eset, coords, used).to_csv(index=False),
-                   "coordinates.csv", "text/csv", on_click="ignore")
-d2.download_button("Coordinates (Parquet)", lambda: to_parquet_bytes(coordinates_frame(eset, coords, used)),
-                   "coordinates.parquet", on_click="ignore")
+
+
+def coordinates() -> pd.DataFrame:
+    frame = coordinates_frame(eset, coords, used)
+    if cluster_of is not None:
+        frame["cluster"] = cluster_of
+    if faithful is not None:
+        frame["knn_kept"] = faithful.per_point()
+    return frame
+
+
+d1.download_button("Coordinates (CSV)", lambda: coordinates().to_csv(index=False), "coordinates.csv", "text/csv",
+                   on_click="ignore")
+d2.download_button("Coordinates (Parquet)", lambda: to_parquet_bytes(coordinates()), "coordinates.parquet",
+                   on_click="ignore")
 d3.download_button("vectors.tsv", lambda: to_tf_projector(eset)[0], "vectors.tsv", "text/tab-separated-values",
                    on_click="ignore")
 d4.download_button("metadata.tsv", lambda: to_tf_projector(eset)[1], "metadata.tsv", "text/tab-separated-values",

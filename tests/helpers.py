@@ -52,7 +52,7 @@ def metric(at: AppTest, label: str) -> str:
 def figure_points(at: AppTest) -> int:
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     marks = {"selected", "neighbours", "your text", "neighbours of your text"}
-    return sum(len(t["hovertext"]) for t in spec["data"] if t.get("name") not in marks)
+    return sum(len(t.get("hovertext", [])) for t in spec["data"] if t.get("name") not in marks)
 
 
 def paste(at: AppTest, text: str) -> AppTest:

@@ -71,16 +71,18 @@ def opened(key: str) -> str | None:
 
 
 def restore(params: Sequence[Param], scope: str) -> None:
-    """On this session's first run of ``scope`` (the sidebar, a page), set each setting the URL holds."""
+    """On this session's first run of ``scope`` (the sidebar, a page), set each setting the link that opened
+    the session holds."""
     st.session_state.setdefault("_link_opened", st.query_params.to_dict())
     done = st.session_state.setdefault("_links_restored", set())
     if scope in done:
         return
     done.add(scope)
+    link = st.session_state["_link_opened"]
     for p in params:
-        if p.key not in st.query_params:
+        if p.key not in link:
             continue
-        raw = st.query_params[p.key]
+        raw = link[p.key]
         try:
             st.session_state[p.key] = p.parse(raw)
         except ValueError as exc:
