@@ -24,6 +24,7 @@ def files(tmp_path_factory):
     (root / "qrels.tsv").write_text("q1\td1\t1\nq2\td2\t1\n")
     (root / "words.csv").write_text("w1,w2,score\ncat,dog,7\n")
     (root / "blank.csv").write_text("text\n\n  \n")
+    (root / "empty.txt").write_text("")
     return root
 
 
@@ -48,6 +49,16 @@ REFUSED = [
     ("project {dir}/c.txt --model glove-6B-50d --method umap --n-neighbors 0", "--n-neighbors: must be between 2"),
     ("project {dir}/c.txt --model glove-6B-50d --max-points 3", "--max-points: must be between 100"),
     ("project {dir}/c.txt --model glove-6B-50d --dims 4", "invalid choice: 4"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --k 1", "--k: must be between 2 and 100"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --k many", "--k: takes a whole number"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --k 20", "Finding 20 clusters needs at least 20 texts (got 12)"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --method dbscan", "invalid choice: 'dbscan'"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --method hdbscan --k 3", "HDBSCAN finds the number of clusters"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --method hdbscan --min-cluster-size 1",
+     "--min-cluster-size: must be between 2"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --granularity medium", "invalid choice: 'medium'"),
+    ("clusters {dir}/c.txt --model glove-6B-50d --label-col topic", "has no column 'topic'"),
+    ("clusters {dir}/empty.txt --model glove-6B-50d", "empty.txt is empty"),
     ("retrieval-eval --collection c --queries {dir}/q.jsonl --qrels {dir}/qrels.tsv --k -5",
      "--k: must be between 1 and 1000"),
     ("search anything --collection c --k 5000", "--k: must be between 1 and 1000"),

@@ -22,6 +22,17 @@ EXPECTED = {
         'cache_hits', 'dims', 'embed_seconds', 'knn_kept', 'method', 'model', 'n', 'n_components', 'notes', 'output',
         'quality_k', 'seconds', 'trustworthiness', 'version',
     },
+    'project-faithfulness': {
+        'cache_hits', 'dims', 'embed_seconds', 'faithfulness', 'faithfulness.k', 'faithfulness.mean',
+        'faithfulness.notes', 'faithfulness.scored', 'faithfulness.share_below_half', 'faithfulness.worst', 'knn_kept',
+        'method', 'model', 'n', 'n_components', 'notes', 'output', 'quality_k', 'seconds', 'trustworthiness', 'version',
+    },
+    'clusters': {
+        'cache_hits', 'clusters', 'clusters[].central_texts', 'clusters[].id', 'clusters[].majority_label',
+        'clusters[].name', 'clusters[].purity', 'clusters[].size', 'clusters[].top_words', 'embed_seconds',
+        'granularity', 'k', 'k_scores', 'method', 'min_cluster_size', 'model', 'n', 'n_clusters', 'notes',
+        'overall_purity', 'seconds', 'version', 'word_level',
+    },
     'analogy': {
         'method', 'model', 'query', 'results', 'results[].score', 'results[].word', 'vocabulary',
     },
@@ -112,6 +123,9 @@ def outputs(tmp_path_factory) -> dict:
         "models": ["models"],
         "embed": ["embed", topics, "--model", "glove-6B-50d", "-o", str(d / "e.parquet")],
         "project": ["project", str(d / "e.parquet"), "--method", "pca"],
+        "project-faithfulness": ["project", str(d / "e.parquet"), "--method", "pca", "--faithfulness", "-o",
+                                 str(d / "p.parquet")],
+        "clusters": ["clusters", topics, "--model", "glove-6B-50d", "--label-col", "label", "--k", "5"],
         "analogy": ["analogy", "man", "king", "woman"],
         "analogy-eval": ["analogy-eval", str(d / "q.txt")],
         "word-sim": ["word-sim", str(d / "p.csv")],
@@ -141,7 +155,8 @@ def test_json_keys_are_kept(outputs, name):
     assert code == 0, out
     found = _keys(out)
     for key, items in (("models", out.get("models")), ("pairs", out.get("pairs")), ("hits", out.get("hits")),
-                       ("results", out.get("results")), ("rows", out.get("rows"))):
+                       ("results", out.get("results")), ("rows", out.get("rows")),
+                       ("clusters", out.get("clusters"))):
         if isinstance(items, dict) and items and name in ("compare", "shift"):
             found |= {f"{key}.*.{k}" for k in next(iter(items.values()))}
         elif isinstance(items, list) and items and isinstance(items[0], dict):

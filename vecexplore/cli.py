@@ -74,16 +74,31 @@ def cmd_embed(args: argparse.Namespace) -> dict:
 def cmd_project(args: argparse.Namespace) -> dict:
     from vecexplore.export import coordinates_frame
     from vecexplore.projection import Projector
-    from vecexplore.reports.maps import map_report
+    from vecexplore.reports.maps import faithfulness, map_report
 
     eset, stats, diag = _load_set(args)
     report = map_report(eset, Projector(args.method, n_components=args.dims, n_neighbors=args.n_neighbors,
                                         random_state=args.seed), args.k, args.max_points)
+    faithful = faithfulness(eset, report.coords, args.k, seed=args.seed) if args.faithfulness else None
     if args.output:
-        coordinates_frame(eset, report.coords, report.method).to_parquet(args.output, index=False)
+        frame = coordinates_frame(eset, report.coords, report.method)
+        if faithful is not None:
+            frame["knn_kept"] = faithful.per_point()
+        frame.to_parquet(args.output, index=False)
     out = report.to_dict()
+    extra = {"faithfulness": faithful.to_dict()} if faithful is not None else {}
     return {**out, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits,
-            "notes": out["notes"] + diag.get("notes", []), "output": args.output}
+            "notes": out["notes"] + diag.get("notes", []), "output": args.output, **extra}
+
+
+def cmd_clusters(args: argparse.Namespace) -> dict:
+    from vecexplore.reports.maps import cluster_report
+
+    eset, stats, diag = _load_set(args)
+    out = cluster_report(eset, args.method, args.k, args.granularity, args.min_cluster_size, args.words,
+                         random_state=args.seed).to_dict()
+    return {**out, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits,
+            "notes": out["notes"] + diag.get("notes", [])}
 
 
 def _words_model(args: argparse.Namespace):
@@ -335,6 +350,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-points", type=option("max_points"), default=5000, help="sample size for the quality scores")
     p.add_argument("--seed", type=option("seed"), default=0)
     p.add_argument("-o", "--output", help="output .parquet of coordinates")
+    p.add_argument("--faithfulness", action="store_true",
+                   help="per text, the share of its k nearest neighbours the map keeps (a knn_kept column in -o; "
+                        "mean, share below 0.5 and the worst texts in the JSON); every text up to 50,000")
+    p = sub.add_parser("clusters", help="clusters in the original space, named by their words, with label purity")
+    common(p)
+    p.add_argument("--method", choices=["kmeans", "hdbscan"], default="kmeans")
+    p.add_argument("--k", type=option("clusters"), help="k-means clusters (2-100; default: chosen by silhouette)")
+    p.add_argument("--min-cluster-size", type=option("min_cluster_size"),
+                   help="HDBSCAN: the fewest texts that make a cluster (default: 1/100 of those fitted, at least 5)")
+    p.add_argument("--granularity", choices=["coarse", "fine"], default="coarse",
+                   help="fine: 3x the k-means clusters, or HDBSCAN clusters a third of the size")
+    p.add_argument("--words", type=option("cluster_words"), default=10, help="top words per cluster (1-50)")
+    p.add_argument("--seed", type=option("seed"), default=0)
 
     def words_options(p: argparse.ArgumentParser, analogies: bool = True) -> None:
         p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
@@ -448,8 +476,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "analogy": cmd_analogy,
-            "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim, "isotropy": cmd_isotropy, "sts": cmd_sts,
+COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "clusters": cmd_clusters,
+            "analogy": cmd_analogy, "analogy-eval": cmd_analogy_eval, "word-sim": cmd_word_sim,
+            "isotropy": cmd_isotropy, "sts": cmd_sts,
             "index": cmd_index, "search": cmd_search, "copy": cmd_copy, "import-local": cmd_import_local,
             "compress": cmd_compress, "retrieval-eval": cmd_retrieval_eval, "compare": cmd_compare,
             "translate": cmd_translate, "shift": cmd_shift,

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.metrics import pairwise_distances
@@ -22,6 +23,7 @@ from vecexplore.validation import check
 
 METHODS = ("pca", "umap", "tsne")
 TSNE_LIMIT = 20_000  # Barnes-Hut t-SNE takes many minutes beyond this on a laptop-class CPU
+EXACT_KEPT = 50_000  # per-point k-NN kept scores every text up to this many, a seeded sample beyond
 
 
 class Projector:
@@ -273,15 +275,44 @@ def trustworthiness(X: np.ndarray, X_embedded: np.ndarray, n_neighbors: int = 5,
     return float(1.0 - total * (2.0 / (n * n_neighbors * (2.0 * n - 3.0 * n_neighbors - 1.0))))
 
 
+class PointsKept(NamedTuple):
+    """Per scored text: ``index`` (its row in the full set), ``kept`` (the share of its k true neighbours that are
+    also among its k nearest on the map) and ``neighbours`` (its k cosine nearest neighbours in the original
+    space, rows of the full set, nearest first)."""
+
+    index: np.ndarray
+    kept: np.ndarray
+    neighbours: np.ndarray
+
+    def worst(self, n: int = 10) -> np.ndarray:
+        """Positions (into ``index``, ``kept``, ``neighbours``) of the ``n`` texts that kept the fewest
+        neighbours, worst first (equal shares by row)."""
+        return np.lexsort((self.index, self.kept))[:n]
+
+
+def knn_kept_per_point(X: np.ndarray, X_embedded: np.ndarray, k: int = 10, max_points: int | None = EXACT_KEPT,
+                       seed: int = 0) -> PointsKept:
+    """Each text's share of its ``k`` cosine nearest neighbours (original space) that are also among its ``k``
+    nearest on the map (euclidean), exactly (brute-force ``NearestNeighbors``).
+
+    Up to ``max_points`` texts (None: no limit) every text is scored against all the others. Above, a seeded
+    sample of ``max_points`` texts is scored and each text's neighbours are searched among the sample only (as
+    :func:`trustworthiness` and :func:`knn_kept` do): the score and the neighbours then describe the sample."""
+    idx = seeded_sample(len(X), max_points, seed)
+    Xs = np.asarray(X)[idx]
+    Ys = np.asarray(X_embedded)[idx]
+    m = len(Xs)
+    if not 0 < k < m:
+        raise VecexploreError(f"k-NN kept needs 0 < k < n (n = {m}, k = {k}).")
+    nn_x = NearestNeighbors(n_neighbors=k, metric="cosine").fit(Xs).kneighbors(return_distance=False)
+    nn_y = NearestNeighbors(n_neighbors=k).fit(Ys).kneighbors(return_distance=False)
+    offset = np.arange(m)[:, None] * m  # one key per (text, neighbour): a row's neighbours are found in its row
+    found = np.isin(nn_x + offset, nn_y + offset, assume_unique=True)
+    return PointsKept(idx, found.sum(axis=1) / k, idx[nn_x])
+
+
 def knn_kept(X: np.ndarray, X_embedded: np.ndarray, k: int = 10, max_points: int | None = None,
              seed: int = 0) -> float:
-    """Mean share of each point's ``k`` cosine nearest neighbours that are also among its ``k`` nearest on the map."""
-    idx = seeded_sample(len(X), max_points, seed)
-    X = np.asarray(X)[idx]
-    Y = np.asarray(X_embedded)[idx]
-    if not 0 < k < len(X):
-        raise VecexploreError(f"k-NN kept needs 0 < k < n (n = {len(X)}, k = {k}).")
-    nn_x = NearestNeighbors(n_neighbors=k, metric="cosine").fit(X).kneighbors(return_distance=False)
-    nn_y = NearestNeighbors(n_neighbors=k).fit(Y).kneighbors(return_distance=False)
-    kept = [len(set(a) & set(b)) for a, b in zip(nn_x, nn_y, strict=True)]
-    return float(np.mean(kept) / k)
+    """Mean share of each point's ``k`` cosine nearest neighbours that are also among its ``k`` nearest on the map
+    (the mean of :func:`knn_kept_per_point`)."""
+    return float(knn_kept_per_point(X, X_embedded, k, max_points, seed).kept.mean())

@@ -41,6 +41,8 @@ LIMITS: dict[str, Limit] = {
     "min_dist": Limit(0.0, 1.0, "UMAP's minimum distance between points on the map"),
     "max_points": Limit(100, 1_000_000, "how many texts the quality scores are measured on"),
     "clusters": Limit(2, 100, "how many k-means clusters to find"),
+    "min_cluster_size": Limit(2, 100_000, "the fewest similar texts HDBSCAN calls a cluster"),
+    "cluster_words": Limit(1, 50, "how many words describe each cluster"),
     "permutations": Limit(MIN_PERMUTATIONS, 10_000, "permutations of the MMD test",
                           "A permutation test with N permutations cannot report a p-value below 1/(N + 1)."),
     "seed": Limit(0, 2**31 - 1, "the random seed"),
