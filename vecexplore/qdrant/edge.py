@@ -40,7 +40,13 @@ SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaTy
 # whose matching vectors fill less than full_scan_threshold KB scans them exactly.
 HNSW = dict(m=16, ef_construct=100, full_scan_threshold=1_000)
 INDEXING_THRESHOLD_KB = 1
-HNSW_EF = 128  # candidates per HNSW query
+# The graph is built and walked on int8 codes of the vectors (kept in RAM), and the best oversampling × k
+# candidates are rescored with the float32 vectors: on 100k MiniLM vectors this built the graph 3-6× faster than
+# on float32 for the same recall@10 (0.998 at hnsw_ef 256, oversampling 3; docs/benchmarks.md). Exact search
+# ignores the codes.
+INT8 = dict(type=qe.ScalarType.Int8, always_ram=True)
+HNSW_EF = 256  # candidates per HNSW query
+OVERSAMPLING = 3.0
 RRF_K = 60  # reciprocal rank fusion's k (Cormack et al. 2009), the same on Edge and on a server
 SERVER_ROUTE = ("run a Qdrant server (docker run -p 6333:6333 qdrant/qdrant) and set VECEXPLORE_QDRANT_URL="
                 "http://localhost:6333 so that several processes share it")
@@ -53,6 +59,7 @@ def edge_config(dims: int, distance: str) -> qe.EdgeConfig:
     return qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=dims, distance=DISTANCES[distance])},
                          sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
                          hnsw_config=qe.HnswIndexConfig(**HNSW),
+                         quantization_config=qe.ScalarQuantizationConfig(**INT8),
                          optimizers=qe.EdgeOptimizersConfig(indexing_threshold=INDEXING_THRESHOLD_KB))
 
 
@@ -188,7 +195,9 @@ class EdgeBackend:
     def query(self, name: str, dense: list[float], sparse: Sparse | None, k: int, filters: Sequence[FieldFilter],
               field_types: dict[str, str], exact: bool) -> list[ScoredRecord]:
         flt = qe.Filter(must=[condition(f, field_types.get(f.field)) for f in filters]) if filters else None
-        params = qe.SearchParams(exact=exact, hnsw_ef=None if exact else max(HNSW_EF, k))
+        params = qe.SearchParams(exact=exact, hnsw_ef=None if exact else max(HNSW_EF, k),
+                                 quantization=qe.QuantizationSearchParams(ignore=exact, rescore=True,
+                                                                          oversampling=OVERSAMPLING))
         if sparse is None:
             request = qe.QueryRequest(limit=k, query=qe.Query.Nearest(dense, using=DENSE), filter=flt,
                                       params=params, with_payload=True)

@@ -13,7 +13,7 @@ from qdrant_client import QdrantClient, models
 from vecexplore.errors import VecexploreError
 from vecexplore.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
 from vecexplore.qdrant.bm25 import Sparse
-from vecexplore.qdrant.edge import HNSW_EF, RRF_K, cast
+from vecexplore.qdrant.edge import HNSW_EF, OVERSAMPLING, RRF_K, cast
 from vecexplore.qdrant.filters import FieldFilter
 
 DISTANCES = {"cosine": models.Distance.COSINE, "dot": models.Distance.DOT, "euclid": models.Distance.EUCLID,
@@ -71,6 +71,8 @@ class ServerBackend:
         self._call(self.client.create_collection, name,
                    vectors_config={DENSE: models.VectorParams(size=dims, distance=DISTANCES[distance])},
                    sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                   quantization_config=models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+                       type=models.ScalarType.INT8, always_ram=True)),
                    metadata=meta)
 
     def drop(self, name: str) -> None:
@@ -88,7 +90,9 @@ class ServerBackend:
     def query(self, name: str, dense: list[float], sparse: Sparse | None, k: int, filters: Sequence[FieldFilter],
               field_types: dict[str, str], exact: bool) -> list[ScoredRecord]:
         flt = models.Filter(must=[condition(f, field_types.get(f.field)) for f in filters]) if filters else None
-        params = models.SearchParams(exact=exact, hnsw_ef=None if exact else max(HNSW_EF, k))
+        params = models.SearchParams(exact=exact, hnsw_ef=None if exact else max(HNSW_EF, k),
+                                     quantization=models.QuantizationSearchParams(ignore=exact, rescore=True,
+                                                                                  oversampling=OVERSAMPLING))
         if sparse is None:
             result = self._call(self.client.query_points, name, query=dense, using=DENSE, limit=k,
                                 query_filter=flt, search_params=params, with_payload=True)
