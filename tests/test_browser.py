@@ -218,7 +218,7 @@ def test_labelled_map_faithfulness_and_a_shared_link(server, page, browser):
     """The demo's map names its clusters on the map; colouring by faithfulness explains itself; the address bar
     is a link that opens the same view in a fresh browser context."""
     page.goto(server + "/projection?method=pca")
-    page.get_by_text("Clusters", exact=True).wait_for(timeout=SLOW)
+    page.get_by_role("heading", name="Clusters").wait_for(timeout=SLOW)
     settled(page)
     plot = page.locator(".js-plotly-plot").first
     names = plot.locator(".annotation-text")
@@ -229,13 +229,16 @@ def test_labelled_map_faithfulness_and_a_shared_link(server, page, browser):
     shot(page, "projection-labelled")
     radio(page, "Colour by", "faithfulness")
     page.get_by_text("Colour = the share of each text").wait_for()
-    page.get_by_text("Where to distrust the map").wait_for()
+    page.get_by_role("heading", name="Where to distrust the map").wait_for()
     settled(page)
     plot.locator(".colorbar").first.wait_for(state="attached")
     shot(page, "projection-faithfulness")
 
+    page.get_by_text("Method, clusters and layers").click()
     radio(page, "Granularity", "fine")
     page.get_by_text("· fine ·").first.wait_for()
+    settled(page)
+    page.get_by_text("Filter and select").click()
     enter(page, "Text contains", "bread", "texts match")
     settled(page)
     matched = page.get_by_text(re.compile(r"Filter: \d+ of 300 texts match")).inner_text()
@@ -243,17 +246,20 @@ def test_labelled_map_faithfulness_and_a_shared_link(server, page, browser):
     assert "colour=faithfulness" in link and "granularity=fine" in link and "filter_text=bread" in link
     shot(plot, "projection-before-sharing")
 
+    from playwright.sync_api import expect
+
     other = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         fresh = other.new_page()
         fresh.set_default_timeout(STEP)
         fresh.goto(link)
-        fresh.get_by_text("Where to distrust the map").wait_for(timeout=SLOW)
+        fresh.get_by_role("heading", name="Where to distrust the map").wait_for(timeout=SLOW)
         settled(fresh)
         assert fresh.get_by_text(matched).count() == 1
         assert fresh.get_by_text("· fine ·").count() >= 1
-        assert fresh.get_by_label("Text contains").input_value() == "bread"
+        expect(fresh.get_by_label("Text contains")).to_have_value("bread")  # retried: React fills it in
         assert fresh.url == link
+        fresh.locator(".js-plotly-plot .colorbar").first.wait_for(state="attached")
         shot(fresh, "projection-shared-link")
     finally:
         other.close()

@@ -246,13 +246,14 @@ class Store:
         vectors = np.asarray(eset.vectors, dtype=np.float32)
         for s in range(0, eset.n, batch):
             part = range(s, min(s + batch, eset.n))
+            rows = vectors[part.start:part.stop].tolist()  # one conversion per batch, not per point
             records = []
             for i in part:
                 more = {k: v for k, v in (extra[i] if extra is not None else {}).items() if k not in RESERVED}
                 payload = {**more, "text": eset.texts[i], "label": None if eset.labels is None else eset.labels[i],
                            "source": source, "model_id": tag.model_id, "model_version": tag.model_version,
                            "transform": tag.transform}
-                records.append(Record(ids[i], vectors[i].tolist(), bm25.document(eset.texts[i], settings), payload))
+                records.append(Record(ids[i], rows[i - s], bm25.document(eset.texts[i], settings), payload))
             self.backend.upsert(name, records)
             if progress:
                 progress(part.stop, eset.n)

@@ -90,10 +90,23 @@ def restore(params: Sequence[Param], scope: str) -> None:
                        "the default is used instead.", icon="🔗")
 
 
+def _through_the_app() -> None:
+    """Make a link straight to a page run the app around it (sidebar, navigation). Streamlit runs a script in
+    ``pages/`` on its own (its older multipage mode) until some session calls ``st.navigation``, which a fresh
+    server has not done when its first visitor opens a link to a page; so switch that mode off and rerun."""
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page(params: Sequence[Param], scope: str) -> None:
     """Declare a page's settings: restore them from the URL (first run only) and publish them. Published here
     too, not only after the run: a widget's new value is already in the session state when its rerun starts,
     and a page may stop early."""
+    _through_the_app()
     restore(params, scope)
     st.session_state["_link_params"] = [*st.session_state.get("_link_sidebar", ()), *params]
     publish()
