@@ -10,6 +10,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,9 @@ class EmbeddingCache:
             con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+        con = sqlite3.connect(self.path, timeout=30)
+        con.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: never corrupt, and no sync on every write
+        return con
 
     def get(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
@@ -85,8 +88,10 @@ def embed(
     """Embed ``texts`` with ``encoder``, reading and filling ``cache``; ``progress(done, total)`` is called
     as the texts not found in the cache are encoded (duplicates are encoded once).
 
-    Texts are encoded ``chunk_size`` at a time and each chunk is cached at once, so an interrupted run (a
-    cancel button, a closed tab) keeps what it did and the next run starts where it stopped."""
+    Texts are encoded ``chunk_size`` at a time and each chunk is cached at once, by a writer thread while the next
+    chunk is encoded (a million m2v-minilm vectors take 40-60 s to write and about 2 minutes to encode here:
+    docs/benchmarks-million.md), so an interrupted run (a cancel button, a closed tab) keeps what it did and the
+    next run starts where it stopped."""
     start = time.perf_counter()
     texts = list(texts)
     keys = [cache_key(encoder.id, encoder.version, t) for t in texts]
@@ -96,18 +101,25 @@ def embed(
         if key not in found:
             todo.setdefault(key, text)
     pending = list(todo.items())
-    for first in range(0, len(pending), chunk_size):
-        part = pending[first : first + chunk_size]
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vecexplore-cache")
+    writes: list[Future] = []
+    try:
+        for first in range(0, len(pending), chunk_size):
+            part = pending[first : first + chunk_size]
 
-        def report(done: int, total: int, first: int = first) -> None:
-            if progress:
-                progress(first + done, len(pending))
+            def report(done: int, total: int, first: int = first) -> None:
+                if progress:
+                    progress(first + done, len(pending))
 
-        fresh = encoder.encode([text for _, text in part], batch_size=batch_size, progress=report)
-        computed = dict(zip((key for key, _ in part), np.asarray(fresh, dtype=np.float32), strict=True))
-        if cache is not None:
-            cache.put(computed)
-        found.update(computed)
+            fresh = encoder.encode([text for _, text in part], batch_size=batch_size, progress=report)
+            computed = dict(zip((key for key, _ in part), np.asarray(fresh, dtype=np.float32), strict=True))
+            if cache is not None:
+                writes.append(writer.submit(cache.put, computed))
+            found.update(computed)
+    finally:
+        writer.shutdown(wait=True)  # an interrupted run still keeps every chunk it finished
+    for write in writes:
+        write.result()  # a failed write is raised here
     if not pending and progress:
         progress(len(texts), len(texts))
     vectors = np.stack([found[k] for k in keys]) if texts else np.zeros((0, encoder.dims), np.float32)
