@@ -125,6 +125,14 @@ def child(path: Path, run: str) -> dict:
     X = eset.vectors
     coords = stage("map", lambda: ProjectionCache().fit(X, Projector("pca"))[0].embedding_)
     clusters = stage("labels", lambda: cluster_report(eset))
+    labelling = {}  # naming clusters on the first 10k and 100k texts, both methods
+    if run == "cold":
+        for size in (10_000, 100_000):
+            part = eset.subset(np.arange(min(size, eset.n)))
+            for method in ("kmeans", "hdbscan"):
+                start = time.perf_counter()
+                found = cluster_report(part, method)
+                labelling[f"{method} {part.n:,}"] = (time.perf_counter() - start, found.labeler.n_clusters_)
 
     def draw(window, groups) -> dict:
         start = time.perf_counter()
@@ -146,7 +154,7 @@ def child(path: Path, run: str) -> dict:
     csv_mib = stage("download", lambda: len(coordinates_frame(eset, coords, "pca").to_csv(index=False)) / 2**20)
     out = {"run": run, "n": len(X), "dims": X.shape[1], "stages": stages, "cache_s": TimedCache.seconds,
            "cache_mib": sum(p.stat().st_size for p in cache.path.parent.glob("embeddings.sqlite*")) / 2**20,
-           "first": first, "zoom": zooms[-1], "clusters": clusters.labeler.n_clusters_,
+           "first": first, "zoom": zooms[-1], "clusters": clusters.labeler.n_clusters_, "labelling": labelling,
            "cluster_notes": list(clusters.labeler.notes_), "csv_mib": csv_mib,
            "pca": quality.to_dict()}
     if run == "warm":
@@ -240,6 +248,9 @@ def lines(result: dict, source: str, csv_mib: float, seconds: float, started: fl
         f"encoded); warm: {warm['cache_s']:.1f} s reading every vector back.",
         f"- Clusters: {cold['clusters']} (k chosen by silhouette). {' '.join(cold['cluster_notes'])}",
         f"- Coordinates CSV download: {cold['csv_mib']:.0f} MiB.",
+        "- Cluster labelling (cluster + name + central texts, the page's defaults: k chosen by silhouette; HDBSCAN "
+        "min cluster size 1% of the fitted texts) on the first texts of the same set: "
+        + "; ".join(f"{name}: {t:.1f} s ({k} clusters)" for name, (t, k) in cold["labelling"].items()) + ".",
         "",
         "## The map: PCA of every text; UMAP for comparison",
         "",

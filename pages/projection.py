@@ -25,6 +25,7 @@ from vecexplore.validation import LIMITS
 QUALITY_SAMPLE = 3000
 PICKER_LIMIT = 5_000  # above this, a text is picked by number (a list of every text would be megabytes)
 DENSITY_FROM = 3_000  # the density layer is on by default from this many texts
+UMAP_SLOW = 200_000  # above this the map opens on PCA: UMAP took 222 s for 1M texts here (docs/benchmarks-million)
 FAITHFUL_SAMPLE = 10_000  # texts scored for faithfulness (exact k-NN among them: ~7 s at 10k on 2 cores)
 COLOURS = ("label", "cluster", "faithfulness", "none")
 FAITHFUL = ("Colour = the share of each text's k nearest neighbours (cosine, original space) that are also among its "
@@ -91,7 +92,8 @@ if st.session_state.get("focus") is not None and st.session_state["focus"] >= es
     st.session_state["focus"] = None  # a link made on a larger corpus
 
 c1, c2, c3, c4 = st.columns([1.2, 0.8, 1.6, 1.1])
-method = c1.radio("Method", ["umap", "pca", "tsne"], format_func=str.upper, horizontal=True, key="method")
+method = c1.radio("Method", ["umap", "pca", "tsne"], format_func=str.upper, horizontal=True, key="method",
+                  index=1 if eset.n > UMAP_SLOW else 0)
 dims = c2.radio("Dimensions", [2, 3], horizontal=True, key="dims", format_func=lambda d: f"{d}-D")
 colour = c3.radio("Colour by", COLOURS, horizontal=True, key="colour", index=0 if eset.labels is not None else 1)
 k = c4.slider("Neighbours k", 3, 30, 10, key="k", help="For the neighbour list, the faithfulness colour and both "
@@ -113,6 +115,9 @@ with st.expander("Method, clusters and layers"):
                         help="Contours of where the texts are dense, under the points.")
 
 widgets.data_flow(eset, stats, f"{method.upper()} {dims}-D map")
+if method == "umap" and eset.n > UMAP_SLOW:
+    st.info(f"UMAP on {eset.n:,} texts takes minutes on a small server (about 4 minutes for a million on 2 cores): "
+            "the PCA map is shown while it computes.", icon="⏱️")
 
 if colour == "label" and eset.labels is None:
     st.info("This corpus has no labels: colouring by cluster instead.", icon="🎨")
