@@ -67,7 +67,9 @@ def test_3d_clusters_and_tsne():
     ok(at)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {t["type"] for t in spec["data"]} == {"scatter3d"}
-    assert sorted(t["name"] for t in spec["data"]) == [f"cluster {i}" for i in range(5)]
+    names = sorted(at.dataframe[0].value["cluster"])
+    assert sorted(t["name"] for t in spec["data"] if t.get("mode") == "markers") == names
+    assert sorted(t["text"][0] for t in spec["data"] if t.get("mode") == "text") == names  # written on the map
     at.radio(key="dims").set_value(2)
     at.radio(key="method").set_value("tsne").run()
     ok(at)

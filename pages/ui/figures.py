@@ -98,7 +98,8 @@ def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn
     for name, xy in (names or {}).items():
         if three_d:
             fig.add_trace(go.Scatter3d(x=[xy[0]], y=[xy[1]], z=[xy[2]], mode="text", text=[plain(name)],
-                                       showlegend=False, hoverinfo="skip", textfont=dict(size=13, color="#111")))
+                                       name="cluster name", showlegend=False, hoverinfo="skip",
+                                       textfont=dict(size=13, color="#111")))
         else:
             fig.add_annotation(x=xy[0], y=xy[1], text=plain(name), showarrow=False, bgcolor="rgba(255,255,255,0.75)",
                                font=dict(size=13, color="#111"), borderpad=2)
