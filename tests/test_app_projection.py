@@ -68,7 +68,7 @@ def test_faithfulness_colouring_and_worst_texts(minilm, topics):
     assert f"{expected.mean:.1%}" in said(at.caption, "Mean share of")
 
 
-def test_filter_greys_the_others_and_a_bad_regex_is_explained(topics):
+def test_filter_greys_the_others_and_a_bad_regex_is_explained(topics, hostile):
     at = start("pages/projection.py")
     at.text_input(key="filter_text").set_value("match").run()
     ok(at)
@@ -82,7 +82,15 @@ def test_filter_greys_the_others_and_a_bad_regex_is_explained(topics):
     at.text_input(key="filter_text").set_value("([a-z").run()
     at.toggle(key="filter_regex").set_value(True).run()
     ok(at)
-    assert "not a valid regular expression" in said(at.error, "regular expression")
+    seen = said(at.error, "regular expression")
+    assert "not a valid regular expression" in seen
+    hostile("Projection: text filter (regular expression)", "([a-z", seen)
+    at.toggle(key="filter_regex").set_value(False).run()
+    at.text_input(key="filter_text").set_value("<b>**none of these**</b>").run()
+    ok(at)
+    hostile("Projection: text filter", "<b>**none of these**</b>", said(at.caption, "Filter:"))
+    at.text_input(key="filter_text").set_value("([a-z").run()
+    at.toggle(key="filter_regex").set_value(True).run()
     assert at.get("plotly_chart"), "the map is still drawn"
 
 
@@ -129,7 +137,7 @@ def test_a_link_reopens_the_same_view():
     assert dict(fresh.query_params) == link
 
 
-def test_a_hand_edited_link_warns_and_uses_the_defaults():
+def test_a_hand_edited_link_warns_and_uses_the_defaults(hostile):
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     fresh.query_params.update({"method": "pca", "k": "999", "colour": "<b>x</b>", "dims": "two"})
     fresh.run()
@@ -139,11 +147,15 @@ def test_a_hand_edited_link_warns_and_uses_the_defaults():
     assert "expected one of label" in said(fresh.warning, "colour")
     assert "whole number" in said(fresh.warning, "dims")
     assert fresh.session_state["k"] == 10 and fresh.session_state["dims"] == 2
+    for key, given in (("k", "999"), ("colour", "<b>x</b>"), ("dims", "two")):
+        hostile(f"Shared link: {key}=", given, said(fresh.warning, repr(given)))
 
 
-def test_a_link_to_an_uploaded_file_asks_for_it_again():
+def test_a_link_to_an_uploaded_file_asks_for_it_again(hostile):
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     fresh.query_params.update({"source": "Upload file", "file": "my notes.csv", "method": "pca"})
     fresh.run()
     ok(fresh)
-    assert "upload it again" in said(fresh.sidebar.info, "my notes.csv")
+    seen = said(fresh.sidebar.info, "my notes.csv")
+    assert "upload it again" in seen
+    hostile("Shared link to an uploaded file", "source=Upload file&file=my notes.csv", seen)
