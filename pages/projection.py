@@ -68,13 +68,18 @@ def neighbour_table(eset: EmbeddingSet, idx: np.ndarray, sims: np.ndarray) -> No
 
 
 def selected_points(event_state) -> list[int]:
-    """Row indices of the points picked on the map (click, box or lasso)."""
+    """Row indices of the points picked on the map (click, box or lasso): each point's ``customdata[0]``, which
+    the browser sends as a list, a number, or (from a typed array) an object keyed "0", "1", …"""
     points = (event_state or {}).get("selection", {}).get("points", [])
     out = []
     for p in points:
         data = p.get("customdata")
-        if data is not None:
-            out.append(int(data[0] if isinstance(data, list | tuple) else data))
+        if isinstance(data, dict):
+            data = data.get("0")
+        elif isinstance(data, list | tuple):
+            data = data[0] if data else None
+        if isinstance(data, int | float):
+            out.append(int(data))
     return list(dict.fromkeys(out))
 
 

@@ -97,8 +97,8 @@ def test_filter_greys_the_others_and_a_bad_regex_is_explained(topics, hostile):
 def test_selection_lists_the_texts_their_words_and_offers_downloads(topics):
     at = start("pages/projection.py")
     picked = [i for i, label in enumerate(topics.labels) if label == "space"][:12]
-    at.session_state["map"] = {"selection": {"points": [{"customdata": [i]} for i in picked], "box": [],
-                                             "lasso": []}}
+    points = [{"customdata": [i]} if n % 2 else {"customdata": {"0": i}} for n, i in enumerate(picked)]
+    at.session_state["map"] = {"selection": {"points": points, "box": [], "lasso": []}}  # as browsers send them
     at.run()
     ok(at)
     assert any(f"{len(picked)} texts selected" in s.value for s in at.subheader)

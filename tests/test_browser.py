@@ -427,7 +427,7 @@ def test_200k_density_map_with_hover_and_zoom(server, page, big_csv):
         except Exception:  # noqa: BLE001 (no point under this pixel: try another)
             continue
     assert hovered, "no hover label over the densest part of the map"
-    assert plot.locator(".hoverlayer .hovertext").first.inner_text().strip()
+    assert plot.locator(".hoverlayer .hovertext").first.text_content().strip()
     shot(plot, "projection-200k-hover")
     x0, y0 = box["x"] + 0.35 * box["width"], box["y"] + 0.35 * box["height"]
     page.mouse.move(x0, y0)
