@@ -23,6 +23,7 @@ page = st.navigation([
     st.Page("pages/search.py", title="Search", icon="🔎"),
     st.Page("pages/compare.py", title="Compare", icon="⚖️"),
     st.Page("pages/shift.py", title="Domain shift", icon="🌍"),
+    st.Page("pages/finetune.py", title="Fine-tuning", icon="🎯"),
 ])
 links.start_run(sidebar.LINK_PARAMS)
 sidebar.show()

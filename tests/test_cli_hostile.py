@@ -25,6 +25,10 @@ def files(tmp_path_factory):
     (root / "words.csv").write_text("w1,w2,score\ncat,dog,7\n")
     (root / "blank.csv").write_text("text\n\n  \n")
     (root / "empty.txt").write_text("")
+    (root / "ft_pairs.csv").write_text("".join(f"question {i},answer {i}\n" for i in range(12)))
+    (root / "one_col.csv").write_text("a single text per line\nanother one\n")
+    (root / "dup_pairs.csv").write_text("anchor,positive\n" + "".join(f"q{i},a{i}\n" for i in range(12)) + "q1,b\n")
+    (root / "bad_score.csv").write_text("s1,s2,score\n" + "a,b,4\n" * 11 + "c,d,high\n")
     return root
 
 
@@ -83,6 +87,18 @@ REFUSED = [
     ("copy c from-server --server http://127.0.0.1:9 --qdrant-path {dir}/qd", "Cannot reach the Qdrant server"),
     ("copy c to-server --server http://127.0.0.1:9 --qdrant-path {dir}/qd", "No collection 'c'"),
     ("copy c sideways --server http://127.0.0.1:9", "invalid choice: 'sideways'"),
+    ("finetune {dir}/one_col.csv --name m", "has one column"),
+    ("finetune {dir}/empty.txt --name m", "has no pairs"),
+    ("finetune {dir}/bad_score.csv --name m", "line 13's score 'high' is not a number"),
+    ("finetune {dir}/dup_pairs.csv --name m", "1 anchor is repeated with another positive"),
+    ("finetune {dir}/missing.csv --name m", "Cannot read"),
+    ("finetune {dir}/ft_pairs.csv", "the following arguments are required: --name"),
+    ("finetune {dir}/ft_pairs.csv --name 'my model'", "cannot name a model"),
+    ("finetune {dir}/ft_pairs.csv --name m --epochs 0", "--epochs: must be between 1 and 20"),
+    ("finetune {dir}/ft_pairs.csv --name m --lr 0.5", "--lr: must be between 1e-07 and 0.001"),
+    ("finetune {dir}/ft_pairs.csv --name m --batch-size 1", "--batch-size: must be between 2 and 512"),
+    ("finetune {dir}/ft_pairs.csv --name m --test-share 0.9", "--test-share: must be between 0.05 and 0.5"),
+    ("finetune {dir}/ft_pairs.csv --name m --base glove-6B-50d", "glove-6B-50d is not a sentence-transformers model"),
 ]
 
 

@@ -9,6 +9,7 @@ from importlib import resources
 import pytest
 
 from vecexplore.cli import main
+from vecexplore.encoders import finetuned
 
 EXPECTED = {
     'models': {
@@ -86,6 +87,14 @@ EXPECTED = {
     'translate': {
         'from', 'mean_cosine', 'method', 'n_test', 'n_train', 'notes', 'to', 'top1', 'top10',
     },
+    'finetune': {
+        'anisotropy', 'base', 'data_hash', 'knn_jaccard_mean', 'knn_k', 'metrics', 'model', 'most_changed',
+        'n_candidates', 'n_corpus', 'n_held_out', 'notes', 'outcome', 'path', 'training', 'training.final_loss',
+        'training.loss', 'training.n_train', 'training.notes', 'training.seconds', 'training.settings',
+        'training.settings.batch_size', 'training.settings.epochs', 'training.settings.hard_negatives',
+        'training.settings.learning_rate', 'training.settings.matryoshka', 'training.settings.seed', 'training.steps',
+        'training.threads', 'verdict', 'version',
+    },
     'shift': {
         'a', 'b', 'models', 'models.*.c2st_auc', 'models.*.c2st_p_value', 'models.*.centroid_cosine_distance',
         'models.*.knn_mixing', 'models.*.knn_mixing_expected', 'models.*.mmd2', 'models.*.mmd_p_value',
@@ -139,13 +148,18 @@ def outputs(tmp_path_factory) -> dict:
         "compare": ["compare", topics, "--models", "glove-6B-50d,tfidf-lsa", "--label-col", "label"],
         "translate": ["translate", topics, "--from", "glove-6B-50d", "--to", "tfidf-lsa"],
         "shift": ["shift", str(d / "a.txt"), str(d / "b.txt"), "--model", "glove-6B-50d"],
+        "finetune": ["finetune", str(resources.files("vecexplore.data").joinpath("demo_pairs.csv")), "--name", "keys",
+                     "--batch-size", "64", "--test-share", "0.5", "--backend", "torch"],
     }
+    fine_tuned = pytest.MonkeyPatch()  # the fine-tuned model is saved in this test's folder
+    fine_tuned.setattr(finetuned, "root", lambda: d / "finetuned")
     results = {}
     for name, argv in cmds.items():
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             code = main(argv)
         results[name] = (code, json.loads(buffer.getvalue()))
+    fine_tuned.undo()
     return results
 
 

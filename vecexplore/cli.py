@@ -305,6 +305,34 @@ def cmd_shift(args: argparse.Namespace) -> dict:
     return {"a": args.file_a, "b": args.file_b, "models": report.to_dict()["models"], "notes": a.notes + b.notes}
 
 
+def cmd_finetune(args: argparse.Namespace) -> dict:
+    from vecexplore.cache import EmbeddingCache
+    from vecexplore.corpus import load_file
+    from vecexplore.encoders import load_encoder
+    from vecexplore.finetune import FineTuner, new_name, read_pairs_file, split_pairs
+    from vecexplore.reports.finetuning import finetune_report
+
+    try:
+        data = Path(args.pairs).read_bytes()
+    except OSError as exc:
+        raise VecexploreError(f"Cannot read {args.pairs}: {exc.strerror or exc}.") from exc
+    name = new_name(args.name)
+    pairs = read_pairs_file(data, Path(args.pairs).name, args.threshold)
+    corpus = load_file(args.corpus, args.text_col) if args.corpus else None
+    split = split_pairs(pairs, args.test_share, args.seed)
+    tuner = FineTuner(args.base, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                      hard_negatives=args.hard_negatives, matryoshka=args.matryoshka, seed=args.seed,
+                      threads=args.threads).fit(split.train)
+    manifest = tuner.save(name, source=Path(args.pairs).name)
+    report = finetune_report(load_encoder(args.base, backend=args.backend),
+                             load_encoder(manifest["id"], backend=args.backend), split.held,
+                             corpus.texts if corpus else None, cache=EmbeddingCache(), seed=args.seed,
+                             training=tuner.summary())
+    out = report.to_dict()
+    return {**out, "path": str(tuner.saved_path_), "data_hash": manifest["data_hash"],
+            "notes": [*pairs.notes, *split.notes, *tuner.notes_, *(corpus.notes if corpus else []), *out["notes"]]}
+
+
 def cmd_warmup(args: argparse.Namespace) -> dict:
     from vecexplore.warmup import warm_up
 
@@ -469,6 +497,28 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"MMD permutations ({MIN_PERMUTATIONS}-10000); p-values resolve to 1/(N + 1)")
     p.add_argument("--seed", type=option("seed"), default=0)
     p.add_argument("--text-col")
+    p = sub.add_parser("finetune", help="fine-tune a sentence-transformers model on pairs; before/after on held-out "
+                       "pairs")
+    p.add_argument("pairs", help="CSV/TSV: anchor,positive[,negative] or sentence1,sentence2,score (header optional)")
+    p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
+    p.add_argument("--base", default="all-MiniLM-L6-v2",
+                   help="model to start from: all-MiniLM-L6-v2, a fine-tuned model (finetuned/NAME) or a folder")
+    p.add_argument("--name", required=True, help="the new model's name: it becomes finetuned/NAME")
+    p.add_argument("--epochs", type=option("epochs"), default=1, help="passes over the training pairs (1-20)")
+    p.add_argument("--batch-size", type=option("batch_size"), default=32,
+                   help="pairs per step; each anchor's in-batch negatives are the others' positives (2-512)")
+    p.add_argument("--lr", type=option("learning_rate", float), default=5e-5, help="learning rate (default 5e-5)")
+    p.add_argument("--hard-negatives", action="store_true",
+                   help="mine one hard negative per pair with the base model (sentence-transformers' "
+                   "mine_hard_negatives)")
+    p.add_argument("--matryoshka", action="store_true", help="wrap the loss in MatryoshkaLoss (dims, /2, /4, /8)")
+    p.add_argument("--threshold", type=float, help="scored pairs: the least score of a positive (default 4)")
+    p.add_argument("--test-share", type=option("test_share", float), default=0.2,
+                   help="share of pairs held out, before training, for the before/after evaluation (0.05-0.5)")
+    p.add_argument("--seed", type=option("seed"), default=0)
+    p.add_argument("--threads", type=option("threads"), help="torch CPU threads (default: the idle cores)")
+    p.add_argument("--corpus", help="texts to compare neighbours on before/after (default: the held-out texts)")
+    p.add_argument("--text-col")
     for name, p in sub.choices.items():
         if name not in {"models", "warmup", "copy", "import-local"}:
             p.add_argument("--backend", choices=list(BACKENDS), default="auto",
@@ -482,7 +532,7 @@ COMMANDS = {"models": cmd_models, "embed": cmd_embed, "project": cmd_project, "c
             "index": cmd_index, "search": cmd_search, "copy": cmd_copy, "import-local": cmd_import_local,
             "compress": cmd_compress, "retrieval-eval": cmd_retrieval_eval, "compare": cmd_compare,
             "translate": cmd_translate, "shift": cmd_shift,
-            "warmup": cmd_warmup}
+            "finetune": cmd_finetune, "warmup": cmd_warmup}
 
 
 def _default(value: object) -> object:

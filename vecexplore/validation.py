@@ -50,6 +50,11 @@ LIMITS: dict[str, Limit] = {
     "restrict_vocab": Limit(1_000, 400_000, "the N most frequent GloVe words answers come from"),
     "whiten_k": Limit(1, 4096, "dimensions whitening keeps"),
     "abtt_d": Limit(1, 100, "principal directions all-but-the-top removes"),
+    "epochs": Limit(1, 20, "passes over the training pairs"),
+    "batch_size": Limit(2, 512, "pairs per training step (each anchor's in-batch negatives are the others')"),
+    "learning_rate": Limit(1e-7, 1e-3, "the optimiser's step size", "Fine-tuning usually takes 1e-5 to 1e-4."),
+    "test_share": Limit(0.05, 0.5, "the share of pairs held out for the before/after evaluation"),
+    "threads": Limit(1, 256, "CPU threads torch trains with"),
 }
 
 

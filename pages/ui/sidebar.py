@@ -15,7 +15,7 @@ from pages.ui.widgets import column_widgets
 from vecexplore import corpus as corpora
 from vecexplore.config import home
 from vecexplore.corpus import Corpus
-from vecexplore.encoders import BACKENDS, BUILTIN_MODELS, runs_on_backends
+from vecexplore.encoders import BACKENDS, model_choices, runs_on_backends
 from vecexplore.errors import VecexploreError
 from vecexplore.store import QDRANT_URL_ENV
 
@@ -24,7 +24,7 @@ OTHER_MODEL = "Other sentence-transformers model…"
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
 MAX_TEXTS = 1_000_000
 LINK_PARAMS = (Param("source", options=SOURCES), Param("demo", options=list(corpora.DEMOS)),
-               Param("model", options=[*BUILTIN_MODELS, OTHER_MODEL]), Param("model_other"),
+               Param("model", options=lambda: [*model_choices(), OTHER_MODEL]), Param("model_other"),
                Param("backend", options=list(BACKENDS)), Param("max_texts", int, lo=10, hi=MAX_TEXTS),
                Param("dedupe", bool), Param("file", optional=True))
 
@@ -106,7 +106,7 @@ def show() -> Selection:
                 chosen = chosen.drop_duplicates()
         st.markdown("### 2 · Model")
         imported = chosen is not None and chosen.vectors is not None
-        options = [*BUILTIN_MODELS, OTHER_MODEL]
+        options = [*model_choices(), OTHER_MODEL]  # fine-tuned models are listed after the built-in ones
         model = st.selectbox("Model", options, key="model", disabled=imported,
                              help="Imported vectors bring their own model." if imported else None)
         if model == OTHER_MODEL:

@@ -1,10 +1,10 @@
 """Text encoders behind one small interface: ``encode(texts) -> float32 array``, ``id``, ``version``, ``dims``.
 
 One module per adapter (``sentence_transformer``, ``onnx_runtime``, ``glove``, ``tfidf_lsa``, ``distilled``,
-``paraphrase_onnx``); this module holds the registry ``MODELS`` (model id → how to build it) and the backend
-choice for transformer models. Everything loads from local files: the bundled MiniLM, GloVe and ONNX packages, a
-sentence-transformers folder, or a hub id already in the local Hugging Face cache. Nothing is downloaded unless
-``VECEXPLORE_ALLOW_DOWNLOAD=1``.
+``paraphrase_onnx``; ``finetuned`` lists the models fine-tuned on this disk, ``finetuned/<name>``); this module
+holds the registry ``MODELS`` (model id → how to build it) and the backend choice for transformer models.
+Everything loads from local files: the bundled MiniLM, GloVe and ONNX packages, a sentence-transformers folder, or
+a hub id already in the local Hugging Face cache. Nothing is downloaded unless ``VECEXPLORE_ALLOW_DOWNLOAD=1``.
 
 Capabilities beyond the interface: ``vocabulary()`` (a word list with its vectors, for word arithmetic: GloVe),
 ``diagnose(texts)`` (what the model could not see), and ``backend`` / ``fidelity_`` on transformer models.
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vecexplore.encoders import onnx_runtime
+from vecexplore.encoders import finetuned, onnx_runtime
 from vecexplore.encoders._common import Encoder, Progress, folder_digest
 from vecexplore.encoders.distilled import M2V_ID, Model2VecEncoder
 from vecexplore.encoders.glove import GLOVE_ID, GloveEncoder
@@ -34,7 +34,7 @@ from vecexplore.errors import VecexploreError
 __all__ = ["BACKENDS", "BUILTIN_MODELS", "GLOVE_ID", "L3_ID", "M2V_ID", "MINILM_ID", "MODELS", "TFIDF_ID", "Encoder",
            "GloveEncoder", "MiniLMEncoder", "Model2VecEncoder", "ModelSpec", "OnnxParaphraseEncoder", "Progress",
            "SentenceTransformerEncoder", "TfidfLsaEncoder", "load_encoder", "minilm_folder", "minilm_version",
-           "model_catalogue", "runs_on_backends", "transformer_encoder"]
+           "model_catalogue", "model_choices", "runs_on_backends", "trainable_folder", "transformer_encoder"]
 
 BACKENDS: dict[str, str] = {
     "auto": "ONNX Runtime fp32 when its vectors match torch's (cosine ≥ 0.999 on probe texts), else torch",
@@ -54,7 +54,7 @@ def transformer_encoder(folder: Path, model_id: str, version: str, backend: str 
     def torch_encoder() -> Encoder:
         if model_id == MINILM_ID:
             return MiniLMEncoder()
-        return SentenceTransformerEncoder(str(folder), model_id=model_id)
+        return SentenceTransformerEncoder(str(folder), model_id=model_id, version=version)
 
     if backend == "torch":
         return torch_encoder()
@@ -126,8 +126,27 @@ def load_encoder(model_id: str, corpus: Sequence[str] | None = None, backend: st
         raise VecexploreError("No model given: choose one of " + ", ".join(MODELS) + " or a model folder.")
     if model_id in MODELS:
         return MODELS[model_id].build(corpus, backend)
+    return transformer_encoder(*trainable_folder(model_id), backend)
+
+
+def trainable_folder(model_id: str) -> tuple[Path, str, str]:
+    """``(folder, model id, version)`` of a sentence-transformers model: the bundled MiniLM, a fine-tuned model
+    (its recorded version) or any folder / hub id; the other built-in models have no such folder."""
+    model_id = (model_id or "").strip()
+    if model_id == MINILM_ID:
+        return minilm_folder(), MINILM_ID, minilm_version()
+    if model_id in MODELS:
+        raise VecexploreError(f"{model_id} is not a sentence-transformers model: fine-tune {MINILM_ID}, a "
+                              "fine-tuned model or a model folder instead.")
+    if finetuned.is_finetuned(model_id):
+        return finetuned.folder(model_id), model_id, finetuned.manifest(model_id)["version"]
     folder = SentenceTransformerEncoder.resolve(model_id)
-    return transformer_encoder(folder, model_id, folder_digest(folder), backend)
+    return folder, model_id, folder_digest(folder)
+
+
+def model_choices() -> list[str]:
+    """Every model to offer by id: the built-in ones, then those fine-tuned on this disk."""
+    return [*MODELS, *(m["id"] for m in finetuned.listed())]
 
 
 def runs_on_backends(model_id: str) -> bool:
@@ -136,8 +155,9 @@ def runs_on_backends(model_id: str) -> bool:
 
 
 def model_catalogue() -> list[dict]:
-    """The built-in models with their description (no weights are loaded)."""
+    """The built-in and fine-tuned models with their description (no weights are loaded)."""
     rows = [{"id": mid, "dims": spec.dims, "description": spec.description} for mid, spec in MODELS.items()]
+    rows += [{"id": m["id"], "dims": str(m["dims"]), "description": m["description"]} for m in finetuned.listed()]
     rows.append({
         "id": "<folder or hub id>",
         "dims": "the model's",

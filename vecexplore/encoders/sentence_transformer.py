@@ -16,9 +16,12 @@ MINILM_ID = "all-MiniLM-L6-v2"
 
 
 class SentenceTransformerEncoder:
-    """Any sentence-transformers model: a local folder or a hub id in the local cache (``trust_remote_code`` off)."""
+    """Any sentence-transformers model: a local folder or a hub id in the local cache (``trust_remote_code`` off).
 
-    def __init__(self, name_or_path: str, model_id: str | None = None, device: str = "cpu") -> None:
+    ``version`` defaults to the digest of the folder's weights (a fine-tuned model passes its recorded one)."""
+
+    def __init__(self, name_or_path: str, model_id: str | None = None, device: str = "cpu",
+                 version: str | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
         folder = self.resolve(name_or_path)
@@ -28,7 +31,7 @@ class SentenceTransformerEncoder:
         except (OSError, ValueError) as exc:
             raise VecexploreError(f"Cannot load a sentence-transformers model from {folder}: {exc}") from exc
         self.id = model_id or name_or_path
-        self.version = folder_digest(folder)
+        self.version = version or folder_digest(folder)
         self.dims = int(self.model_.get_embedding_dimension())
         self.max_seq_length = int(self.model_.max_seq_length)
         self.backend = "torch"

@@ -9,4 +9,5 @@ from the same code.
 - ``searching``: one query's hits on a tagged collection, and retrieval quality over judged queries.
 - ``models``: several models on the same texts, two side by side, a translation between spaces.
 - ``domains``: domain shift of a corpus against a reference, per model, with a plain verdict.
+- ``finetuning``: a fine-tuned model against its base on held-out pairs and a corpus, with a plain verdict.
 """

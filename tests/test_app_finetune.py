@@ -1,0 +1,114 @@
+"""AppTest tests of the Fine-tuning page: the three sources of pairs, refused inputs, and a real (small) training
+run whose before/after numbers are checked against scikit-learn, then the new model in Compare."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import label_ranking_average_precision_score
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from helpers import TIMEOUT, ok, paste, said, shown, start
+from vecexplore.encoders import MINILM_ID, finetuned, load_encoder
+from vecexplore.finetune import LABEL_WARNING, demo_pairs, split_pairs
+from vecexplore.numeric import cosine
+
+
+@pytest.fixture
+def own_models(tmp_path, monkeypatch):
+    """Fine-tuned models in a throw-away folder, not the checkout's shared model cache."""
+    root = tmp_path / "finetuned"
+    monkeypatch.setattr(finetuned, "root", lambda: root)
+    return root
+
+
+def captions(at) -> list[str]:
+    return [shown(c) for c in at.caption]
+
+
+def test_pair_sources_and_refused_files(hostile, own_models):
+    at = start("pages/finetune.py")
+    ok(at)
+    assert any("**192** training pairs · **48** held-out pairs" in c for c in captions(at))
+    assert at.text_input(key="ft_name").value == "all-minilm-l6-v2-cooking-1"
+    at.radio(key="ft_source").set_value("pairs from the corpus labels").run()
+    ok(at)
+    assert said(at.warning, LABEL_WARNING[:40])
+    assert any("**240** training pairs · **60** held-out" in c for c in captions(at))
+    at.radio(key="ft_source").set_value("upload a pairs file").run()
+    for name, data, message in [
+        ("one.csv", b"a single text per line\nanother one\n", "has one column"),
+        ("dup.csv", b"anchor,positive\n" + b"".join(b"q%d,a%d\n" % (i, i) for i in range(12)) + b"q1,other\n",
+         "1 anchor is repeated with another positive"),
+        ("score.csv", b"s1,s2,score\n" + b"x,y,4\n" * 11 + b"u,v,n/a\n", "score 'n/a' is not a number"),
+    ]:
+        at.file_uploader(key="ft_upload").set_value((name, data, "text/csv")).run()
+        ok(at)
+        hostile("Fine-tuning page: pairs file", f"{name}: {data[:50]!r}", said(at.error, message))
+    at = paste(start("pages/finetune.py"), "one\ntwo\nthree\nfour\n")
+    at.radio(key="ft_source").set_value("pairs from the corpus labels").run()
+    ok(at)
+    hostile("Fine-tuning page", "pairs from labels with an unlabelled pasted corpus",
+            said(at.error, "need a text corpus with a label column"))
+
+
+def test_bad_name_is_refused_before_training(hostile, own_models):
+    at = start("pages/finetune.py")
+    at.text_input(key="ft_name").set_value("my model!").run()
+    at.button(key="ft_run").click().run()
+    ok(at)
+    hostile("Fine-tuning page: model name", "my model!", said(at.error, "cannot name a model"))
+    assert not own_models.exists() or not any(own_models.iterdir())
+
+
+@pytest.mark.slow
+def test_fine_tune_the_demo_pairs_then_compare(own_models, minilm):
+    at = start("pages/finetune.py")
+    at.sidebar.selectbox(key="backend").set_value("torch").run()  # no ONNX export: this test is about the page
+    at.number_input(key="ft_batch").set_value(64).run()
+    at.button(key="ft_run").click().run()
+    ok(at)
+    tuned = "finetuned/all-minilm-l6-v2-cooking-1"
+    assert said(at.success, f"Saved {tuned}") and finetuned.manifest(tuned)["n_train"] == 192
+    assert at.text_input(key="ft_name").value == "all-minilm-l6-v2-cooking-2"  # the next free name
+    table = at.dataframe[1].value
+    assert list(table["metric"]) == ["recall@1", "recall@10", "MRR"]
+    held = split_pairs(demo_pairs(), 0.2, 0).held
+    truth = np.eye(len(held))
+    for encoder, column in ((minilm, "before"), (load_encoder(tuned, backend="torch"), "after")):
+        scores = cosine(encoder.encode(list(held.anchors))[:, None], encoder.encode(list(held.positives))[None])
+        mrr = label_ranking_average_precision_score(truth, scores)
+        assert table.loc[table["metric"] == "MRR", column].iloc[0] == pytest.approx(round(mrr, 3), abs=1e-3)
+    assert said([*at.success, *at.info, *at.error], "held-out MRR")  # the verdict
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 2  # the loss curve and the moved-points map
+    moved = {t["name"]: t for t in charts[1]["data"]}
+    assert set(moved) == {"moved", "before (base)", "after (fine-tuned, aligned)"}
+    assert len(moved["after (fine-tuned, aligned)"]["hovertext"]) == 300  # the demo topics corpus
+    worst = at.dataframe[2].value
+    assert len(worst) == 10 and worst["jaccard"].is_monotonic_increasing
+    assert tuned in at.sidebar.selectbox(key="model").options
+    at.switch_page("pages/compare.py")
+    at.run()
+    ok(at)
+    assert at.multiselect(key="compare_models").value == [MINILM_ID, tuned]
+    assert list(at.dataframe[0].value["model"]) == [MINILM_ID, tuned]
+
+
+def test_settings_round_trip_through_the_link(own_models):
+    settings = {"ft_source": "pairs from the corpus labels", "ft_test_share": 0.3, "ft_seed": 7, "ft_epochs": 2,
+                "ft_batch": 16, "ft_lr": 1e-4, "ft_hard": True, "ft_matryoshka": True}
+    at = start("pages/finetune.py")
+    for key, value in settings.items():
+        at.session_state[key] = value
+    at.run()
+    ok(at)
+    link = dict(at.query_params)
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    fresh.query_params.update(link)
+    fresh.run()
+    fresh.switch_page("pages/finetune.py").run()
+    ok(fresh)
+    assert {key: fresh.session_state[key] for key in settings} == settings
+    assert any("**210** training pairs · **90** held-out" in c for c in captions(fresh))  # 30% of the labelled texts

@@ -1,0 +1,584 @@
+"""Fine-tuning a sentence-transformers model on the user's pairs, on a CPU, with sentence-transformers' own trainer.
+
+Training data (:class:`Pairs`): a pairs file (``anchor,positive``, ``anchor,positive,negative``, or STS-style
+``sentence1,sentence2,score`` with a threshold for positives), pairs built from a labelled corpus (same label =
+positive), or the shipped demo pairs. :func:`split_pairs` / :func:`label_split` hold out a seeded share first; no
+held-out text is ever trained on. :class:`FineTuner` trains with ``MultipleNegativesRankingLoss`` (in-batch
+negatives; optional hard negatives mined by ``mine_hard_negatives``; optional ``MatryoshkaLoss``) and saves the
+model atomically under ``<VECEXPLORE_HOME>/models/finetuned/<name>`` with a manifest naming its base, data and
+settings, so it loads like any other model (``finetuned/<name>``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import metadata, resources
+from pathlib import Path
+
+import numpy as np
+
+from vecexplore.encoders import MINILM_ID, finetuned, trainable_folder
+from vecexplore.encoders._common import folder_digest
+from vecexplore.errors import VecexploreError
+from vecexplore.validation import check
+
+MIN_PAIRS = 10
+DEFAULT_THRESHOLD = 4.0  # STS scores run 0–5; 4 = "mostly equivalent"
+_HEADER_WORDS = {"anchor", "positive", "negative", "hard_negative", "query", "question", "answer", "document",
+                 "passage", "text", "title", "description", "sentence1", "sentence2", "s1", "s2", "text1", "text2",
+                 "score", "similarity", "label"}
+_SCORE_WORDS = {"score", "similarity", "label"}
+LABEL_WARNING = ("These pairs teach the model your labels: texts that share a label are pulled together and, within "
+                 "a batch, texts of other labels pushed apart. The held-out retrieval then measures how well the "
+                 "labels are kept, not meaning.")
+
+TrainProgress = Callable[[int, int, float | None], None]  # (step, total steps, latest loss)
+
+
+class Cancelled(VecexploreError):
+    """Training stopped at the user's request; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Text pairs: ``anchors[i]`` and ``positives[i]`` (with ``negatives[i]`` for triplets). STS-style files keep
+    every scored pair (``scores``): those scoring at least ``threshold`` are the positives."""
+
+    anchors: tuple[str, ...]
+    positives: tuple[str, ...]
+    negatives: tuple[str, ...] | None = None
+    scores: np.ndarray | None = None
+    threshold: float | None = None
+    name: str = "pairs"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return len(self.anchors)
+
+    @property
+    def is_positive(self) -> np.ndarray:
+        if self.scores is None:
+            return np.ones(len(self), dtype=bool)
+        return self.scores >= self.threshold
+
+    def subset(self, idx: Sequence[int] | np.ndarray) -> Pairs:
+        idx = np.asarray(idx, dtype=int)
+
+        def pick(column: tuple[str, ...] | None) -> tuple[str, ...] | None:
+            return None if column is None else tuple(column[i] for i in idx)
+
+        return replace(self, anchors=pick(self.anchors), positives=pick(self.positives),
+                       negatives=pick(self.negatives), scores=None if self.scores is None else self.scores[idx])
+
+    def positive_pairs(self) -> Pairs:
+        """The pairs to train on (and to retrieve with): the positives, without scores."""
+        return replace(self.subset(np.flatnonzero(self.is_positive)), scores=None, threshold=None)
+
+    def texts(self) -> set[str]:
+        return {*self.anchors, *self.positives, *(self.negatives or ())}
+
+    def digest(self) -> str:
+        """A hash of the rows (text and score), in order."""
+        h = hashlib.sha256()
+        for i in range(len(self)):
+            row = [self.anchors[i], self.positives[i], self.negatives[i] if self.negatives else "",
+                   "" if self.scores is None else repr(float(self.scores[i]))]
+            h.update("\x1f".join(row).encode() + b"\x1e")
+        return h.hexdigest()[:12]
+
+
+def _rows(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """(line number, stripped fields) of every non-blank row; tab-separated when the first row has a tab and no
+    comma, else CSV."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = "\t" if name.lower().endswith(".tsv") or ("\t" in first and "," not in first) else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = []
+    try:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                rows.append((reader.line_num, [f.strip() for f in fields]))
+    except csv.Error as exc:
+        raise VecexploreError(f"Cannot read {name} as CSV near line {reader.line_num}: {exc}.") from exc
+    return rows
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def read_pairs_file(data: bytes | str, name: str = "pairs.csv", threshold: float | None = None) -> Pairs:
+    """Pairs from a CSV/TSV file: ``anchor,positive``, ``anchor,positive,negative`` or ``sentence1,sentence2,score``
+    (positives: score ≥ ``threshold``, default 4 of STS's 0–5). A header row is optional. Anything that cannot be
+    trained on as given (one column, no rows, a score that is not a number, an empty text, an anchor repeated with
+    another positive) is refused with the line to fix."""
+    from vecexplore.corpus import decode_text
+
+    text = decode_text(data, name) if isinstance(data, bytes) else data
+    rows = _rows(text, name)
+    usage = ("a pairs file has two texts per line, 'anchor,positive' (optionally ',negative'), or STS-style "
+             "'sentence1,sentence2,score'; quote texts that contain commas")
+    if not rows:
+        raise VecexploreError(f"{name} has no pairs: {usage}.")
+    header = [f.lower() for f in rows[0][1]]
+    has_header = all(f in _HEADER_WORDS for f in header if f)
+    body = rows[1:] if has_header else rows
+    if not body:
+        raise VecexploreError(f"{name} has a header but no pairs: {usage}.")
+    width = len(header) if has_header else len(body[0][1])
+    if width < 2:
+        raise VecexploreError(f"{name} has one column: {usage}.")
+    if width > 3:
+        raise VecexploreError(f"{name} has {width} columns; expected 2 or 3: {usage}.")
+    ragged = [line for line, fields in body if len(fields) != width]
+    if ragged:
+        raise VecexploreError(f"{name}: line {ragged[0]} has a different number of fields than the first row "
+                              f"({width}; {len(ragged)} such lines); {usage}.")
+    scored = width == 3 and (header[2] in _SCORE_WORDS if has_header
+                             else sum(_number(f[2]) is not None for _, f in body) * 2 >= len(body))
+    empty = [line for line, fields in body if not all(fields[:2 if scored else width])]
+    if empty:
+        raise VecexploreError(f"{name}: line {empty[0]} has an empty text ({len(empty)} such lines). Fill or delete "
+                              "those lines.")
+    notes = []
+    scores = None
+    if scored:
+        values = [_number(f[2]) for _, f in body]
+        bad = [(line, f[2]) for (line, f), v in zip(body, values, strict=True) if v is None]
+        if bad:
+            raise VecexploreError(f"{name}: line {bad[0][0]}'s score {bad[0][1]!r} is not a number ({len(bad)} such "
+                                  "lines); a scored pairs file has 'sentence1,sentence2,score' on every line.")
+        scores = np.asarray(values, dtype=float)
+        threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        if not (scores >= threshold).any():
+            raise VecexploreError(f"No pair in {name} scores {threshold:g} or more (scores run {scores.min():g}–"
+                                  f"{scores.max():g}): lower the threshold for positives.")
+        notes.append(f"{int((scores >= threshold).sum()):,} of {len(scores):,} scored pairs reach {threshold:g} and "
+                     "are positives; the held-out scored pairs also measure STS Spearman.")
+    pairs = Pairs(tuple(f[0] for _, f in body), tuple(f[1] for _, f in body),
+                  tuple(f[2] for _, f in body) if width == 3 and not scored else None, scores,
+                  threshold if scored else None, name, tuple(notes))
+    _check_anchors(pairs, [line for line, _ in body], name)
+    if int(pairs.is_positive.sum()) < MIN_PAIRS:
+        raise VecexploreError(f"{name} has {int(pairs.is_positive.sum())} positive pairs; fine-tuning needs at least "
+                              f"{MIN_PAIRS} (a few hundred to see a difference).")
+    return pairs
+
+
+def _check_anchors(pairs: Pairs, lines: list[int], name: str) -> None:
+    """Refuse an anchor that has two different positives: held-out retrieval needs one right answer per anchor."""
+    first: dict[str, tuple[int, str]] = {}
+    clashes = []
+    for i in np.flatnonzero(pairs.is_positive):
+        anchor, positive = pairs.anchors[i], pairs.positives[i]
+        if anchor in first and first[anchor][1] != positive:
+            clashes.append((anchor, first[anchor][0], lines[i]))
+        first.setdefault(anchor, (lines[i], positive))
+    if clashes:
+        anchor, a, b = clashes[0]
+        count = "1 anchor is" if len(clashes) == 1 else f"{len(clashes)} anchors are"
+        raise VecexploreError(f"{name}: {count} repeated with another positive (e.g. "
+                              f"{anchor[:60]!r} on lines {a} and {b}). Keep one line per anchor, or reword one of "
+                              "them: each anchor needs a single right answer for the held-out retrieval.")
+
+
+def demo_pairs() -> Pairs:
+    """The shipped demo: questions a cook asks, each with the passage that answers it."""
+    data = resources.files("vecexplore.data").joinpath("demo_pairs.csv").read_bytes()
+    return read_pairs_file(data, "demo pairs (cooking questions → answers)")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training pairs and the held-out pairs (never trained on: no held-out text is in any training pair)."""
+
+    train: Pairs
+    held: Pairs
+    notes: tuple[str, ...] = ()
+
+
+def split_pairs(pairs: Pairs, test_share: float = 0.2, seed: int = 0) -> Split:
+    """Hold out a seeded ``test_share`` of the pairs first; train on the positives of the rest, minus any pair
+    sharing a text with a held-out pair."""
+    check("test_share", test_share, "test share")
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    n_held = max(2, int(round(len(pairs) * test_share)))
+    held = pairs.subset(np.sort(order[:n_held]))
+    rest = pairs.subset(np.sort(order[n_held:])).positive_pairs()
+    seen = held.texts()
+    clean = [i for i in range(len(rest)) if not ({rest.anchors[i], rest.positives[i],
+                                                  *(rest.negatives[i:i + 1] if rest.negatives else ())} & seen)]
+    dropped = len(rest) - len(clean)
+    notes = [] if not dropped else [
+        f"{dropped:,} training pair{' shares' if dropped == 1 else 's share'} a text with a held-out pair and "
+        f"{'was' if dropped == 1 else 'were'} left out of training."]
+    return _checked(Split(rest.subset(clean), held, tuple(notes)))
+
+
+def _checked(split: Split) -> Split:
+    if int(split.held.is_positive.sum()) < 2:
+        raise VecexploreError("The held-out share has fewer than 2 positive pairs: raise the test share or add pairs.")
+    if len(split.train) < 4:
+        raise VecexploreError(f"Only {len(split.train)} pairs are left to train on after holding some out: add pairs "
+                              "or lower the test share.")
+    return split
+
+
+def label_split(texts: Sequence[str], labels: Sequence[str], test_share: float = 0.2, seed: int = 0,
+                name: str = "corpus labels") -> Split:
+    """Pairs from a labelled corpus: the texts are split first (per label, seeded), then each text is paired with
+    another text of its label from its own side, so no held-out text is trained on."""
+    check("test_share", test_share, "test share")
+    if labels is None or len(set(labels)) < 2:
+        raise VecexploreError("Pairs from labels need a corpus with a label column holding at least two labels.")
+    rng = np.random.default_rng(seed)
+    unique = dict(zip(texts, labels, strict=True))  # one label per text (the last one given)
+    by_label: dict[str, list[str]] = {}
+    for text, label in unique.items():
+        by_label.setdefault(label, []).append(text)
+    sides: dict[str, dict[str, list[str]]] = {"train": {}, "held": {}}
+    for label, group in by_label.items():
+        group = [group[i] for i in rng.permutation(len(group))]
+        n_held = int(round(len(group) * test_share)) if len(group) >= 4 else 0
+        n_held = max(2, n_held) if n_held else 0
+        sides["held"][label], sides["train"][label] = group[:n_held], group[n_held:]
+
+    def pairs_of(side: dict[str, list[str]]) -> Pairs:
+        anchors, positives = [], []
+        for group in side.values():
+            if len(group) < 2:
+                continue
+            for i, text in enumerate(group):
+                j = (i + 1 + rng.integers(len(group) - 1)) % len(group)  # another text of the label
+                anchors.append(text)
+                positives.append(group[j])
+        return Pairs(tuple(anchors), tuple(positives), name=name)
+
+    return _checked(Split(pairs_of(sides["train"]), pairs_of(sides["held"]), (LABEL_WARNING,)))
+
+
+def new_name(name: str) -> str:
+    """``name`` if it can name a new fine-tuned model (checked before training, so a long run never ends refused)."""
+    name = finetuned.check_name(name)
+    if (finetuned.root() / name).exists():
+        raise VecexploreError(f"A fine-tuned model named {name!r} exists already: choose another name.")
+    return name
+
+
+def suggest_name(base: str, source: str) -> str:
+    """A free name for a new model, ``<base>-<source>-<n>``, in the characters a name allows."""
+    stem = re.sub(r"[^a-z0-9._-]+", "-", f"{base.split('/')[-1]}-{source}".lower()).strip("-._")[:48] or "model"
+    n = 1
+    while (finetuned.root() / f"{stem}-{n}").exists():
+        n += 1
+    return f"{stem}-{n}"
+
+
+def _cpu_ticks(cpus: set[int]) -> tuple[float, float]:
+    """(busy, total) clock ticks of ``cpus`` since boot, from ``/proc/stat``."""
+    busy = total = 0.0
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+            ticks = [float(v) for v in values[:8]]  # user nice system idle iowait irq softirq steal
+            total += sum(ticks)
+            busy += sum(ticks) - ticks[3] - ticks[4]
+    return busy, total
+
+
+def idle_cores(window: float = 0.3) -> int:
+    """The cores this process may use that no other process is busy on now: their busy time over ``window``
+    seconds minus this process's own, a core counting as busy from half its time (at least 1). OpenMP threads
+    that share a core another process holds spin against it: a training step was measured 10× slower that way."""
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+    if not Path("/proc/stat").exists():
+        return len(cpus)
+    (busy0, total0), own0, start = _cpu_ticks(cpus), time.process_time(), time.perf_counter()
+    time.sleep(window)
+    (busy1, total1), own1, end = _cpu_ticks(cpus), time.process_time(), time.perf_counter()
+    busy = (busy1 - busy0) / max(total1 - total0, 1e-9) * len(cpus)
+    others = max(0.0, busy - (own1 - own0) / (end - start))
+    return max(1, len(cpus) - int(others + 0.5))
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _callback(progress: TrainProgress | None, should_stop: Callable[[], bool] | None):
+    """A trainer callback that records the loss, reports progress and stops when asked."""
+    from transformers import TrainerCallback
+
+    class Watch(TrainerCallback):
+        def __init__(self) -> None:
+            self.history: list[tuple[int, float]] = []
+            self.cancelled_at: tuple[int, int] | None = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if progress:
+                progress(0, state.max_steps, None)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                self.history.append((state.global_step, float(logs["loss"])))
+                if progress:
+                    progress(state.global_step, state.max_steps, float(logs["loss"]))
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if should_stop is not None and should_stop():
+                self.cancelled_at = (state.global_step, state.max_steps)
+                control.should_training_stop = True
+
+    return Watch()
+
+
+class FineTuner:
+    """Fine-tune a sentence-transformers model on pairs with ``MultipleNegativesRankingLoss``.
+
+    ``base``: the model to start from (the bundled MiniLM, a fine-tuned model, a folder); ``hard_negatives``: mine
+    one hard negative per pair with the base model (``mine_hard_negatives``, 5% relative margin) when the pairs
+    bring none; ``matryoshka``: wrap the loss in ``MatryoshkaLoss`` (dims, dims/2, dims/4, dims/8); ``threads``:
+    torch's CPU threads while training (default: the idle cores). Learned: ``model_``, ``history_`` (step, loss),
+    ``steps_``, ``seconds_``, ``n_train_``, ``data_hash_``, ``base_id_``, ``base_version_``, ``threads_``,
+    ``notes_``; :meth:`save` sets ``saved_path_``."""
+
+    def __init__(self, base: str = MINILM_ID, epochs: int = 1, batch_size: int = 32, learning_rate: float = 5e-5,
+                 hard_negatives: bool = False, matryoshka: bool = False, seed: int = 0, warmup: float = 0.1,
+                 threads: int | None = None) -> None:
+        self.base = base
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.hard_negatives = hard_negatives
+        self.matryoshka = matryoshka
+        self.seed = seed
+        self.warmup = warmup
+        self.threads = threads
+
+    @property
+    def settings(self) -> dict:
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                "hard_negatives": self.hard_negatives, "matryoshka": self.matryoshka, "seed": self.seed,
+                "warmup": self.warmup}
+
+    def _check(self) -> None:
+        check("epochs", self.epochs)
+        check("batch_size", self.batch_size, "batch size")
+        check("learning_rate", self.learning_rate, "learning rate")
+        check("seed", self.seed)
+        if self.threads is not None:
+            check("threads", self.threads)
+        if not 0 <= self.warmup < 1:
+            raise VecexploreError(f"warmup is a share of the steps, from 0 to below 1; got {self.warmup:g}.")
+
+    def fit(self, pairs: Pairs, progress: TrainProgress | None = None,
+            should_stop: Callable[[], bool] | None = None) -> FineTuner:
+        """Train on the positive pairs of ``pairs``; ``progress(step, steps, loss)`` after each step,
+        ``should_stop()`` checked after each step (then :class:`Cancelled` is raised and nothing is kept)."""
+        from datasets import Dataset, disable_progress_bars
+        from sentence_transformers import (
+            SentenceTransformer,
+            SentenceTransformerTrainer,
+            SentenceTransformerTrainingArguments,
+        )
+        from sentence_transformers.base.sampler import BatchSamplers
+        from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
+        from transformers import PrinterCallback, ProgressCallback
+
+        self._check()
+        train = pairs.positive_pairs()
+        if len(train) < 4:
+            raise VecexploreError(f"Only {len(train)} positive pairs to train on; fine-tuning needs at least 4.")
+        disable_progress_bars()
+        start = time.perf_counter()
+        folder, base_id, self.base_version_ = trainable_folder(self.base)
+        try:
+            model = SentenceTransformer(str(folder), device="cpu", local_files_only=True, trust_remote_code=False)
+        except (OSError, ValueError) as exc:
+            raise VecexploreError(f"Cannot load {base_id} for training: {exc}") from exc
+        self.notes_: list[str] = []
+        self.threads_ = self.threads or idle_cores()
+        columns = {"anchor": list(train.anchors), "positive": list(train.positives)}
+        if train.negatives is not None:
+            columns["negative"] = list(train.negatives)
+        dataset = Dataset.from_dict(columns)
+        watch = _callback(progress, should_stop)
+        with _torch_threads(self.threads_), tempfile.TemporaryDirectory(prefix="vecexplore-train-") as out:
+            if self.hard_negatives:
+                dataset = self._mine(dataset, model, train)
+            loss = MultipleNegativesRankingLoss(model)
+            if self.matryoshka:
+                dims = model.get_embedding_dimension()
+                loss = MatryoshkaLoss(model, loss, [d for d in (dims, dims // 2, dims // 4, dims // 8) if d >= 8])
+            args = SentenceTransformerTrainingArguments(
+                output_dir=out, num_train_epochs=self.epochs, per_device_train_batch_size=self.batch_size,
+                learning_rate=self.learning_rate, warmup_steps=self.warmup, seed=self.seed, data_seed=self.seed,
+                batch_sampler=BatchSamplers.NO_DUPLICATES, report_to="none", save_strategy="no", logging_steps=1,
+                use_cpu=True, disable_tqdm=True, dataloader_num_workers=0)
+            trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss,
+                                                 callbacks=[watch])
+            for quiet in (PrinterCallback, ProgressCallback):  # they print to stdout, where the CLI writes JSON
+                trainer.remove_callback(quiet)
+            trainer.train()
+        if watch.cancelled_at is not None:
+            step, steps = watch.cancelled_at
+            raise Cancelled(f"Fine-tuning cancelled after {step} of {steps} steps: nothing was saved.")
+        self.model_ = model.eval()
+        self.history_ = watch.history
+        self.steps_ = trainer.state.global_step
+        self.n_train_ = len(dataset)
+        self.data_hash_ = train.digest()
+        self.base_id_ = base_id
+        self.seconds_ = time.perf_counter() - start
+        return self
+
+    def _mine(self, dataset, model, train: Pairs):
+        """One hard negative per pair, mined among the training positives with the base model."""
+        from sentence_transformers.util import mine_hard_negatives
+
+        if train.negatives is not None:
+            self.notes_.append("The pairs bring their own negatives: no hard negatives were mined.")
+            return dataset
+        mined = mine_hard_negatives(dataset, model, anchor_column_name="anchor", positive_column_name="positive",
+                                    num_negatives=1, relative_margin=0.05, sampling_strategy="top",
+                                    output_format="triplet", batch_size=64, use_faiss=False, verbose=False)
+        if len(mined) < len(dataset):
+            self.notes_.append(f"Hard negatives: {len(dataset) - len(mined):,} of {len(dataset):,} pairs had no "
+                               "candidate at least 5% less similar than their positive and were left out.")
+        if len(mined) < 4:
+            raise VecexploreError("Hard-negative mining left fewer than 4 pairs: train without hard negatives.")
+        return mined
+
+    def _fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise VecexploreError("Fit the fine-tuner before using it.")
+
+    def summary(self) -> dict:
+        """What the training did: time, steps, pairs, threads, the loss per step, settings and notes."""
+        self._fitted()
+        return {"seconds": round(self.seconds_, 2), "steps": self.steps_, "n_train": self.n_train_,
+                "threads": self.threads_, "final_loss": self.history_[-1][1] if self.history_ else None,
+                "loss": [{"step": step, "loss": loss} for step, loss in self.history_], "settings": self.settings,
+                "notes": self.notes_}
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """The trained model's vectors (torch, as right after training)."""
+        self._fitted()
+        return np.asarray(self.model_.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
+                                             show_progress_bar=False), dtype=np.float32)
+
+    def save(self, name: str, source: str = "pairs") -> dict:
+        """Save the trained model as ``finetuned/<name>`` (trained into a hidden folder, then renamed: a crash or
+        a cancel leaves nothing listed); returns its manifest."""
+        self._fitted()
+        name = new_name(name)
+        root = finetuned.root()
+        target = root / name
+        root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+        try:
+            try:
+                self.model_.save(str(work), create_model_card=False)
+            except OSError as exc:
+                raise VecexploreError(f"Cannot save the model under {root}: {exc.strerror or exc}.") from exc
+            weights = folder_digest(work)
+            spec = ",".join(f"{k}={v}" for k, v in self.settings.items())
+            manifest = {
+                "id": finetuned.model_id(name), "name": name, "base": self.base_id_,
+                "base_version": self.base_version_, "data_hash": self.data_hash_, "data_source": source,
+                "n_train": self.n_train_, "settings": self.settings,
+                "version": f"finetuned({self.base_id_}@{self.base_version_};data={self.data_hash_};{spec})+{weights}",
+                "weights": weights, "dims": int(self.model_.get_embedding_dimension()), "steps": self.steps_,
+                "seconds": round(self.seconds_, 2), "final_loss": self.history_[-1][1] if self.history_ else None,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "libraries": {p: metadata.version(p) for p in ("sentence-transformers", "transformers", "torch")},
+                "description": (f"Fine-tuned from {self.base_id_} on {self.n_train_:,} pairs of {source} "
+                                f"({self.epochs} epoch(s), batch {self.batch_size}, lr {self.learning_rate:g}"
+                                f"{', hard negatives' if self.hard_negatives else ''}"
+                                f"{', Matryoshka' if self.matryoshka else ''})."),
+            }
+            (work / finetuned.MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            try:
+                os.rename(work, target)
+            except OSError as exc:
+                raise VecexploreError(f"Cannot save the model as {target}: {exc.strerror or exc}.") from exc
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        self.saved_path_ = target
+        return manifest
+
+
+# --- held-out evaluation: the statistics the before/after report is made of ---
+
+
+def held_out_ranks(anchor_vectors: np.ndarray, candidate_vectors: np.ndarray, relevant: Sequence[int],
+                   exclude: Sequence[int] | None = None) -> np.ndarray:
+    """Per anchor, the rank (1 = first) of its positive among every candidate by cosine, counting candidates that
+    score as high as the positive ahead of it; ``exclude[i]`` (≥ 0) is a candidate never counted for anchor ``i``
+    (the anchor's own text, when it is also a candidate)."""
+    from vecexplore.numeric import l2_normalize
+
+    scores = l2_normalize(anchor_vectors).astype(np.float64) @ l2_normalize(candidate_vectors).astype(np.float64).T
+    rows = np.arange(len(scores))
+    if exclude is not None:
+        own = np.asarray(exclude, dtype=int)
+        scores[rows[own >= 0], own[own >= 0]] = -np.inf
+    target = scores[rows, np.asarray(relevant, dtype=int)]
+    return (scores >= target[:, None]).sum(axis=1)
+
+
+def retrieval_per_query(ranks: np.ndarray) -> dict[str, np.ndarray]:
+    """Each anchor's recall@1, recall@10 (1 when its positive is within the top k) and reciprocal rank."""
+    ranks = np.asarray(ranks, dtype=float)
+    return {"recall@1": (ranks <= 1).astype(float), "recall@10": (ranks <= 10).astype(float), "MRR": 1.0 / ranks}
+
+
+def bootstrap_change(before: np.ndarray, after: np.ndarray, scores: np.ndarray | None = None, n_boot: int = 1000,
+                     confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """The change ``after − before`` and its percentile bootstrap interval, resampling items (anchors or scored
+    pairs) with both models paired. Without ``scores`` the statistic is the mean; with them, Spearman's rho of each
+    model's cosines against the scores."""
+    from scipy.stats import bootstrap, spearmanr
+
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    rng = np.random.default_rng(seed)
+    if scores is None:
+        change = float(after.mean() - before.mean())
+        if np.all(after - before == (after - before)[0]):
+            return change, change, change  # no spread to resample
+        ci = bootstrap((after - before,), np.mean, n_resamples=n_boot, confidence_level=confidence,
+                       method="percentile", rng=rng).confidence_interval
+    else:
+        def statistic(b: np.ndarray, a: np.ndarray, s: np.ndarray) -> float:
+            return float(spearmanr(a, s).statistic - spearmanr(b, s).statistic)
+
+        change = statistic(before, after, np.asarray(scores, dtype=float))
+        ci = bootstrap((before, after, np.asarray(scores, dtype=float)), statistic, paired=True, vectorized=False,
+                       n_resamples=n_boot, confidence_level=confidence, method="percentile",
+                       rng=rng).confidence_interval
+    return change, float(ci.low), float(ci.high)

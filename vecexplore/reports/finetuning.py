@@ -1,0 +1,130 @@
+"""The fine-tuning workflow's before/after report: held-out retrieval (recall@1/@10, MRR) and STS Spearman with
+bootstrap intervals on the change, the corpus in both models (maps aligned by Procrustes, per-text k-NN Jaccard,
+the texts whose neighbours changed most), anisotropy before and after, and a plain verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vecexplore.cache import EmbeddingCache, embed
+from vecexplore.encoders import Encoder
+from vecexplore.errors import VecexploreError
+from vecexplore.finetune import Pairs, bootstrap_change, held_out_ranks, retrieval_per_query
+from vecexplore.isotropy import metrics as anisotropy
+from vecexplore.numeric import cosine
+from vecexplore.reports.models import SideBySide, side_by_side
+
+PRIMARY = "MRR"  # the held-out metric the verdict reads
+ANISOTROPY = ("mean_cosine", "isoscore", "effective_rank", "top_pc_share")
+
+
+@dataclass(frozen=True)
+class FinetuneReport:
+    """Base model vs fine-tuned model. ``metrics``: one row per held-out metric (before, after, change and its
+    bootstrap interval); ``texts``: the corpus compared; ``side``: the corpus in both (``left_map`` base,
+    ``right_map`` fine-tuned aligned onto it, ``jaccard`` per text, ``disagreements`` = the texts whose neighbours
+    changed most); ``moved``: how far each text moved between the aligned maps, in units of the base map's spread."""
+
+    base: str
+    tuned: str
+    tuned_version: str
+    n_held_out: int
+    n_candidates: int
+    metrics: list[dict]
+    outcome: str
+    verdict: str
+    texts: list[str]
+    side: SideBySide
+    moved: np.ndarray
+    anisotropy: list[dict]
+    training: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"base": self.base, "model": self.tuned, "version": self.tuned_version,
+                "n_held_out": self.n_held_out, "n_candidates": self.n_candidates, "metrics": self.metrics,
+                "outcome": self.outcome, "verdict": self.verdict, "knn_k": self.side.k,
+                "knn_jaccard_mean": self.side.mean_jaccard, "n_corpus": len(self.moved),
+                "most_changed": self.side.disagreements, "anisotropy": self.anisotropy, "training": self.training,
+                "notes": self.notes}
+
+
+def verdict(rows: list[dict], n: int) -> tuple[str, str]:
+    """The reading of the primary held-out metric, ``(outcome, sentence)``: ``better``, ``worse``, or ``noise``
+    when the bootstrap interval of the change holds 0."""
+    row = next(r for r in rows if r["metric"] == PRIMARY)
+    span = f"{row['change']:+.3f}; 95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}, {n} held-out anchors"
+    if row["ci_low"] > 0:
+        outcome = "better"
+        text = f"Fine-tuning helped: held-out {PRIMARY} went from {row['before']:.3f} to {row['after']:.3f} ({span})."
+    elif row["ci_high"] < 0:
+        outcome = "worse"
+        text = (f"Fine-tuning made held-out retrieval worse: {PRIMARY} went from {row['before']:.3f} to "
+                f"{row['after']:.3f} ({span}). Lower the learning rate or the epochs.")
+    else:
+        outcome = "noise"
+        text = (f"The change in held-out {PRIMARY} is within noise ({span}): this run did not measurably change "
+                "retrieval. More pairs, another epoch or hard negatives may help, or the base model already handles "
+                "this domain.")
+    sts = next((r for r in rows if r["metric"] == "STS Spearman"), None)
+    if sts is not None and sts["ci_high"] < 0:
+        text += (f" STS Spearman fell ({sts['before']:.3f} → {sts['after']:.3f}): the model is losing general "
+                 "similarity while it learns your pairs.")
+    return outcome, text
+
+
+def _row(metric: str, before: np.ndarray, after: np.ndarray, scores: np.ndarray | None, n_boot: int,
+         seed: int) -> dict:
+    change, low, high = bootstrap_change(before, after, scores, n_boot=n_boot, seed=seed)
+    if scores is None:
+        b, a = float(np.mean(before)), float(np.mean(after))
+    else:
+        from scipy.stats import spearmanr
+
+        b, a = float(spearmanr(before, scores).statistic), float(spearmanr(after, scores).statistic)
+    return {"metric": metric, "before": b, "after": a, "change": change, "ci_low": low, "ci_high": high,
+            "n": len(before)}
+
+
+def finetune_report(base: Encoder, tuned: Encoder, held: Pairs, corpus: Sequence[str] | None = None,
+                    labels: Sequence[str] | None = None, *, cache: EmbeddingCache | None = None, k: int = 10,
+                    n_boot: int = 1000, seed: int = 0, training: dict | None = None) -> FinetuneReport:
+    """Evaluate ``base`` and ``tuned`` on the held-out pairs (each positive anchor ranks every distinct held-out
+    positive) and on ``corpus`` (default: the held-out texts)."""
+    def vectors(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+        return embed(list(texts), encoder, cache=cache)[0].vectors
+
+    positives = held.positive_pairs()
+    if len(positives) < 2:
+        raise VecexploreError("The held-out pairs hold fewer than 2 positives: nothing to retrieve.")
+    candidates = list(dict.fromkeys(positives.positives))
+    where = {text: i for i, text in enumerate(candidates)}
+    relevant = [where[p] for p in positives.positives]
+    own = [where.get(a, -1) for a in positives.anchors]
+    notes = []
+    if len(candidates) <= 10:
+        notes.append(f"Only {len(candidates)} distinct held-out positives: recall@10 is 1 by construction.")
+    per_model = {}
+    for side, encoder in (("before", base), ("after", tuned)):
+        ranks = held_out_ranks(vectors(encoder, positives.anchors), vectors(encoder, candidates), relevant, own)
+        per_model[side] = retrieval_per_query(ranks)
+    rows = [_row(m, per_model["before"][m], per_model["after"][m], None, n_boot, seed) for m in per_model["before"]]
+    if held.scores is not None:
+        cos = {side: cosine(vectors(enc, held.anchors), vectors(enc, held.positives))
+               for side, enc in (("before", base), ("after", tuned))}
+        rows.append(_row("STS Spearman", cos["before"], cos["after"], held.scores, n_boot, seed))
+    texts = list(dict.fromkeys(corpus if corpus else [*held.anchors, *held.positives]))
+    if len(texts) < 4:
+        raise VecexploreError("The corpus needs at least 4 distinct texts to compare neighbours before and after.")
+    before_set = embed(texts, base, cache=cache)[0]
+    after_set = embed(texts, tuned, cache=cache)[0]
+    side = side_by_side(before_set, after_set, k=min(k, len(texts) - 1), method="pca")
+    spread = np.sqrt(((side.left_map - side.left_map.mean(0)) ** 2).sum(1).mean())
+    moved = np.linalg.norm(side.right_map - side.left_map, axis=1) / (spread if spread > 0 else 1.0)
+    iso_before, iso_after = anisotropy(before_set.vectors, seed=seed), anisotropy(after_set.vectors, seed=seed)
+    iso = [{"metric": m, "before": iso_before[m], "after": iso_after[m]} for m in ANISOTROPY]
+    return FinetuneReport(base.id, tuned.id, tuned.version, len(positives), len(candidates), rows,
+                          *verdict(rows, len(positives)), texts, side, moved, iso, training or {}, notes)
