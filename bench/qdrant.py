@@ -141,7 +141,7 @@ def main() -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from run import OUT, machine, sentences, store_vectors
+    from run import replace_section, sentences, store_vectors
     from speed import hundred_k
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -152,17 +152,8 @@ def main() -> None:
     texts10, source10 = sentences(10_200)
     texts100, source100 = hundred_k(100_200)[0], "AG News test titles + same-class descriptions, recombined"
     results = [bench_store(texts, store_vectors(texts, args.cache)) for texts in (texts10, texts100)]
-    m = machine()
-    head = (f"Re-measured alone by `bench/qdrant.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
-            f"({time.perf_counter() - start:.0f} s, vectors from an embedding cache), on the machine above "
-            f"({m['cpu']}, {m['cores']} cores); the other sections are from the full run.")
     lines = store_lines(results, f"{source10} at 10k; {source100} at 100k")
-    section = "\n".join([lines[0], "", head, *lines[1:]])
-    text = OUT.read_text(encoding="utf-8")
-    begin = text.index(lines[0])
-    end = text.index("\n## ", begin + len(lines[0]))
-    OUT.write_text(text[:begin] + section.rstrip() + "\n" + text[end:], encoding="utf-8")
-    print(section)
+    print(replace_section(lines, "bench/qdrant.py (vectors from an embedding cache)", time.perf_counter() - start))
 
 
 if __name__ == "__main__":

@@ -438,6 +438,20 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: tupl
     return "\n".join(lines)
 
 
+def replace_section(lines: list[str], by: str, seconds: float) -> str:
+    """Put the re-measured section ``lines`` (its heading first) in place of the same section of the report,
+    saying what re-measured it and when; the other sections keep their run. Returns the new section."""
+    m = machine()
+    head = (f"Re-measured alone by `{by}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({seconds:.0f} s) "
+            f"on the machine above ({m['cpu']}, {m['cores']} cores); the other sections are from the full run.")
+    section = "\n".join([lines[0], "", head, *lines[1:]]).rstrip() + "\n"
+    text = OUT.read_text(encoding="utf-8")
+    begin = text.index(lines[0])
+    end = text.find("\n## ", begin + len(lines[0]))
+    OUT.write_text(text[:begin] + section + (text[end:] if end >= 0 else ""), encoding="utf-8")
+    return section
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
