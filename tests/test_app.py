@@ -50,7 +50,7 @@ def test_projection_umap_and_neighbours(minilm, topics):
     assert 0.5 < float(metric(at, "Trustworthiness")) <= 1
     at.selectbox(key="focus").set_value(42).run()
     ok(at)
-    table = at.dataframe[-1].value
+    table = next(d.value for d in at.dataframe if "cosine" in d.value.columns)
     idx, sims = point_neighbors(minilm.encode(topics.texts), 42, 10)
     assert table["#"].tolist() == idx.tolist()
     np.testing.assert_allclose(table["cosine"], np.round(sims, 4), atol=2e-4)
