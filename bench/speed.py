@@ -192,10 +192,27 @@ proj = stage("UMAP 2-D (fit 20k sample + transform the rest)",
              lambda: ProjectionCache().fit(X, Projector("umap"))[0])
 quality = stage("trustworthiness + k-NN kept (3,000-point sample)",
                 lambda: map_quality(X, proj.embedding_, 10, max_points=3000))
-from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
-sizes = stage("figure JSON (sampled drawing, then every point)",
-              lambda: [len(figure(proj.embedding_, eset.labels, eset.texts, drawn_points(len(X), lim)).to_json())
-                       for lim in (DRAW_LIMIT, None)])
+from vecexplore.reports.maps import cluster_report
+clusters = stage("cluster names (k-means, k by silhouette, c-TF-IDF)", lambda: cluster_report(eset))
+from pages.ui.density import canvas, density_figure
+from vecexplore.clusters import label_positions
+from vecexplore.density import density_image, full_window, in_window, sampled_layer
+coords = proj.embedding_
+def draw(window):  # what the page draws above 50,000 texts in 2-D: the density view, cluster names on top
+    image = density_image(coords, *window, *canvas(*window))
+    fig = density_figure(image, coords, eset.texts, sampled_layer(coords, *window), eset.labels)
+    names = {c["id"]: c["name"] for c in clusters.clusters()}
+    for c, xy in label_positions(coords, clusters.labels).items():
+        fig.add_annotation(x=xy[0], y=xy[1], text=names[c], showarrow=False)
+    return len(fig.to_json())
+whole = full_window(coords)
+first_bytes = stage("first draw: density image of every text + 10,000-point layer + figure JSON",
+                    lambda: draw(whole))
+(x0, x1), (y0, y1) = whole
+cx, cy = np.median(coords, axis=0)
+zoom = ((cx - (x1 - x0) / 8, cx + (x1 - x0) / 8), (cy - (y1 - y0) / 8, cy + (y1 - y0) / 8))
+zoom_bytes = stage("zoomed re-draw (a box of 1/16 of the map's area)", lambda: draw(zoom))
+in_zoom = int(in_window(coords, *zoom).sum())
 from vecexplore.store import open_store
 store = open_store()
 if sys.argv[2] == "cold":
@@ -216,7 +233,8 @@ def compare():
     return comparison_report(sets)
 stage("compare MiniLM vs GloVe (10k sample)", compare)
 print(json.dumps({"stages": stages, "n": len(X), "trust": quality.trustworthiness, "knn_kept": quality.knn_kept,
-                  "method": proj.method_, "notes": proj.notes_, "figure_bytes": sizes,
+                  "method": proj.method_, "notes": proj.notes_, "figure_bytes": [first_bytes, zoom_bytes],
+                  "in_zoom": in_zoom, "clusters": clusters.labeler.n_clusters_,
                   "search_p50_ms": 1000 * float(np.median(times)), "peak_gib": peak()}))
 """
 
@@ -316,7 +334,8 @@ def scale_lines(sc: dict) -> list[str]:
         f"## 100,000 texts end to end ({sc['source']})",
         "",
         "A fresh process per run, as the app does it: the warm-up thread starts first, then read → embed "
-        "(all-MiniLM-L6-v2, default backend) → UMAP → quality → figure → Qdrant → compare. *Cold*: empty "
+        "(all-MiniLM-L6-v2, default backend) → UMAP → quality → cluster names → density draw and a zoomed "
+        "re-draw → Qdrant → compare. *Cold*: empty "
         "embedding, projection and Qdrant folders. *Warm*: the same again, caches filled. Peak = the process's "
         "peak resident memory so far.",
         "",
@@ -333,8 +352,10 @@ def scale_lines(sc: dict) -> list[str]:
         f"- Map: {cold['method'].upper()}; " + " ".join(cold["notes"]),
         f"- Trustworthiness (k = 10, 3,000-point sample): {cold['trust']:.3f}; share of 10-NN kept: "
         f"{cold['knn_kept']:.1%}.",
-        f"- Figure sent to the browser: {cold['figure_bytes'][0] / 2**20:.1f} MiB for the default sampled drawing "
-        f"(50,000 points), {cold['figure_bytes'][1] / 2**20:.1f} MiB with every point (Streamlit's limit: 200 MiB).",
+        f"- Clusters named: {cold['clusters']} (coarse level, as the page shows by default).",
+        f"- Figure sent to the browser (the density view the page uses above 50,000 texts): "
+        f"{cold['figure_bytes'][0] / 2**20:.1f} MiB for the whole map, {cold['figure_bytes'][1] / 2**20:.1f} MiB "
+        f"for the zoomed window ({cold['in_zoom']:,} texts in it).",
         f"- Search, Qdrant Edge (HNSW): p50 {cold['search_p50_ms']:.2f} ms cold, {warm['search_p50_ms']:.2f} ms warm.",
         f"- Peak memory: {cold['peak_gib']:.2f} GiB cold, {warm['peak_gib']:.2f} GiB warm, of 24 GiB.",
         "",

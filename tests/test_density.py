@@ -197,3 +197,11 @@ def test_large_corpus_path_on_200k_texts(glove, topics, tmp_path):
     scores = unit @ unit[123_456]
     scores[123_456] = -np.inf
     np.testing.assert_allclose(sims, np.sort(scores)[::-1][:5], atol=1e-3)
+
+
+def test_warm_density_compiles_both_aggregations_on_tiny_data():
+    from vecexplore.warmup import warm_density
+
+    assert warm_density(n=200) >= 0.0
+    image = density_image(np.array([[0.0, 0.0], [1.0, 1.0]]), width=8, height=8)
+    assert image.counts.sum() == 2

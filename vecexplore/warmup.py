@@ -1,9 +1,12 @@
-"""Pay a fresh process's one-off costs ahead of the user: numba compiling UMAP, exporting MiniLM to ONNX.
+"""Pay a fresh process's one-off costs ahead of the user: numba compiling datashader and UMAP, exporting MiniLM
+to ONNX.
 
 A new process compiles umap-learn's and pynndescent's numba code on its first UMAP (tens of seconds on a
 2-core machine; numba's disk cache keeps only part of it). ``warm_up`` runs a tiny UMAP fit and transform on
 random vectors, on the same code paths as a real corpus (NN-descent needs more than 4,096 points), so the
-first real map costs what any later one does. The app runs it in a background thread at start; ``make app``
+first real map costs what any later one does. Datashader's aggregation (the density view of large maps) is
+compiled first: it takes about a second, and numba compiles one function at a time, so a density map asked for
+while UMAP compiles would otherwise wait for it. The app runs it in a background thread at start; ``make app``
 runs it once at install (``vecexplore warmup``).
 """
 
@@ -32,11 +35,23 @@ def warm_umap(n: int = 4200, dims: int = 8) -> float:
     return time.perf_counter() - start
 
 
+def warm_density(n: int = 1000) -> float:
+    """Compile the density image's aggregation, by count and by group; returns the seconds spent."""
+    from vecexplore.density import density_image
+
+    start = time.perf_counter()
+    coords = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)
+    density_image(coords, width=64, height=40).png()
+    density_image(coords, width=64, height=40, groups=np.arange(n) % 2, colours=["#000000", "#ffffff"]).png()
+    return time.perf_counter() - start
+
+
 def warm_up(models: tuple[str, ...] = ("all-MiniLM-L6-v2",)) -> dict:
-    """Compile UMAP and export ``models`` to ONNX (``auto`` backend); returns the seconds of each step."""
+    """Compile datashader and UMAP, and export ``models`` to ONNX (``auto`` backend); returns the seconds of
+    each step."""
     from vecexplore.encoders import load_encoder
 
-    timings = {"umap_compile_s": warm_umap()}
+    timings = {"density_compile_s": warm_density(), "umap_compile_s": warm_umap()}
     for model_id in models:
         start = time.perf_counter()
         load_encoder(model_id)
