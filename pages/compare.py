@@ -13,7 +13,7 @@ from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore import compare as cmp
 from vecexplore.embedding_set import EmbeddingSet
-from vecexplore.encoders import GLOVE_ID, MINILM_ID, model_choices
+from vecexplore.encoders import GLOVE_ID, MINILM_ID
 from vecexplore.reports.models import ComparisonReport, SideBySide, comparison_report, side_by_side, translation_report
 
 COMPARE_LIMIT = 10_000  # larger corpora are compared on a seeded sample (each model embeds only that)
@@ -62,7 +62,7 @@ def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], 
 
 
 st.title("⚖️ Compare models")
-links.page([Param("compare_models", list, options=model_choices), Param("compare_k", int, lo=2, hi=50),
+links.page([Param("compare_models", list, options=session.models), Param("compare_k", int, lo=2, hi=50),
             Param("compare_method", options=["pca", "umap"]), Param("left_model"), Param("right_model"),
             Param("compare_colour"), Param("translate_method", options=["lstsq", "ridge", "procrustes"])],
            "compare")
@@ -76,7 +76,7 @@ if sel is None or sel.corpus is None:
 if sel.corpus.vectors is not None:
     st.warning("Imported vectors come from one unknown model: pick a text corpus to compare models.", icon="👈")
     st.stop()
-choices = model_choices()
+choices = session.models()
 defaults = [m for m in dict.fromkeys([sel.model_id or MINILM_ID, GLOVE_ID, MINILM_ID]) if m in choices][:2]
 c1, c2, c3 = st.columns([3, 1, 1])
 models = c1.multiselect("Models (two or more)", choices, default=defaults, key="compare_models")

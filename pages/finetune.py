@@ -12,7 +12,7 @@ from pages.ui.figures import HOVER, hover
 from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore.corpus import Corpus
-from vecexplore.encoders import BUILTIN_MODELS, MINILM_ID, model_choices
+from vecexplore.encoders import BUILTIN_MODELS, MINILM_ID, finetuned
 from vecexplore.errors import VecexploreError
 from vecexplore.finetune import (
     LABEL_WARNING,
@@ -24,6 +24,7 @@ from vecexplore.finetune import (
     split_pairs,
     suggest_name,
 )
+from vecexplore.owners import created_by
 from vecexplore.reports.finetuning import FinetuneReport, finetune_report
 from vecexplore.validation import LIMITS
 
@@ -42,7 +43,7 @@ def trainable() -> list[str]:
     """Models the lab can start from: MiniLM, the fine-tuned ones, and the sidebar's own folder or hub id."""
     sel = st.session_state.get("selection")
     own = [sel.model_id] if sel is not None and sel.model_id and sel.model_id not in BUILTIN_MODELS else []
-    return list(dict.fromkeys([MINILM_ID, *[m for m in model_choices() if m not in BUILTIN_MODELS], *own]))
+    return list(dict.fromkeys([MINILM_ID, *[m for m in session.models() if m not in BUILTIN_MODELS], *own]))
 
 
 def moved_map(report: FinetuneReport) -> go.Figure:
@@ -89,6 +90,7 @@ if st.session_state.pop("ft_cancelled", False):
     st.warning("Fine-tuning was cancelled: nothing was saved.", icon="⏹️")
 if st.session_state.pop("ft_reset_name", False):
     st.session_state.pop("ft_name", None)
+me = session.session_id()
 
 st.header("1 · Training pairs")
 source = st.radio("Training pairs", SOURCES, horizontal=True, key="ft_source")
@@ -144,8 +146,11 @@ hard = o1.checkbox("Hard negatives", key="ft_hard",
 matryoshka = o2.checkbox("Matryoshka", key="ft_matryoshka",
                          help="Also train the first half, quarter and eighth of the dimensions to work alone.")
 if "ft_name" not in st.session_state:
-    st.session_state["ft_name"] = suggest_name(base, stem)
-name = o3.text_input("Name of the new model", key="ft_name", help="Saved as finetuned/NAME.")
+    st.session_state["ft_name"] = st.session_state["ft_default"] = suggest_name(base, stem, me)
+name = o3.text_input("Name of the new model", key="ft_name", help="Saved as finetuned/NAME.").strip()
+shared = name != st.session_state.get("ft_default")
+o3.caption("🌐 **Shared**: a name you chose — every session on this server can pick this model." if shared else
+           "🔒 **Private** to this session: the suggested name. Type a name to share the model with the class.")
 
 if st.button("Fine-tune", type="primary", key="ft_run"):
     session.forget("finetune")
@@ -165,7 +170,7 @@ if st.button("Fine-tune", type="primary", key="ft_run"):
         tuner.fit(split.train, progress=progress)
         slot.empty()
         with st.spinner("Saving, then measuring before and after on the held-out pairs…"):
-            manifest = tuner.save(name, source=pairs.name)
+            manifest = tuner.save(name, source=pairs.name, owner=me, shared=shared)
             texts = corpus.sample(MAP_LIMIT).texts if corpus is not None else None
             report = finetune_report(session.current_encoder(session.Selection(corpus, base)),
                                      session.current_encoder(session.Selection(corpus, manifest["id"])), split.held,
@@ -176,6 +181,27 @@ if st.button("Fine-tune", type="primary", key="ft_run"):
                       "and Search.")
         st.session_state["ft_reset_name"] = True
         st.rerun()
+
+mine = finetuned.listed(me)
+if mine:
+    with st.expander(f"Fine-tuned models you can use ({len(mine)})"):
+        st.dataframe(pd.DataFrame([{"model": m["id"], "made by": created_by(m.get("owner", ""), me),
+                                    "shared": "shared" if m.get("shared", True) else "private",
+                                    "base": m["base"], "pairs": m["n_train"], "created": m["created"]}
+                                   for m in mine]), hide_index=True, width="stretch")
+        d1, d2 = st.columns([3, 1])
+        target = d1.selectbox("Delete a model", [m["id"] for m in mine], index=None, placeholder="Pick one…",
+                              key="ft_delete_model")
+        owner = next((m.get("owner", "") for m in mine if m["id"] == target), me)
+        confirmed = owner == me or st.checkbox(
+            f"Yes, delete {md(target)}, which {created_by(owner, me)} made (it goes for everyone who uses "
+            "it)", key="ft_confirm_delete")
+        d2.write("")
+        if d2.button("Delete", key="ft_delete", disabled=target is None or not confirmed):
+            with widgets.guard(stop=False):
+                finetuned.delete(target, viewer=me, confirmed=confirmed)
+                session.flash(f"Deleted {md(target)}.")
+                st.rerun()
 
 report: FinetuneReport | None = session.recall("finetune", "last")
 if report is None:

@@ -12,7 +12,7 @@ from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore import corpus as corpora
 from vecexplore.corpus import Corpus
-from vecexplore.encoders import GLOVE_ID, MINILM_ID, model_choices
+from vecexplore.encoders import GLOVE_ID, MINILM_ID
 from vecexplore.errors import VecexploreError
 from vecexplore.reports.domains import DomainShiftReport, furthest, shared_map, shift_report
 from vecexplore.validation import LIMITS
@@ -39,7 +39,7 @@ def shift_of(texts_a: tuple[str, ...], texts_b: tuple[str, ...], labels_b: tuple
 
 st.title("🌍 Domain shift")
 links.page([Param("shift_source", options=SOURCES), Param("shift_a"), Param("shift_b"), Param("split_a"),
-            Param("split_b"), Param("shift_models", list, options=model_choices),
+            Param("split_b"), Param("shift_models", list, options=session.models),
             Param("shift_perm", int, lo=LIMITS["permutations"].lo, hi=LIMITS["permutations"].hi),
             Param("shift_seed", int, lo=0, hi=10_000), Param("shift_map_model")], "shift")
 with st.expander("What am I looking at?"):
@@ -89,7 +89,7 @@ with widgets.guard():
             A_texts, B_texts, B_labels, name_a, name_b = c.texts, other.texts, None, c.name, up.name
 
 m1, m2, m3 = st.columns([3, 1, 1])
-choices = model_choices()
+choices = session.models()
 default = [m for m in dict.fromkeys([MINILM_ID, GLOVE_ID]) if m in choices]
 models = m1.multiselect("Models", choices, default=default, key="shift_models")
 permutations = m2.number_input("Permutations", int(LIMITS["permutations"].lo), int(LIMITS["permutations"].hi), 200, 50,

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from helpers import TIMEOUT, ok, paste, said, shown, start
+from pages.ui.sidebar import OTHER_MODEL
 from vecexplore.encoders import MINILM_ID, finetuned, load_encoder
 from vecexplore.finetune import LABEL_WARNING, demo_pairs, split_pairs
 from vecexplore.numeric import cosine
@@ -27,11 +28,65 @@ def captions(at) -> list[str]:
     return [shown(c) for c in at.caption]
 
 
+def table_with(at, column: str):
+    """The first table on the page with ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def fake_model(root, name: str, owner: str, shared: bool) -> str:
+    """A fine-tuned model's folder with only its manifest: listed and deletable, never loaded here."""
+    (root / name).mkdir(parents=True)
+    manifest = {"id": finetuned.model_id(name), "name": name, "owner": owner, "shared": shared, "dims": 384,
+                "base": MINILM_ID, "n_train": 10, "created": "2026-11-24T10:00:00+00:00", "description": "test",
+                "version": f"finetuned(test)+{name}"}
+    (root / name / finetuned.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return manifest["id"]
+
+
+def test_other_sessions_private_models_are_not_seen_and_shared_ones_need_a_confirmed_delete(hostile, own_models):
+    private = fake_model(own_models, "all-minilm-l6-v2-secret-notes-0badcafe-1", "0badcafe" * 4, shared=False)
+    shared = fake_model(own_models, "class-model", "0badcafe" * 4, shared=True)
+    at = start("pages/finetune.py")
+    ok(at)
+    options = at.sidebar.selectbox(key="model").options
+    assert shared in options and private not in options
+    assert shared in at.selectbox(key="ft_base").options and private not in at.selectbox(key="ft_base").options
+    listing = table_with(at, "made by")
+    assert list(listing["model"]) == [shared] and list(listing["made by"]) == ["another session"]
+    assert not any("secret" in str(d.value.to_dict()) for d in at.dataframe)
+    at.selectbox(key="ft_delete_model").set_value(shared).run()
+    assert at.button(key="ft_delete").disabled  # another session made it: confirm first
+    at.checkbox(key="ft_confirm_delete").check().run()
+    at.button(key="ft_delete").click().run()
+    ok(at)
+    assert said(at.success, f"Deleted {shared}")
+    assert [m["id"] for m in finetuned.listed()] == [private]  # the other session's private model is untouched
+    assert shared not in at.sidebar.selectbox(key="model").options
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)  # a hand-made link to it
+    fresh.query_params.update({**dict(at.query_params), "ft_base": private})
+    fresh.run()
+    fresh.switch_page("pages/finetune.py").run()
+    ok(fresh)
+    assert fresh.selectbox(key="ft_base").value == MINILM_ID
+    hostile("Fine-tuning page: link", f"ft_base={private} (another session's private model)",
+            said(fresh.warning, "is not allowed"))
+    fresh.sidebar.selectbox(key="model").set_value(OTHER_MODEL).run()
+    fresh.sidebar.text_input(key="model_other").set_value(private).run()  # its id, typed
+    ok(fresh)
+    error = said(fresh.sidebar.error, f"No fine-tuned model '{private}'")
+    assert "secret" not in error.split("(shared")[1]
+    hostile("Sidebar: model id", f"{private} (another session's private model)", error)
+
+
 def test_pair_sources_and_refused_files(hostile, own_models):
     at = start("pages/finetune.py")
     ok(at)
     assert any("**192** training pairs · **48** held-out pairs" in c for c in captions(at))
-    assert at.text_input(key="ft_name").value == "all-minilm-l6-v2-cooking-1"
+    me = at.session_state["_session_id"][:8]
+    assert at.text_input(key="ft_name").value == f"all-minilm-l6-v2-cooking-{me}-1"
+    assert said(at.caption, "Private** to this session")
+    at.text_input(key="ft_name").set_value("cooking-for-the-class").run()
+    assert said(at.caption, "Shared**: a name you chose")
     at.radio(key="ft_source").set_value("pairs from the corpus labels").run()
     ok(at)
     assert said(at.warning, LABEL_WARNING[:40])
@@ -69,10 +124,12 @@ def test_fine_tune_the_demo_pairs_then_compare(own_models, minilm):
     at.number_input(key="ft_batch").set_value(64).run()
     at.button(key="ft_run").click().run()
     ok(at)
-    tuned = "finetuned/all-minilm-l6-v2-cooking-1"
+    me = at.session_state["_session_id"]
+    tuned = f"finetuned/all-minilm-l6-v2-cooking-{me[:8]}-1"
     assert said(at.success, f"Saved {tuned}") and finetuned.manifest(tuned)["n_train"] == 192
-    assert at.text_input(key="ft_name").value == "all-minilm-l6-v2-cooking-2"  # the next free name
-    table = at.dataframe[1].value
+    assert finetuned.manifest(tuned)["owner"] == me and not finetuned.manifest(tuned)["shared"]  # suggested name
+    assert at.text_input(key="ft_name").value == f"all-minilm-l6-v2-cooking-{me[:8]}-2"  # the next free name
+    table = table_with(at, "metric")
     assert list(table["metric"]) == ["recall@1", "recall@10", "MRR"]
     held = split_pairs(demo_pairs(), 0.2, 0).held
     truth = np.eye(len(held))
@@ -86,7 +143,7 @@ def test_fine_tune_the_demo_pairs_then_compare(own_models, minilm):
     moved = {t["name"]: t for t in charts[1]["data"]}
     assert set(moved) == {"moved", "before (base)", "after (fine-tuned, aligned)"}
     assert len(moved["after (fine-tuned, aligned)"]["hovertext"]) == 300  # the demo topics corpus
-    worst = at.dataframe[2].value
+    worst = table_with(at, "jaccard")
     assert len(worst) == 10 and worst["jaccard"].is_monotonic_increasing
     assert tuned in at.sidebar.selectbox(key="model").options
     at.switch_page("pages/compare.py")

@@ -4,6 +4,7 @@ scikit-learn and scipy."""
 
 import csv
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -286,3 +287,48 @@ def test_idle_cores_leaves_out_cores_other_processes_hold(monkeypatch, busy_tick
     monkeypatch.setattr(finetune.os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(finetune, "_cpu_ticks", lambda cpus: next(readings))
     assert idle_cores(window=0.01) == threads
+
+
+def fake_model(root: Path, name: str, owner: str | None, shared: bool = True) -> str:
+    """A model folder with only its manifest: enough to be listed and deleted (nothing here loads weights).
+    ``owner`` None: a manifest from before owners were recorded."""
+    (root / name).mkdir(parents=True)
+    manifest = {"id": finetuned.model_id(name), "name": name, "dims": 384, "description": "test model",
+                "version": f"finetuned(test)+{name}", **({} if owner is None else {"owner": owner, "shared": shared})}
+    (root / name / finetuned.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    (root / name / "model.safetensors").write_bytes(b"not a model")  # what the fixture's clean-up looks for
+    return manifest["id"]
+
+
+def test_private_models_stay_in_their_session_and_deleting_needs_ownership(own_models, hostile):
+    mine = fake_model(own_models, "all-minilm-l6-v2-notes-aaaa1111-1", "aaaa1111", shared=False)
+    shared = fake_model(own_models, "class-model", "bbbb2222", shared=True)
+    older = fake_model(own_models, "from-an-older-version", None)  # listed to everyone, as before
+    assert {m["id"] for m in finetuned.listed("aaaa1111")} == {mine, shared, older}
+    assert {m["id"] for m in finetuned.listed("bbbb2222")} == {shared, older}
+    assert {m["id"] for m in finetuned.listed()} == {mine, shared, older}  # the command line sees all
+    assert mine not in model_choices("bbbb2222") and mine in model_choices("aaaa1111")
+    assert mine not in [m["id"] for m in model_catalogue("bbbb2222")]
+
+    with pytest.raises(VecexploreError, match="No fine-tuned model") as err:
+        finetuned.delete(mine, viewer="bbbb2222")
+    assert "notes" not in str(err.value).split("(shared")[1]  # the error lists only shared models
+    hostile("fine-tuning: delete", "another session's private model", str(err.value))
+    with pytest.raises(VecexploreError, match="made by another session: .* Confirm") as err:
+        finetuned.delete(shared, viewer="aaaa1111")
+    hostile("fine-tuning: delete", "a shared model another session made, unconfirmed", str(err.value))
+    finetuned.delete(shared, viewer="aaaa1111", confirmed=True)
+    finetuned.delete(mine, viewer="aaaa1111")
+    assert [m["id"] for m in finetuned.listed()] == [older]
+    assert sorted(p.name for p in own_models.iterdir()) == ["from-an-older-version"]  # nothing half-deleted
+
+
+def test_suggested_names_are_per_session(own_models):
+    fake_model(own_models, "all-minilm-l6-v2-cooking-1", "cli", shared=True)
+    fake_model(own_models, "all-minilm-l6-v2-cooking-bbbb2222-1", "bbbb2222", shared=False)
+    assert finetune.suggest_name("all-MiniLM-L6-v2", "cooking") == "all-minilm-l6-v2-cooking-2"
+    assert finetune.suggest_name("all-MiniLM-L6-v2", "cooking", "aaaa1111ffff") == \
+        "all-minilm-l6-v2-cooking-aaaa1111-1"  # says nothing of the other session's model
+    assert finetune.suggest_name("all-MiniLM-L6-v2", "cooking", "bbbb2222") == "all-minilm-l6-v2-cooking-bbbb2222-2"
+    long = finetune.suggest_name("x" * 80, "y" * 80, "cccc3333")
+    assert long.endswith("-cccc3333-1") and finetuned.check_name(long) == long

@@ -33,6 +33,7 @@ import numpy as np
 from vecexplore.encoders import MINILM_ID, finetuned, trainable_folder
 from vecexplore.encoders._common import folder_digest
 from vecexplore.errors import VecexploreError
+from vecexplore.owners import CLI_OWNER
 from vecexplore.validation import check
 
 MIN_PAIRS = 10
@@ -282,9 +283,13 @@ def new_name(name: str) -> str:
     return name
 
 
-def suggest_name(base: str, source: str) -> str:
-    """A free name for a new model, ``<base>-<source>-<n>``, in the characters a name allows."""
-    stem = re.sub(r"[^a-z0-9._-]+", "-", f"{base.split('/')[-1]}-{source}".lower()).strip("-._")[:48] or "model"
+def suggest_name(base: str, source: str, viewer: str | None = None) -> str:
+    """A free name for a new model, ``<base>-<source>-<n>`` in the characters a name allows; for a session
+    (``viewer``) ``<base>-<source>-<session>-<n>``, so its default names say nothing of other sessions' models."""
+    stem = re.sub(r"[^a-z0-9._-]+", "-", f"{base.split('/')[-1]}-{source}".lower()).strip("-._")[:46]
+    stem = stem.rstrip("-._") or "model"
+    if viewer:
+        stem = f"{stem}-{re.sub(r'[^a-z0-9]', '', viewer.lower())[:8]}"
     n = 1
     while (finetuned.root() / f"{stem}-{n}").exists():
         n += 1
@@ -492,9 +497,10 @@ class FineTuner:
         return np.asarray(self.model_.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
                                              show_progress_bar=False), dtype=np.float32)
 
-    def save(self, name: str, source: str = "pairs") -> dict:
+    def save(self, name: str, source: str = "pairs", owner: str = CLI_OWNER, shared: bool = True) -> dict:
         """Save the trained model as ``finetuned/<name>`` (trained into a hidden folder, then renamed: a crash or
-        a cancel leaves nothing listed); returns its manifest."""
+        a cancel leaves nothing listed), made by ``owner`` and ``shared`` with every session or private to it;
+        returns its manifest."""
         self._fitted()
         name = new_name(name)
         root = finetuned.root()
@@ -515,7 +521,7 @@ class FineTuner:
                 "version": f"finetuned({self.base_id_}@{self.base_version_};data={self.data_hash_};{spec})+{weights}",
                 "weights": weights, "dims": int(self.model_.get_embedding_dimension()), "steps": self.steps_,
                 "seconds": round(self.seconds_, 2), "final_loss": self.history_[-1][1] if self.history_ else None,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"), "owner": owner, "shared": shared,
                 "libraries": {p: metadata.version(p) for p in ("sentence-transformers", "transformers", "torch")},
                 "description": (f"Fine-tuned from {self.base_id_} on {self.n_train_:,} pairs of {source} "
                                 f"({self.epochs} epoch(s), batch {self.batch_size}, lr {self.learning_rate:g}"

@@ -32,13 +32,13 @@ from vecexplore import validation
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import seeded_sample
+from vecexplore.owners import CLI_OWNER, created_by, may_see
 from vecexplore.qdrant import bm25
 from vecexplore.qdrant.backend import DISTANCES, Backend, Record
 from vecexplore.qdrant.filters import FieldFilter
 
 _NAMESPACE = uuid.UUID("6f1d3b0e-6c2e-4c65-9a55-0e8f3f9c2a11")
 RESERVED = {"text", "label", "source", "model_id", "model_version", "transform"}
-CLI_OWNER = "cli"
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 HNSW_MIN_POINTS = 20_000  # below this a collection is scanned exactly (a few ms); above, an HNSW graph is built
 RECALL_QUERIES = 100  # stored vectors used as queries to measure HNSW recall@10 against exact search
@@ -52,15 +52,6 @@ def default_name(corpus_name: str, model_id: str, fingerprint: str) -> str:
         return re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-")[:32] or "corpus"
 
     return f"{slug(corpus_name)}-{slug(model_id)}-{fingerprint[:10]}"
-
-
-def created_by(owner: str, viewer: str | None) -> str:
-    """Who made a collection, as session ``viewer`` should read it."""
-    if not owner:
-        return "unknown (an older store)"
-    if owner == CLI_OWNER:
-        return "the command line"
-    return "you" if owner == viewer else "another session"
 
 
 def point_id(text: str) -> str:
@@ -404,5 +395,5 @@ class Store:
 def visible(rows: list[dict], viewer: str, also: Sequence[str] = ()) -> tuple[list[dict], int]:
     """The collections session ``viewer`` may see — shared ones, its own, and ``also`` (its current default
     name: a collection of the very corpus it holds) — and how many others are hidden."""
-    shown = [r for r in rows if r["shared"] or r["owner"] == viewer or r["name"] in also]
+    shown = [r for r in rows if may_see(r["owner"], r["shared"], viewer) or r["name"] in also]
     return shown, len(rows) - len(shown)

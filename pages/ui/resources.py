@@ -31,8 +31,9 @@ def store() -> Store:
 
 @st.cache_resource(show_spinner="Loading the model (the first time: exporting it to ONNX, about 15 s)…",
                    max_entries=4)
-def encoder(model_id: str, backend: str, corpus_key: str, _texts: tuple[str, ...]) -> Encoder:
-    """One loaded model per process and backend (``tfidf-lsa``: one per corpus it was fitted on)."""
+def encoder(model_id: str, backend: str, key: str, _texts: tuple[str, ...]) -> Encoder:
+    """One loaded model per process, backend and ``key`` (``tfidf-lsa``: the corpus it was fitted on; a
+    fine-tuned model: its version)."""
     return load_encoder(model_id, _texts, backend=backend)
 
 

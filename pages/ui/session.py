@@ -16,7 +16,7 @@ from pages.ui.widgets import guard
 from vecexplore.cache import EmbedStats, embed
 from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
-from vecexplore.encoders import TFIDF_ID, Encoder
+from vecexplore.encoders import TFIDF_ID, Encoder, finetuned, model_choices
 from vecexplore.errors import VecexploreError
 from vecexplore.pipeline import embed_corpus, embed_queries, imported_set
 
@@ -36,6 +36,11 @@ class Selection:
 def session_id() -> str:
     """An id for this browser session (its collections are its own); new on every page load."""
     return st.session_state.setdefault("_session_id", uuid.uuid4().hex)
+
+
+def models() -> list[str]:
+    """The models this session may pick: the built-in ones, then the shared fine-tuned ones and its own."""
+    return model_choices(session_id())
 
 
 def remember(name: str, key: object, value: object) -> None:
@@ -136,8 +141,9 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
 
 def current_encoder(sel: Selection) -> Encoder:
     """The sidebar's model, loaded once per process (``tfidf-lsa``: fitted on the current corpus)."""
-    if sel.model_id != TFIDF_ID:
-        return resources.encoder(sel.model_id, backend(), "", ())
+    if sel.model_id != TFIDF_ID:  # a fine-tuned model is known by its weights too: a deleted name can come back
+        stamp = finetuned.manifest(sel.model_id)["version"] if finetuned.is_finetuned(sel.model_id) else ""
+        return resources.encoder(sel.model_id, backend(), stamp, ())
     if sel.corpus is None:
         raise VecexploreError("tfidf-lsa is fitted on the corpus: choose a corpus first.")
     return resources.encoder(sel.model_id, "auto", sel.corpus.fingerprint, tuple(sel.corpus.texts))

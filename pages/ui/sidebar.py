@@ -9,13 +9,13 @@ import streamlit as st
 
 from pages.ui import links
 from pages.ui.links import Param
-from pages.ui.session import Selection
+from pages.ui.session import Selection, models
 from pages.ui.text import md
 from pages.ui.widgets import column_widgets
 from vecexplore import corpus as corpora
 from vecexplore.config import home
 from vecexplore.corpus import Corpus
-from vecexplore.encoders import BACKENDS, model_choices, runs_on_backends
+from vecexplore.encoders import BACKENDS, finetuned, runs_on_backends
 from vecexplore.errors import VecexploreError
 from vecexplore.store import QDRANT_URL_ENV
 
@@ -24,7 +24,7 @@ OTHER_MODEL = "Other sentence-transformers model…"
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
 MAX_TEXTS = 1_000_000
 LINK_PARAMS = (Param("source", options=SOURCES), Param("demo", options=list(corpora.DEMOS)),
-               Param("model", options=lambda: [*model_choices(), OTHER_MODEL]), Param("model_other"),
+               Param("model", options=lambda: [*models(), OTHER_MODEL]), Param("model_other"),
                Param("backend", options=list(BACKENDS)), Param("max_texts", int, lo=10, hi=MAX_TEXTS),
                Param("dedupe", bool), Param("file", optional=True))
 
@@ -106,13 +106,17 @@ def show() -> Selection:
                 chosen = chosen.drop_duplicates()
         st.markdown("### 2 · Model")
         imported = chosen is not None and chosen.vectors is not None
-        options = [*model_choices(), OTHER_MODEL]  # fine-tuned models are listed after the built-in ones
+        options = [*models(), OTHER_MODEL]  # fine-tuned models are listed after the built-in ones
         model = st.selectbox("Model", options, key="model", disabled=imported,
                              help="Imported vectors bring their own model." if imported else None)
         if model == OTHER_MODEL:
             model = st.text_input("Folder or hub id", key="model_other",
                                   placeholder="/path/to/model or sentence-transformers/all-mpnet-base-v2").strip()
             st.caption("Loaded from disk or the local Hugging Face cache; nothing is downloaded.")
+            if finetuned.is_finetuned(model) and model not in models():  # another session's private model
+                error = str(finetuned.missing(model))
+                st.error(md(error), icon="⚠️")
+                model = ""
         if model and runs_on_backends(model):
             st.selectbox("Backend", list(BACKENDS), key="backend", disabled=imported, help="\n\n".join(
                 f"**{name}**: {text}." for name, text in BACKENDS.items()))

@@ -144,9 +144,10 @@ def trainable_folder(model_id: str) -> tuple[Path, str, str]:
     return folder, model_id, folder_digest(folder)
 
 
-def model_choices() -> list[str]:
-    """Every model to offer by id: the built-in ones, then those fine-tuned on this disk."""
-    return [*MODELS, *(m["id"] for m in finetuned.listed())]
+def model_choices(viewer: str | None = None) -> list[str]:
+    """Every model to offer by id: the built-in ones, then those fine-tuned on this disk that ``viewer`` (a
+    session id; None: the command line) may see."""
+    return [*MODELS, *(m["id"] for m in finetuned.listed(viewer))]
 
 
 def runs_on_backends(model_id: str) -> bool:
@@ -154,10 +155,11 @@ def runs_on_backends(model_id: str) -> bool:
     return MODELS[model_id].backends if model_id in MODELS else True
 
 
-def model_catalogue() -> list[dict]:
-    """The built-in and fine-tuned models with their description (no weights are loaded)."""
+def model_catalogue(viewer: str | None = None) -> list[dict]:
+    """The built-in models and the fine-tuned ones ``viewer`` may see, with their description (no weights are
+    loaded)."""
     rows = [{"id": mid, "dims": spec.dims, "description": spec.description} for mid, spec in MODELS.items()]
-    rows += [{"id": m["id"], "dims": str(m["dims"]), "description": m["description"]} for m in finetuned.listed()]
+    rows += [{"id": m["id"], "dims": str(m["dims"]), "description": m["description"]} for m in finetuned.listed(viewer)]
     rows.append({
         "id": "<folder or hub id>",
         "dims": "the model's",
