@@ -260,10 +260,10 @@ def lines(result: dict, source: str, csv_mib: float, seconds: float, started: fl
         + "".join(f"{note} " for note in warm["umap"]["notes"])
         + f"Trustworthiness {warm['umap']['trustworthiness']:.3f}, share of 10-NN kept {warm['umap']['knn_kept']:.1%}.",
         "",
-        "## Not measured",
+        "## all-MiniLM-L6-v2 at 100,000 texts",
         "",
-        "- all-MiniLM-L6-v2 at 100,000 texts: not re-run here (its embed alone took 791 s on this machine; "
-        "`docs/benchmarks.md`, *100,000 texts end to end*).",
+        "Not in this run (its embed alone takes about 13 minutes on this machine): `bench/speed.py` measures it, "
+        "with the same density draw, in `docs/benchmarks.md`, *100,000 texts end to end*.",
         "",
     ]
 

@@ -358,6 +358,10 @@ def scale_lines(sc: dict) -> list[str]:
         f"for the zoomed window ({cold['in_zoom']:,} texts in it).",
         f"- Search, Qdrant Edge (HNSW): p50 {cold['search_p50_ms']:.2f} ms cold, {warm['search_p50_ms']:.2f} ms warm.",
         f"- Peak memory: {cold['peak_gib']:.2f} GiB cold, {warm['peak_gib']:.2f} GiB warm, of 24 GiB.",
+        "- Warm run: every stage up to the map is a cache hit (about 5 s in all), so the warm-up thread started "
+        "with the process (it compiles datashader, then UMAP for 30–55 s in a fresh process) is still running "
+        "during the later stages; that is the likely reason some warm stages (cluster names, compare) took longer "
+        "than cold.",
         "",
     ]
     return lines

@@ -69,7 +69,8 @@ def test_fine_tune_demo_pairs_then_compare(server, page):  # noqa: F811  (the pa
     page.get_by_text("192 training pairs").first.wait_for()
     settled(page)
     name = page.get_by_label("Name of the new model", exact=True).input_value()
-    assert name == "all-minilm-l6-v2-cooking-1"
+    assert re.fullmatch(r"all-minilm-l6-v2-cooking-[0-9a-f]{8}-1", name)  # the session's own: private
+    page.get_by_text("Private to this session").first.wait_for()
     page.get_by_role("button", name="Fine-tune").click()  # first cancelled: nothing is saved
     page.get_by_text(re.compile(r"Training step \d+ / 6")).first.wait_for(timeout=SLOW)
     page.get_by_role("button", name="Cancel").click()
