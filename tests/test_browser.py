@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,13 +42,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def streamlit_server(tmp_path_factory, prepare_home: Callable[[Path], None], warmup: bool) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port with a throw-away ``VECEXPLORE_HOME`` (set up by
+    ``prepare_home``); yields its URL once it answers its health check, and stops it afterwards."""
     port = _free_port()
     home = tmp_path_factory.mktemp("home")
-    share_models(home)
-    env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
-           "VECEXPLORE_WARMUP": "1"}  # as a user gets it, but with the models exported by an earlier run
+    prepare_home(home)
+    env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1", "VECEXPLORE_WARMUP": str(int(warmup))}
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -70,6 +71,12 @@ def server(tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    # as a user gets it (warm-up on), but with the models exported by an earlier run
+    yield from streamlit_server(tmp_path_factory, share_models, warmup=True)
 
 
 @pytest.fixture(scope="module")

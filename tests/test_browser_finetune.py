@@ -4,18 +4,13 @@ test_browser.py; skipped with them where no Chromium is installed)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from test_browser import SLOW, _free_port, browser, open_page, page, settled, shot  # noqa: F401  (fixtures)
+from test_browser import SLOW, browser, open_page, page, settled, shot, streamlit_server  # noqa: F401  (fixtures)
 
-from conftest import MODELS, ROOT
+from conftest import MODELS
 
 pytestmark = pytest.mark.browser
 
@@ -36,32 +31,7 @@ def private_models(home: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
-    home = tmp_path_factory.mktemp("home")
-    private_models(home)
-    env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1", "VECEXPLORE_WARMUP": "0"}
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail("streamlit did not start:\n" + log.read())
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    yield from streamlit_server(tmp_path_factory, private_models, warmup=False)
 
 
 def test_fine_tune_demo_pairs_then_compare(server, page):  # noqa: F811  (the page fixture)
