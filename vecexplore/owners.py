@@ -20,3 +20,9 @@ def created_by(owner: str, viewer: str | None) -> str:
 def may_see(owner: str, shared: bool, viewer: str | None) -> bool:
     """Whether ``viewer`` (a session id; None: the command line, which sees everything) may list a thing."""
     return viewer is None or shared or owner == viewer
+
+
+def needs_confirmation(owner: str, viewer: str | None, confirmed: bool) -> bool:
+    """Whether session ``viewer`` must confirm before renaming or deleting a thing ``owner`` made (it changes for
+    everyone who uses it); the command line (None) never has to."""
+    return viewer is not None and owner != viewer and not confirmed

@@ -32,7 +32,7 @@ from vecexplore import validation
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import seeded_sample
-from vecexplore.owners import CLI_OWNER, created_by, may_see
+from vecexplore.owners import CLI_OWNER, created_by, may_see, needs_confirmation
 from vecexplore.qdrant import bm25
 from vecexplore.qdrant.backend import DISTANCES, Backend, Record
 from vecexplore.qdrant.filters import FieldFilter
@@ -352,7 +352,7 @@ class Store:
 
     def _check_owner(self, name: str, tag: CollectionTag, viewer: str | None, confirmed: bool) -> None:
         """Refuse to change a collection another session created unless the change was confirmed."""
-        if viewer is not None and tag.owner != viewer and not confirmed:
+        if needs_confirmation(tag.owner, viewer, confirmed):
             raise VecexploreError(f"{name!r} was created by {tag.created_by(viewer)}: renaming or deleting it "
                                   "changes it for everyone who uses it. Confirm that you mean this collection first.")
 

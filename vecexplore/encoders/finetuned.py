@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from vecexplore.errors import VecexploreError
-from vecexplore.owners import created_by, may_see
+from vecexplore.owners import created_by, may_see, needs_confirmation
 
 PREFIX = "finetuned/"
 MANIFEST = "finetuned.json"
@@ -94,7 +94,7 @@ def delete(model_id_: str, viewer: str | None = None, confirmed: bool = False) -
     owner = found.get("owner", "")
     if not may_see(owner, found.get("shared", True), viewer):
         raise missing(model_id_)  # the same answer as for a model that does not exist
-    if viewer is not None and owner != viewer and not confirmed:
+    if needs_confirmation(owner, viewer, confirmed):
         raise VecexploreError(f"{model_id_!r} was made by {created_by(owner, viewer)}: deleting it removes it for "
                               "everyone who uses it. Confirm that you mean this model first.")
     gone = path.with_name(f".deleted-{path.name}-{uuid.uuid4().hex[:8]}")
