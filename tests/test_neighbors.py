@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vecexplore.clusters import kmeans_labels
+from vecexplore.clusters import ClusterLabeler
 from vecexplore.errors import VecexploreError
 from vecexplore.neighbors import cosine_neighbors, point_neighbors
 
@@ -33,9 +33,10 @@ def test_k_larger_than_corpus_and_bad_index():
         point_neighbors(np.eye(1), 0)
 
 
-def test_kmeans_labels_follow_cosine():
+def test_kmeans_clusters_follow_cosine():
     X = np.array([[1, 0.01], [2, 0.0], [100, 1], [0, 1], [0.01, 3], [1, 200]], dtype=float)
-    labels = kmeans_labels(X, 2)
+    texts = ["a b", "c d", "e f", "g h", "i j", "k l"]
+    labels = ClusterLabeler("kmeans", 2).fit(X, texts).labels_
     assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1 and labels[0] != labels[3]
-    with pytest.raises(VecexploreError, match="between 2 and 6"):
-        kmeans_labels(X, 7)
+    with pytest.raises(VecexploreError, match="7 clusters needs at least 7 texts"):
+        ClusterLabeler("kmeans", 7).fit(X, texts)

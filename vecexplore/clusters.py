@@ -47,14 +47,6 @@ def _kmeans(k: int, random_state: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=N_INIT, random_state=random_state)
 
 
-def kmeans_labels(vectors: np.ndarray, n_clusters: int = 5, random_state: int = 0) -> np.ndarray:
-    """k-means cluster id of each vector, on unit-length vectors (so clusters follow cosine similarity)."""
-    if not 2 <= n_clusters <= len(vectors):
-        raise VecexploreError(f"Choose between 2 and {len(vectors)} clusters for {len(vectors)} texts.")
-    model = KMeans(n_clusters=n_clusters, n_init=4, random_state=random_state)
-    return model.fit_predict(l2_normalize(vectors))
-
-
 def choose_k(Xn: np.ndarray, random_state: int = 0) -> tuple[int, dict[int, float]]:
     """The k in :data:`AUTO_K` whose k-means clustering of the unit vectors ``Xn`` has the highest mean silhouette
     (cosine; the smaller k on a tie), and the silhouette of every k tried. Callers pass a sample
