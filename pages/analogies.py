@@ -90,7 +90,7 @@ def parallelogram(layout: an.AnalogyLayout) -> go.Figure:
 
 
 st.title("🧮 Word arithmetic")
-links.page([Param("restrict_vocab", int, lo=LIMITS["restrict_vocab"].lo, hi=LIMITS["restrict_vocab"].hi),
+links.page([Param.limited("restrict_vocab", int, "restrict_vocab"),
             Param("vocab_source", options=["shipped word list", "the corpus texts", "my words"]),
             Param("word_a"), Param("word_b"), Param("word_c"), Param("method_analogy", options=list(an.METHODS)),
             Param("expression")], "analogies")

@@ -79,9 +79,9 @@ def loss_curve(training: dict) -> go.Figure:
 
 
 st.title("🎯 Fine-tuning lab")
-links.page([Param("ft_source", options=SOURCES), Param("ft_test_share", float, lo=0.05, hi=0.5),
+links.page([Param("ft_source", options=SOURCES), Param.limited("ft_test_share", float, "test_share"),
             Param("ft_seed", int, lo=0, hi=10_000), Param("ft_base", options=trainable),
-            Param("ft_epochs", int, lo=1, hi=20), Param("ft_batch", int, lo=2, hi=512),
+            Param.limited("ft_epochs", int, "epochs"), Param.limited("ft_batch", int, "batch_size"),
             Param("ft_lr", float, options=RATES), Param("ft_hard", bool), Param("ft_matryoshka", bool)], "finetune")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("finetune"))
@@ -223,7 +223,7 @@ st.plotly_chart(loss_curve(training), width="stretch", key="ft_loss")
 
 st.subheader("How the corpus moved")
 st.plotly_chart(moved_map(report), width="stretch", key="ft_moved")
-st.caption(f"{len(report.moved):,} texts ({'the sidebar corpus' if corpus is not None else 'the held-out texts'}); "
+st.caption(f"{len(report.texts):,} texts ({'the sidebar corpus' if corpus is not None else 'the held-out texts'}); "
            f"mean k-NN Jaccard {report.side.mean_jaccard:.3f} (1 = the same {report.side.k} neighbours before and "
            "after). Lines join each text's place before (grey) and after.")
 st.subheader("Texts whose neighbours changed most")

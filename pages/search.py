@@ -57,7 +57,7 @@ def compression_chart(rows: pd.DataFrame) -> go.Figure:
 
 st.title("🔎 Search")
 links.page([Param("collection"), Param("distance", options=list(DISTANCES)), Param("search_query"),
-            Param("search_k", int, lo=LIMITS["search_k"].lo, hi=LIMITS["search_k"].hi), Param("hybrid", bool),
+            Param.limited("search_k", int, "search_k"), Param("hybrid", bool),
             Param("exact", bool)], "search")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("search"))

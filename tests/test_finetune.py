@@ -247,7 +247,7 @@ def test_report_against_direct_computations(minilm, glove, split):
     iso = {r["metric"]: r for r in report.anisotropy}
     assert iso["isoscore"]["before"] == pytest.approx(metrics(X)["isoscore"], abs=1e-3)
     assert iso["effective_rank"]["after"] == pytest.approx(metrics(Y)["effective_rank"], abs=1e-3)
-    assert report.moved.shape == (len(corpus),) and (report.moved >= 0).all()
+    assert report.texts == list(dict.fromkeys(corpus)) and report.to_dict()["n_corpus"] == len(report.texts)
     assert {"metrics", "verdict", "most_changed", "anisotropy"} <= set(report.to_dict())
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from pages.ui.text import md
+from vecexplore.validation import LIMITS
 
 LIST_SEP = "|"
 
@@ -31,6 +32,11 @@ class Param:
     lo: float = -math.inf
     hi: float = math.inf
     optional: bool = False  # may be empty (None), e.g. a text picked on the map
+
+    @classmethod
+    def limited(cls, key: str, kind: type, limit: str) -> Param:
+        """A numeric setting whose range is ``LIMITS[limit]``, the range its widget, the CLI and the core share."""
+        return cls(key, kind, lo=LIMITS[limit].lo, hi=LIMITS[limit].hi)
 
     def parse(self, raw: str):
         """The URL's text as this setting's value; ValueError with a reason when it is not allowed."""

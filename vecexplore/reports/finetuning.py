@@ -26,7 +26,7 @@ class FinetuneReport:
     """Base model vs fine-tuned model. ``metrics``: one row per held-out metric (before, after, change and its
     bootstrap interval); ``texts``: the corpus compared; ``side``: the corpus in both (``left_map`` base,
     ``right_map`` fine-tuned aligned onto it, ``jaccard`` per text, ``disagreements`` = the texts whose neighbours
-    changed most); ``moved``: how far each text moved between the aligned maps, in units of the base map's spread."""
+    changed most)."""
 
     base: str
     tuned: str
@@ -38,7 +38,6 @@ class FinetuneReport:
     verdict: str
     texts: list[str]
     side: SideBySide
-    moved: np.ndarray
     anisotropy: list[dict]
     training: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -47,7 +46,7 @@ class FinetuneReport:
         return {"base": self.base, "model": self.tuned, "version": self.tuned_version,
                 "n_held_out": self.n_held_out, "n_candidates": self.n_candidates, "metrics": self.metrics,
                 "outcome": self.outcome, "verdict": self.verdict, "knn_k": self.side.k,
-                "knn_jaccard_mean": self.side.mean_jaccard, "n_corpus": len(self.moved),
+                "knn_jaccard_mean": self.side.mean_jaccard, "n_corpus": len(self.texts),
                 "most_changed": self.side.disagreements, "anisotropy": self.anisotropy, "training": self.training,
                 "notes": self.notes}
 
@@ -122,9 +121,7 @@ def finetune_report(base: Encoder, tuned: Encoder, held: Pairs, corpus: Sequence
     before_set = embed(texts, base, cache=cache)[0]
     after_set = embed(texts, tuned, cache=cache)[0]
     side = side_by_side(before_set, after_set, k=min(k, len(texts) - 1), method="pca")
-    spread = np.sqrt(((side.left_map - side.left_map.mean(0)) ** 2).sum(1).mean())
-    moved = np.linalg.norm(side.right_map - side.left_map, axis=1) / (spread if spread > 0 else 1.0)
     iso_before, iso_after = anisotropy(before_set.vectors, seed=seed), anisotropy(after_set.vectors, seed=seed)
     iso = [{"metric": m, "before": iso_before[m], "after": iso_after[m]} for m in ANISOTROPY]
     return FinetuneReport(base.id, tuned.id, tuned.version, len(positives), len(candidates), rows,
-                          *verdict(rows, len(positives)), texts, side, moved, iso, training or {}, notes)
+                          *verdict(rows, len(positives)), texts, side, iso, training or {}, notes)
