@@ -29,7 +29,8 @@ def pair_view(_left: EmbeddingSet, _right: EmbeddingSet, key: tuple, k: int, met
 
 
 @st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
-def speed(model_id: str, backend: str, texts: tuple[str, ...]) -> float:
+def speed(model_id: str, stamp: str, backend: str, texts: tuple[str, ...]) -> float:
+    """Texts per second of ``model_id`` (``stamp``: its ``session.model_stamp``) on ``texts``."""
     return cmp.throughput(session.current_encoder(session.Selection(st.session_state.selection.corpus, model_id)),
                           list(texts))
 
@@ -95,8 +96,9 @@ embedded = {m: session.embeddings(m, corpus) for m in models}
 for n, (eset, stats) in enumerate(embedded.values()):
     widgets.data_flow(eset, stats, "comparison of the spaces", notes=n == 0)
 sets = {m: eset for m, (eset, _) in embedded.items()}
+spaces = (tuple((e.model_id, e.model_version) for e in sets.values()), corpus.fingerprint)  # the caches' key
 with widgets.guard():
-    report = comparison(sets, (tuple(models), session.backend(), corpus.fingerprint), k)
+    report = comparison(sets, spaces, k)
 sets, pairs, quality, n = report.sets, report.pairs, report.quality, report.n
 for note in report.notes:
     st.warning(md(note), icon="🕳️")
@@ -107,7 +109,7 @@ if n > 2000:
 st.subheader("Models")
 sample = tuple(corpus.texts[:200])
 rows = [{"model": m, "dims": e.dims, "bytes/vector": 4 * e.dims,
-         "texts/s (measured)": round(speed(m, session.backend(), sample)),
+         "texts/s (measured)": round(speed(m, session.model_stamp(m), session.backend(), sample)),
          **{key: round(v, 3) for key, v in quality.get(m, {}).items()}} for m, e in sets.items()]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 if not quality:
@@ -121,8 +123,7 @@ left = p1.selectbox("Left map", list(sets), key="left_model")
 right = p2.selectbox("Right map", [m for m in sets if m != left], key="right_model")
 colour_by = p3.radio("Colour by", ["k-NN Jaccard", "label"] if sets[left].labels is not None else ["k-NN Jaccard"],
                      horizontal=True, key="compare_colour")
-view = pair_view(sets[left], sets[right], (tuple(models), session.backend(), corpus.fingerprint, left, right), k,
-                 method)
+view = pair_view(sets[left], sets[right], (*spaces, left, right), k, method)
 jaccard, xy_left, xy_right = view.jaccard, view.left_map, view.right_map
 texts = sets[left].texts
 hovers = [hover(t) for t in texts]

@@ -30,8 +30,10 @@ def domains() -> pd.DataFrame:
 
 @st.cache_resource(show_spinner="Running the tests…", max_entries=8)
 def shift_of(texts_a: tuple[str, ...], texts_b: tuple[str, ...], labels_b: tuple[str, ...] | None,
-             models: tuple[str, ...], backend: str, permutations: int, seed: int) -> DomainShiftReport:
-    """The report for two corpora and these settings, kept per process (the same inputs give the same report)."""
+             models: tuple[str, ...], stamps: tuple[str, ...], backend: str, permutations: int,
+             seed: int) -> DomainShiftReport:
+    """The report for two corpora and these settings, kept per process (the same inputs give the same report;
+    ``stamps``: the models' ``session.model_stamp``)."""
     union = Corpus([*texts_a, *texts_b])
     return shift_report(texts_a, texts_b, models, lambda m: session.current_encoder(session.Selection(union, m)),
                         resources.cache(), permutations, seed, labels_b)
@@ -40,7 +42,7 @@ def shift_of(texts_a: tuple[str, ...], texts_b: tuple[str, ...], labels_b: tuple
 st.title("🌍 Domain shift")
 links.page([Param("shift_source", options=SOURCES), Param("shift_a"), Param("shift_b"), Param("split_a"),
             Param("split_b"), Param("shift_models", list, options=session.models),
-            Param("shift_perm", int, lo=LIMITS["permutations"].lo, hi=LIMITS["permutations"].hi),
+            Param.limited("shift_perm", int, "permutations"),
             Param("shift_seed", int, lo=0, hi=10_000), Param("shift_map_model")], "shift")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("shift"))
@@ -102,7 +104,7 @@ st.caption(f"A = **{md(name_a)}** ({len(A_texts):,} texts) · B = **{md(name_b)}
 
 with widgets.guard():
     report = shift_of(tuple(A_texts), tuple(B_texts), None if B_labels is None else tuple(B_labels), tuple(models),
-                      session.backend(), int(permutations), int(seed))
+                      tuple(map(session.model_stamp, models)), session.backend(), int(permutations), int(seed))
 for view in report.models.values():
     widgets.flow_strip(f"A = {name_a}", view.a, view.stats_a, "domain shift")
     widgets.flow_strip(f"B = {name_b}", view.b, view.stats_b, "domain shift")

@@ -219,7 +219,7 @@ def test_search_needs_a_model_for_imported_vectors(hostile):
 
 def test_cancelled_embedding_waits_for_resume(topics):
     at = start(page=None)
-    at.session_state["embed_cancelled"] = ("all-MiniLM-L6-v2", "auto", topics.fingerprint)
+    at.session_state["embed_cancelled"] = ("all-MiniLM-L6-v2", "", "auto", topics.fingerprint)  # no stamp: built-in
     at.switch_page("pages/projection.py").run()
     ok(at)
     assert any("was cancelled" in shown(w) for w in at.warning) and not at.get("plotly_chart")

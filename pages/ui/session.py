@@ -106,7 +106,7 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
     if not sel.model_id:
         st.warning("Name a model folder or hub id in the sidebar.", icon="👈")
         st.stop()
-    memo_key = (sel.model_id, backend(), c.fingerprint)
+    memo_key = (sel.model_id, model_stamp(sel.model_id), backend(), c.fingerprint)
     memo = st.session_state.setdefault("_embedded", {})
     if memo_key in memo:
         return memo[memo_key]
@@ -139,11 +139,16 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
     return result
 
 
+def model_stamp(model_id: str) -> str:
+    """What, beside its id, tells a model's weights apart in a cache key: a fine-tuned model's version (a deleted
+    name can come back with other weights); "" for the others."""
+    return finetuned.manifest(model_id)["version"] if finetuned.is_finetuned(model_id) else ""
+
+
 def current_encoder(sel: Selection) -> Encoder:
     """The sidebar's model, loaded once per process (``tfidf-lsa``: fitted on the current corpus)."""
-    if sel.model_id != TFIDF_ID:  # a fine-tuned model is known by its weights too: a deleted name can come back
-        stamp = finetuned.manifest(sel.model_id)["version"] if finetuned.is_finetuned(sel.model_id) else ""
-        return resources.encoder(sel.model_id, backend(), stamp, ())
+    if sel.model_id != TFIDF_ID:
+        return resources.encoder(sel.model_id, backend(), model_stamp(sel.model_id), ())
     if sel.corpus is None:
         raise VecexploreError("tfidf-lsa is fitted on the corpus: choose a corpus first.")
     return resources.encoder(sel.model_id, "auto", sel.corpus.fingerprint, tuple(sel.corpus.texts))

@@ -113,7 +113,7 @@ def show() -> Selection:
             model = st.text_input("Folder or hub id", key="model_other",
                                   placeholder="/path/to/model or sentence-transformers/all-mpnet-base-v2").strip()
             st.caption("Loaded from disk or the local Hugging Face cache; nothing is downloaded.")
-            if finetuned.is_finetuned(model) and model not in models():  # another session's private model
+            if finetuned.is_finetuned(model) and model not in options:  # another session's private model
                 error = str(finetuned.missing(model))
                 st.error(md(error), icon="⚠️")
                 model = ""
