@@ -15,13 +15,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -143,22 +141,15 @@ def child(spec: dict) -> dict:
             "eval_seconds": time.perf_counter() - start}
 
 
-def machine() -> dict:
-    names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-             if line.startswith("model name")]
-    libs = ["vecexplore", "torch", "sentence-transformers", "transformers", "datasets", "accelerate"]
-    return {"cpu": names[0] if names else platform.processor(), "cores": os.cpu_count(),
-            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-            "python": platform.python_version(), "versions": {lib: metadata.version(lib) for lib in libs}}
-
-
 def change(row: dict) -> str:
     return (f"{row['before']:.3f} → {row['after']:.3f} ({row['change']:+.3f}, CI {row['ci_low']:+.3f} to "
             f"{row['ci_high']:+.3f})")
 
 
 def write(results: list[dict], data: dict[str, str], started: float, load: tuple) -> None:
-    m = machine()
+    from run import machine
+
+    m = machine(["vecexplore", "torch", "sentence-transformers", "transformers", "datasets", "accelerate"])
     lines = [
         "# Fine-tuning lab: benchmark", "",
         "Written by `bench/finetune.py` (one run; every number below is from it). all-MiniLM-L6-v2 fine-tuned with "

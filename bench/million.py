@@ -21,7 +21,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -179,13 +178,11 @@ def distil() -> dict:
 def machine_lines(started: float) -> list[str]:
     from run import machine
 
-    m = machine()
-    versions = {lib: metadata.version(lib) for lib in ("numpy", "pandas", "scikit-learn", "umap-learn", "numba",
-                                                       "datashader", "model2vec", "plotly")}
+    m = machine(["numpy", "pandas", "scikit-learn", "umap-learn", "numba", "datashader", "model2vec", "plotly"])
     return [
         f"- CPU: {m['cpu']} — {m['cores']} cores, {m['memory_gib']} GiB RAM, no GPU; {m['platform']}, "
         f"Python {m['python']}; BLAS: {m['blas']}",
-        "- " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "- " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         f"- Load average (1 min) when the run started: {started:.2f}; when it ended: {os.getloadavg()[0]:.2f} "
         "(the machine is shared: other processes ran at the same time).",
     ]

@@ -150,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     texts10, source10 = sentences(10_200)
-    texts100, source100 = hundred_k(100_200)[0], "AG News test titles + same-class descriptions, recombined"
+    texts100, _, source100 = hundred_k(100_200)
     results = [bench_store(texts, store_vectors(texts, args.cache)) for texts in (texts10, texts100)]
     lines = store_lines(results, f"{source10} at 10k; {source100} at 100k")
     print(replace_section(lines, "bench/qdrant.py (vectors from an embedding cache)", time.perf_counter() - start))

@@ -297,7 +297,12 @@ def shift_lines(sh: dict | None) -> list[str]:
     return [*lines, ""]
 
 
-def machine() -> dict:
+LIBS = ["vecexplore", "torch", "sentence-transformers", "transformers", "onnxruntime", "umap-learn", "numba",
+        "scikit-learn", "numpy", "qdrant-client", "streamlit", "plotly", "gensim"]
+
+
+def machine(libs: list[str] = LIBS) -> dict:
+    """The CPU, cores, memory, Python, BLAS and the versions of ``libs``: what every benchmark doc names."""
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
              if line.startswith("model name")] if cpuinfo.exists() else []
@@ -306,8 +311,6 @@ def machine() -> dict:
     from threadpoolctl import threadpool_info
 
     blas = ", ".join(sorted({f"{i['internal_api']} ({i.get('num_threads')} threads)" for i in threadpool_info()}))
-    libs = ["vecexplore", "torch", "sentence-transformers", "transformers", "onnxruntime", "umap-learn", "numba",
-            "scikit-learn", "numpy", "qdrant-client", "streamlit", "plotly", "gensim"]
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
             "platform": platform.platform(), "blas": blas,
             "versions": {lib: metadata.version(lib) for lib in libs}}
