@@ -65,7 +65,7 @@ STAGES = {
     "embed": "embed: every text, through the embedding cache",
     "map": "map: PCA 2-D of every text (through the map cache)",
     "labels": "labels: named clusters of every text (cluster_report, the page's defaults)",
-    "first_draw": "first draw: density of every text by label + 10,000-point layer + figure JSON",
+    "first_draw": "first draw: density of every text by label + 10,000-point layer + cluster names + figure JSON",
     "zoom": f"zoomed re-draw: a window of ~{ZOOM_SHARE:.0%} of the texts (median of {ZOOM_REPEATS})",
     "neighbours": "neighbours of one text among every text (cosine, k = 10)",
     "quality": "map quality: trustworthiness + 10-NN kept (3,000-text sample)",
@@ -82,6 +82,7 @@ def child(path: Path, run: str) -> dict:
     from pages.ui.density import canvas, density_figure
     from pages.ui.figures import palette
     from vecexplore.cache import EmbeddingCache
+    from vecexplore.clusters import label_positions
     from vecexplore.corpus import from_table, read_table
     from vecexplore.density import density_image, full_window, sampled_layer
     from vecexplore.encoders import M2V_ID, load_encoder
@@ -133,20 +134,21 @@ def child(path: Path, run: str) -> dict:
                 found = cluster_report(part, method)
                 labelling[f"{method} {part.n:,}"] = (time.perf_counter() - start, found.labeler.n_clusters_)
 
-    def draw(window, groups) -> dict:
+    def draw(window) -> dict:
         start = time.perf_counter()
+        groups = pd.Categorical(eset.labels)  # as the page does on every run
         image = density_image(coords, *window, *canvas(*window), groups=groups,
                               colours=[palette(i) for i in range(len(groups.categories))])
         density = time.perf_counter() - start
         shown = sampled_layer(coords, *window)
-        spec = density_figure(image, coords, eset.texts, shown, eset.labels).to_json()
+        names = {clusters.labeler.names_[c]: xy for c, xy in label_positions(coords, clusters.labels).items()}
+        spec = density_figure(image, coords, eset.texts, shown, eset.labels, names=names).to_json()
         return {"density_s": density, "total_s": time.perf_counter() - start, "in_window": image.points_in_window,
                 "shown": len(shown), "json_mib": len(spec) / 2**20, "pixels": [image.width, image.height]}
 
-    first = stage("first_draw", lambda: draw(full_window(coords), pd.Categorical(eset.labels)))
-    groups = pd.Categorical(eset.labels)  # kept between re-draws, as a page keeps it
+    first = stage("first_draw", lambda: draw(full_window(coords)))
     window = zoom_window(coords, ZOOM_SHARE)
-    zooms = [stage("zoom", lambda: draw(window, groups)) for _ in range(ZOOM_REPEATS)]
+    zooms = [stage("zoom", lambda: draw(window)) for _ in range(ZOOM_REPEATS)]
     stages["zoom"].update(s=statistics.median(z["total_s"] for z in zooms), runs_s=[z["total_s"] for z in zooms])
     stage("neighbours", lambda: point_neighbors(X, len(X) // 2, 10))
     quality = stage("quality", lambda: map_quality(X, coords, 10, max_points=3000))

@@ -198,15 +198,17 @@ from pages.ui.density import canvas, density_figure
 from vecexplore.clusters import label_positions
 from vecexplore.density import density_image, full_window, in_window, sampled_layer
 coords = proj.embedding_
-def draw(window):  # what the page draws above 50,000 texts in 2-D: the density view, cluster names on top
-    image = density_image(coords, *window, *canvas(*window))
-    fig = density_figure(image, coords, eset.texts, sampled_layer(coords, *window), eset.labels)
-    names = {c["id"]: c["name"] for c in clusters.clusters()}
-    for c, xy in label_positions(coords, clusters.labels).items():
-        fig.add_annotation(x=xy[0], y=xy[1], text=names[c], showarrow=False)
-    return len(fig.to_json())
+import pandas as pd
+from pages.ui.figures import palette
+def draw(window):  # what the page draws above 50,000 texts in 2-D: the density view by label, cluster names on top
+    groups = pd.Categorical(eset.labels)  # as the page does on every run
+    image = density_image(coords, *window, *canvas(*window), groups=groups,
+                          colours=[palette(i) for i in range(len(groups.categories))])
+    names = {clusters.labeler.names_[c]: xy for c, xy in label_positions(coords, clusters.labels).items()}
+    return len(density_figure(image, coords, eset.texts, sampled_layer(coords, *window), eset.labels,
+                              names=names).to_json())
 whole = full_window(coords)
-first_bytes = stage("first draw: density image of every text + 10,000-point layer + figure JSON",
+first_bytes = stage("first draw: density image of every text by label + 10,000-point layer + figure JSON",
                     lambda: draw(whole))
 (x0, x1), (y0, y1) = whole
 cx, cy = np.median(coords, axis=0)

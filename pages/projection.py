@@ -9,17 +9,18 @@ import streamlit as st
 
 from pages.ui import links, resources, session, widgets
 from pages.ui.density import box_range, canvas, density_figure, sample_note
-from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
+from pages.ui.figures import DRAW_LIMIT, drawn_points, figure, palette
 from pages.ui.links import Param
-from pages.ui.text import md, plain
+from pages.ui.text import md
 from vecexplore.clusters import GRANULARITIES, METHODS, NOISE_NAME, label_positions
-from vecexplore.density import density_image, full_window, sampled_layer
+from vecexplore.density import check_range, density_image, full_window, sampled_layer
 from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.errors import VecexploreError
 from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
 from vecexplore.neighbors import cosine_neighbors, point_neighbors
 from vecexplore.projection import Projector
 from vecexplore.reports.maps import ClusterReport, Faithfulness, MapReport, cluster_report, faithfulness, map_report
-from vecexplore.selection import filter_mask, summarise_selection
+from vecexplore.selection import MAX_PATTERN, filter_mask, summarise_selection
 from vecexplore.validation import LIMITS
 
 QUALITY_SAMPLE = 3000
@@ -159,7 +160,7 @@ if eset.n > 2:
     with widgets.guard(stop=False):
         clustered = clusters_of(eset, space, cluster_method, (n_clusters or None) if cluster_method == "kmeans"
                                 else None, granularity)
-        names = {c["id"]: c["name"] for c in clustered.clusters()}
+        names = clustered.labeler.names_
         cluster_of = [names[c] for c in clustered.labels]
 faithful: Faithfulness | None = None
 if colour == "faithfulness":
@@ -177,7 +178,7 @@ with st.expander("Filter and select", expanded=any(st.session_state.get(key) for
     cluster_filter = f2.multiselect("Clusters", sorted(set(cluster_of or [])), key="filter_clusters",
                                     placeholder="any cluster")
     pattern = f3.text_input("Text contains", key="filter_text", placeholder="e.g. goal or ^The",
-                            max_chars=500)
+                            max_chars=MAX_PATTERN)
     regex = f4.toggle("Regular expression", key="filter_regex")
     st.caption("Texts outside the filter stay on the map, greyed. Select texts with the lasso (or a box) on the "
                "map to list them, see their words and download them.")
@@ -252,18 +253,18 @@ with map_slot:
     if big:
         zoom = st.session_state.get("zoom")
         with widgets.guard(stop=False):
-            try:
-                x0, x1, y0, y1 = (float(v) for v in zoom) if zoom else (None,) * 4
-                window = ((x0, x1), (y0, y1)) if zoom else full_window(coords)
-            except ValueError:
-                window = full_window(coords)
+            try:  # the zoom comes from a box drawn on the map, or a link (a hand-edited one shows the whole map)
+                window = (check_range(zoom[:2], "x range"), check_range(zoom[2:], "y range")) if zoom else None
+            except VecexploreError:
+                window = None
+            window = window or full_window(coords)
             w, h = canvas(*window)
-            image = density_image(coords, *window, width=w, height=h)
+            cats = None if groups is None else pd.Categorical(groups)  # the density coloured like the points
+            image = density_image(coords, *window, width=w, height=h, groups=cats,
+                                  colours=None if cats is None else [palette(i) for i in range(len(cats.categories))])
             shown = sampled_layer(coords, *window, limit=10_000)
-            fig = density_figure(image, coords, eset.texts, shown, groups, focus, ring_sets)
-            for name, xy in centres.items():
-                fig.add_annotation(x=xy[0], y=xy[1], text=plain(name), showarrow=False,
-                                   bgcolor="rgba(255,255,255,0.75)")
+            fig = density_figure(image, coords, eset.texts, shown, groups, focus, ring_sets, query_mark, values, keep,
+                                 centres)
             st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                             config={"displaylogo": False}, width="stretch")
             st.caption(f"🔍 {sample_note(image, shown, eset.n)}")

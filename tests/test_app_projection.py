@@ -4,6 +4,7 @@ import base64
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -159,3 +160,47 @@ def test_a_link_to_an_uploaded_file_asks_for_it_again(hostile):
     seen = said(fresh.sidebar.info, "my notes.csv")
     assert "upload it again" in seen
     hostile("Shared link to an uploaded file", "source=Upload file&file=my notes.csv", seen)
+
+
+def density_pixels(at: AppTest) -> np.ndarray:
+    """The RGBA pixels of the density image under the map."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    source = spec(at)["layout"]["images"][0]["source"]
+    return np.asarray(Image.open(BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGBA"))
+
+
+def test_density_view_is_coloured_like_its_points_and_a_bad_zoom_in_a_link_shows_the_whole_map(hostile):
+    """Past 50,000 texts the 2-D map is the density view: coloured by label, its pixels take the labels' colours
+    (the same as the points'); coloured by nothing, one colour scale; a hand-edited zoom that is not a window
+    falls back to the whole map, with every text in it."""
+    from helpers import upload
+    from pages.ui.figures import palette
+
+    n = 60_000
+    rng = np.random.default_rng(0)
+    words = np.array(["market", "river", "bank", "apple", "orange", "team", "goal", "star", "rain", "cloud"])
+    frame = pd.DataFrame({"text": [" ".join(rng.choice(words, 6)) + f" {i}" for i in range(n)],
+                          "label": ["one" if i % 3 else "two" for i in range(n)]})
+    at = start("pages/projection.py")
+    at.sidebar.selectbox(key="model").set_value("glove-6B-50d")
+    at.sidebar.number_input(key="max_texts").set_value(n)
+    at = upload(at, "big.csv", frame.to_csv(index=False).encode())
+    at.sidebar.selectbox(key="upload_label_col").set_value("label").run()
+    ok(at)
+    assert spec(at)["layout"]["dragmode"] == "select"  # the density view
+    rgb = density_pixels(at)[..., :3].reshape(-1, 3)
+    first, second = (tuple(int(palette(i).lstrip("#")[j:j + 2], 16) for j in (0, 2, 4)) for i in (0, 1))
+    assert {first, second} <= set(map(tuple, rgb))  # pixels holding one label only take that label's colour
+    at.radio(key="colour").set_value("none").run()
+    ok(at)
+    assert first not in set(map(tuple, density_pixels(at)[..., :3].reshape(-1, 3)))
+    for zoom in (["3", "1", "0", "1"], ["0", "1", "nan", "2"], ["0", "1"]):
+        at.session_state["zoom"] = zoom
+        at.run()
+        ok(at)
+        assert not at.error
+        note = said(at.caption, "The shading counts all 60,000 texts (")
+        hostile("Projection page: link", f"zoom={'|'.join(zoom)} (not a window)", "the whole map: " + note)

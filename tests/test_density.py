@@ -205,3 +205,24 @@ def test_warm_density_compiles_both_aggregations_on_tiny_data():
     assert warm_density(n=200) >= 0.0
     image = density_image(np.array([[0.0, 0.0], [1.0, 1.0]]), width=8, height=8)
     assert image.counts.sum() == 2
+
+
+def test_density_view_keeps_the_maps_colour_by_value_filter_names_and_typed_text(points):
+    """The density view is the same map as the plain one (``figure``): faithfulness colours, greyed filtered-out
+    texts, cluster names and the typed text's diamond all reach it, its points drawn light."""
+    texts = [f"text {i}" for i in range(len(points))]
+    image = density_image(points, *WINDOW, width=60, height=40)
+    shown = sampled_layer(points, *WINDOW, limit=300)
+    kept = np.random.default_rng(0).random(len(points))
+    keep = np.arange(len(points)) % 2 == 0
+    fig = density_figure(image, points, texts, shown, query=("my text", np.array([[1.0, 1.0]])),
+                         values=("k-NN kept", kept), keep=keep, names={"cluster one": np.array([0.5, 0.5])})
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name) == ["filtered out", "k-NN kept", "your text"]
+    coloured = np.asarray(by_name["k-NN kept"].customdata)[:, 0].astype(int)
+    assert sorted(coloured) == sorted(shown[keep[shown]])
+    np.testing.assert_allclose(by_name["k-NN kept"].marker.color, kept[coloured])
+    assert (by_name["k-NN kept"].marker.size, by_name["k-NN kept"].marker.opacity) == (4, 0.45)
+    greyed = np.asarray(by_name["filtered out"].customdata)[:, 0].astype(int)
+    assert sorted(greyed) == sorted(shown[~keep[shown]])
+    assert [a.text for a in fig.layout.annotations] == ["cluster one"]

@@ -65,7 +65,8 @@ def _xy(coords: np.ndarray) -> np.ndarray:
     return xy
 
 
-def _range(values: Sequence[float], name: str) -> Range:
+def check_range(values: Sequence[float], name: str) -> Range:
+    """``values`` as a ``(low, high)`` range of finite numbers with low < high, or an error naming ``name``."""
     try:
         lo, hi = (float(v) for v in values)
     except (TypeError, ValueError) as exc:
@@ -100,7 +101,7 @@ def full_window(coords: np.ndarray, margin: float = 0.02) -> tuple[Range, Range]
 def in_window(coords: np.ndarray, x_range: Range, y_range: Range) -> np.ndarray:
     """Whether each point lies in the window (bounds included), as the density image counts it."""
     xy = _xy(coords)
-    (x0, x1), (y0, y1) = _range(x_range, "x range"), _range(y_range, "y range")
+    (x0, x1), (y0, y1) = check_range(x_range, "x range"), check_range(y_range, "y range")
     return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
 
 
@@ -124,7 +125,7 @@ def density_image(coords: np.ndarray, x_range: Range | None = None, y_range: Ran
     if x_range is None or y_range is None:
         full_x, full_y = full_window(xy)
         x_range, y_range = x_range or full_x, y_range or full_y
-    x_range, y_range = _range(x_range, "x range"), _range(y_range, "y range")
+    x_range, y_range = check_range(x_range, "x range"), check_range(y_range, "y range")
     frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
     canvas = ds.Canvas(plot_width=int(width), plot_height=int(height), x_range=x_range, y_range=y_range)
     if groups is None:

@@ -24,14 +24,14 @@ def canvas(x_range: Range, y_range: Range, max_width: int = MAP_WIDTH, max_heigh
 
 def density_figure(image: DensityImage, coords: np.ndarray, texts: list[str], shown: np.ndarray,
                    groups: list[str] | None = None, focus: int | None = None,
-                   rings: dict[str, np.ndarray] | None = None) -> go.Figure:
-    """``figure`` (the corpus map: hover texts, ``customdata[0]`` = row index, rings, the picked text) of the
-    points ``shown``, drawn over ``image`` placed at its window's map coordinates. The axes show exactly that
-    window; the drag mode is box select, whose box ``box_range`` reads back."""
-    fig = figure(coords, groups, texts, shown, focus, rings)
-    marks = sum(len(idx) > 0 for idx in (rings or {}).values()) + (focus is not None)
-    for trace in fig.data[: len(fig.data) - marks]:  # the sampled points: light, so the density shows through
-        trace.marker.update(size=4, opacity=0.45)
+                   rings: dict[str, np.ndarray] | None = None, query: tuple[str, np.ndarray] | None = None,
+                   values: tuple[str, np.ndarray] | None = None, keep: np.ndarray | None = None,
+                   names: dict[str, np.ndarray] | None = None) -> go.Figure:
+    """``figure`` (the corpus map: hover texts, ``customdata[0]`` = row index, rings, the picked text, the typed
+    text, colour by value, filter, cluster names) of the points ``shown``, drawn light over ``image`` placed at its
+    window's map coordinates. The axes show exactly that window; the drag mode is box select, whose box
+    ``box_range`` reads back."""
+    fig = figure(coords, groups, texts, shown, focus, rings, query, values, keep, names, light=True)
     (x0, x1), (y0, y1) = image.x_range, image.y_range
     fig.add_layout_image(source="data:image/png;base64," + base64.b64encode(image.png()).decode(), xref="x",
                          yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0, sizing="stretch", layer="below")

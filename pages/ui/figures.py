@@ -49,12 +49,13 @@ def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn
            focus: int | None = None, rings: dict[str, np.ndarray] | None = None,
            query: tuple[str, np.ndarray] | None = None, values: tuple[str, np.ndarray] | None = None,
            keep: np.ndarray | None = None, names: dict[str, np.ndarray] | None = None,
-           density: bool = False) -> go.Figure:
+           density: bool = False, light: bool = False) -> go.Figure:
     """The map of the points ``drawn`` (default all): one trace per group (or, with ``values`` = (title, one
     number per point in 0–1), one trace coloured by them, NaN grey), the points outside ``keep`` (a boolean mask)
     greyed, ``names`` (cluster name → map position) written on the map, a ``density`` contour under the points;
     then each named set of ``rings`` (e.g. a picked text's neighbours and a typed text's) ringed in its own colour,
-    the picked text starred, the query diamond."""
+    the picked text starred, the query diamond. ``light``: the corpus points small and see-through (drawn over a
+    density image)."""
     three_d = coords.shape[1] == 3
     drawn = np.arange(len(coords)) if drawn is None else np.asarray(drawn)
     fig = go.Figure()
@@ -64,7 +65,8 @@ def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn
                                             showscale=False, hoverinfo="skip", contours=dict(coloring="fill"),
                                             line=dict(width=0.5, color="rgba(8,48,107,0.3)")))
     group_of = np.array(groups if groups is not None else ["all"] * len(coords), dtype=object)
-    size = 4 if three_d else 7 if len(drawn) <= 5_000 else 4 if len(drawn) <= 30_000 else 2.5
+    size = 4 if three_d or light else 7 if len(drawn) <= 5_000 else 4 if len(drawn) <= 30_000 else 2.5
+    seen = dict(opacity=0.45) if light else {}  # overrides the corpus points' own opacity
     if keep is not None:
         out = drawn[~keep[drawn]]
         if len(out):
@@ -77,10 +79,10 @@ def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn
         title, v = values
         shown = np.nan_to_num(v[drawn], nan=-1.0)
         scored = shown >= 0
-        for mask, marker in ((~scored, dict(size=size, color="#b0b0b0", opacity=0.5)),
+        for mask, marker in ((~scored, dict(size=size, color="#b0b0b0", opacity=0.5) | seen),
                              (scored, dict(size=size, color=shown[scored], cmin=0, cmax=1, colorscale="RdYlBu",
                                            opacity=0.9, colorbar=dict(title=dict(text=title, side="right"),
-                                                                      thickness=14, len=0.8)))):
+                                                                      thickness=14, len=0.8)) | seen)):
             if mask.any():
                 idx = drawn[mask]
                 fig.add_trace(_markers(three_d, coords[idx], name=title if marker.get("colorbar") else "not scored",
@@ -94,7 +96,7 @@ def figure(coords: np.ndarray, groups: list[str] | None, texts: list[str], drawn
             idx = drawn[pos]
             fig.add_trace(_markers(three_d, coords[idx], name=plain(name), customdata=idx[:, None],
                                    hovertext=[labels[i] for i in pos], hovertemplate=HOVER,
-                                   marker=dict(size=size, color=palette(n), opacity=0.8)))
+                                   marker=dict(size=size, color=palette(n), opacity=0.8) | seen))
     for name, xy in (names or {}).items():
         if three_d:
             fig.add_trace(go.Scatter3d(x=[xy[0]], y=[xy[1]], z=[xy[2]], mode="text", text=[plain(name)],
