@@ -28,6 +28,8 @@ def bench_store(texts: list[str], X: np.ndarray, n_queries: int = 200, old_store
     n = len(X) - n_queries
     eset = EmbeddingSet(texts[:n], X[:n], "all-MiniLM-L6-v2", "bench")
     queries = X[n:]
+    asked = [EmbeddingSet([t], q[None, :], eset.model_id, eset.model_version) for t, q in zip(texts[n:], queries,
+                                                                                              strict=True)]
     Xn = l2_normalize(X[:n])
     truth = top_k(l2_normalize(queries) @ Xn.T, 10)
     index_of = {point_id(t): i for i, t in enumerate(texts[:n])}
@@ -35,9 +37,9 @@ def bench_store(texts: list[str], X: np.ndarray, n_queries: int = 200, old_store
 
     def run(store: Store, name: str, **kwargs) -> dict:
         found, times = [], []
-        for q in queries:
+        for q in asked:
             start = time.perf_counter()
-            hits = store.search("bench", q, k=10, **kwargs)
+            hits = store.search("bench", q, k=10, **kwargs)[0]
             times.append(time.perf_counter() - start)
             found.append([index_of[h.id] for h in hits])
         recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))

@@ -219,7 +219,9 @@ from vecexplore.store import open_store
 store = open_store()
 if sys.argv[2] == "cold":
     stage("index into Qdrant Edge (embedded) + HNSW build", lambda: store.index("big", eset))
-queries = encoder.encode(["oil prices rise after the storm", "the team won the final", "new phone chip"] * 7)
+from vecexplore.pipeline import query_set
+asked = ["oil prices rise after the storm", "the team won the final", "new phone chip"] * 7
+queries = [query_set([q], encoder) for q in asked]
 def search_all():
     times = []
     for q in queries:

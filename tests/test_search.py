@@ -11,6 +11,7 @@ import pytest
 from helpers import exact_top
 from vecexplore.cache import embed
 from vecexplore.compression import compression_report
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import l2_normalize
 from vecexplore.qdrant.filters import FieldFilter, parse_filter
@@ -22,6 +23,16 @@ from vecexplore.store import open_store
 @pytest.fixture
 def topic_set(topic_eset):
     return topic_eset
+
+
+def one(eset: EmbeddingSet, i: int) -> EmbeddingSet:
+    """Text ``i`` of ``eset`` as a query (a one-row set tagged with the model)."""
+    return eset.subset([i])
+
+
+def asked(texts, vectors, like: EmbeddingSet) -> EmbeddingSet:
+    """Queries with their vectors, tagged as coming from ``like``'s model."""
+    return EmbeddingSet(list(texts), vectors, like.model_id, like.model_version)
 
 
 @pytest.fixture
@@ -36,8 +47,8 @@ def test_dense_top_k_is_exact(store, topic_set, minilm):
     queries = ["The match went to extra time", "How do I bake bread?", "interest rates and inflation"]
     qv = minilm.encode(queries)
     truth = exact_top(topic_set.vectors, qv, 10)
-    for q, row in zip(qv, truth, strict=True):
-        hits = store.search("demo", q, k=10)
+    found = store.search("demo", asked(queries, qv, topic_set), k=10)
+    for q, row, hits in zip(qv, truth, found, strict=True):
         assert [h.text for h in hits] == [topic_set.texts[i] for i in row]  # recall@10 = 1.0, same order
         expected = topic_set.normalized()[row] @ (q / np.linalg.norm(q))
         np.testing.assert_allclose([h.score for h in hits], expected, atol=1e-4)
@@ -47,7 +58,7 @@ def test_tags_and_idempotent_reindex(store, topic_set):
     first = store.index("demo", topic_set, source="demo topics")
     again = store.index("demo", topic_set, source="demo topics")
     assert first["points"] == again["points"] == 300 and first["created"] and not again["created"]
-    hit = store.search("demo", topic_set.vectors[0], k=1)[0]
+    hit = store.search("demo", one(topic_set, 0), k=1)[0][0]
     assert hit.id == point_id(topic_set.texts[0])
     assert {hit.payload[k] for k in ("model_id", "model_version")} == {topic_set.model_id, topic_set.model_version}
     assert hit.payload["label"] == topic_set.labels[0] and hit.payload["source"] == "demo topics"
@@ -66,24 +77,29 @@ def test_other_model_is_refused(store, topic_set):
         store.check("demo", "glove-6B-50d", "x")
     with pytest.raises(VecexploreError, match="transform whiten"):
         store.check("demo", topic_set.model_id, topic_set.model_version, "whiten(k=256)@abc")
-    with pytest.raises(VecexploreError, match="has 50 dims"):
-        store.search("demo", np.ones(50), k=3)
+    with pytest.raises(VecexploreError, match="holds 384-d vectors; these are 50-d"):
+        store.search("demo", asked(["x"], np.ones((1, 50)), topic_set), k=3)
+    for query in (EmbeddingSet(["x"], topic_set.vectors[:1], "paraphrase-MiniLM-L3-v2", topic_set.model_version),
+                  topic_set.subset([0]).with_info(transform="whiten(k=8)@abc")):
+        with pytest.raises(VecexploreError, match="not comparable"):  # whoever calls: the store checks
+            store.search("demo", query, k=3)
 
 
 def test_bad_search_input(store, topic_set):
     store.index("demo", topic_set)
+    q = one(topic_set, 0)
     with pytest.raises(VecexploreError, match="between 1 and 1000"):
-        store.search("demo", topic_set.vectors[0], k=0)
+        store.search("demo", q, k=0)
     with pytest.raises(VecexploreError, match="between 1 and 1000"):
-        store.search("demo", topic_set.vectors[0], k=10**6)
-    with pytest.raises(VecexploreError, match="No collection 'nope' \\(existing: demo\\)"):
-        store.search("nope", topic_set.vectors[0])
+        store.search("demo", q, k=10**6)
+    with pytest.raises(VecexploreError, match="No collection 'nope' that you may use .*: demo\\)"):
+        store.search("nope", q)
     with pytest.raises(VecexploreError, match="No field 'colour'.*label"):
-        store.search("demo", topic_set.vectors[0], filters={"colour": "red"})
-    hits = store.search("demo", topic_set.vectors[0], k=5, filters={"label": "space"})
+        store.search("demo", q, filters={"colour": "red"})
+    hits = store.search("demo", q, k=5, filters={"label": "space"})[0]
     assert len(hits) == 5 and {h.payload["label"] for h in hits} == {"space"}
     with pytest.raises(VecexploreError, match="needs query words"):
-        store.search("demo", topic_set.vectors[0], hybrid=True, query_text="  ")
+        store.search("demo", asked(["  "], topic_set.vectors[:1], topic_set), hybrid=True)
 
 
 def test_data_survives_reopening(tmp_path, topic_set):
@@ -92,7 +108,7 @@ def test_data_survives_reopening(tmp_path, topic_set):
     store.close()
     store = open_store(path=tmp_path / "q")
     assert store.collections()[0]["points"] == 300
-    assert store.search("demo", topic_set.vectors[5], k=1)[0].text == topic_set.texts[5]
+    assert store.search("demo", one(topic_set, 5), k=1)[0][0].text == topic_set.texts[5]
     store.rename("demo", "renamed")
     assert store.names() == ["renamed"] and store.collections()[0]["points"] == 300
     store.delete("renamed")
@@ -126,9 +142,9 @@ def test_hybrid_finds_an_exact_keyword_that_dense_misses(store, topics, glove):
     eset = embed([*topics.texts, target], glove)[0]
     store.index("kw", eset)
     query = "zelphar bread"  # GloVe does not know 'zelphar': the dense half sees only "bread"
-    qv = glove.encode([query])[0]
-    dense = [h.text for h in store.search("kw", qv, k=301)]
-    hybrid = [h.text for h in store.search("kw", qv, k=10, hybrid=True, query_text=query)]
+    q = asked([query], glove.encode([query]), eset)
+    dense = [h.text for h in store.search("kw", q, k=301)[0]]
+    hybrid = [h.text for h in store.search("kw", q, k=10, hybrid=True)[0]]
     assert dense.index(target) > 100
     assert target in hybrid  # dense alone ranks it past 100; fused with BM25 it is in the top 10
 
@@ -191,7 +207,7 @@ def test_one_store_used_from_many_threads(store, topic_set):
     def work(i):
         try:
             store.index(f"t{i % 2}", topic_set.subset(range(i * 30, i * 30 + 30)))
-            store.search(f"t{i % 2}", topic_set.vectors[i], k=3)
+            store.search(f"t{i % 2}", one(topic_set, i), k=3)
         except Exception as exc:  # noqa: BLE001  (collected and asserted below)
             errors.append(exc)
 
@@ -204,53 +220,89 @@ def test_one_store_used_from_many_threads(store, topic_set):
 
 
 def test_private_and_shared_collections(store, topic_set, hostile):
-    from vecexplore.search import default_name, visible
+    from vecexplore.search import default_name
 
-    private = default_name("demo: topics", topic_set.model_id, "0123456789abcdef")
-    assert private == "demo-topics-all-minilm-l6-v2-0123456789"
-    store.index(private, topic_set.subset(range(20)), owner="session-1", shared=False)
-    store.index("class", topic_set.subset(range(20)), owner="session-1")
+    private = default_name("demo: topics", topic_set.model_id, "0123456789abcdef", "session-1")
+    assert private.startswith("demo-topics-all-minilm-l6-v2-") and "0123456789" not in private
+    assert default_name("demo: topics", topic_set.model_id, "0123456789abcdef", "session-2") != private
+    one_, two = store.acting_as("session-1"), store.acting_as("session-2")
+    one_.index(private, topic_set.subset(range(20)))  # a session's collection is private until shared
+    one_.index("class", topic_set.subset(range(20)), shared=True)
     store.backend.create("legacy", topic_set.dims, "cosine", {"model_id": topic_set.model_id,  # an older tag
                                                               "model_version": topic_set.model_version,
                                                               "dims": topic_set.dims, "avg_len": 9.5})
-    rows = store.collections("session-2")
-    shown, hidden = visible(rows, "session-2")
-    assert [r["name"] for r in shown] == ["class", "legacy"] and hidden == 1
+    shown = two.collections()
+    assert [r["name"] for r in shown] == ["class", "legacy"] and two.n_hidden() == 1 and two.hidden(private)
     assert [r["created_by"] for r in shown] == ["another session", "unknown (an older store)"]
-    assert [r["name"] for r in visible(rows, "session-1")[0]] == ["class", private, "legacy"]
-    assert [r["name"] for r in visible(rows, "session-2", also=[private])[0]] == ["class", private, "legacy"]
-    with pytest.raises(VecexploreError, match="created by another session") as refused:
-        store.delete("class", viewer="session-2")
-    hostile("core: Store.delete", "a session deletes a collection another session created, unconfirmed",
-            str(refused.value))
-    with pytest.raises(VecexploreError, match="created by another session"):
-        store.rename("class", "mine", viewer="session-2")
-    store.rename("class", "ours", viewer="session-1")  # the owner needs no confirmation
-    store.delete("ours", viewer="session-2", confirmed=True)
-    store.delete(private, viewer="session-1")
+    assert [r["name"] for r in one_.collections()] == ["class", private, "legacy"]
+    assert {r["name"] for r in store.collections()} == {"class", private, "legacy"}  # the command line: all
+    refusals = {
+        "a session searches another session's private collection": lambda: two.search(private, one(topic_set, 0)),
+        "a session indexes into another session's private collection": lambda: two.index(private, topic_set),
+        "a session deletes another session's private collection": lambda: two.delete(private),
+        "a session reads the fields of another session's private collection": lambda: two.fields(private),
+        "a session copies another session's private collection": lambda: two.copy(private, two, "mine"),
+        "a session indexes into another session's shared collection": lambda: two.index("class", topic_set),
+        "a session deletes another session's shared collection": lambda: two.delete("class"),
+        "a session renames another session's shared collection": lambda: two.rename("class", "mine"),
+        "a session unshares another session's shared collection": lambda: two.share("class", False),
+        "a session deletes a collection of an older store (no owner)": lambda: two.delete("legacy"),
+    }
+    for given, act in refusals.items():
+        with pytest.raises(VecexploreError, match="No collection .* that you may use|taken by another session|"
+                                                  "may search it but not change") as refused:
+            act()
+        hostile("core: Store (Python API)", given, str(refused.value))
+    assert len(two.search("class", one(topic_set, 0), k=3)[0]) == 3  # a shared collection: read by all
+    two.copy("class", two, "my-copy")  # a copy of a shared collection is the copier's own, private
+    assert two.tag("my-copy").owner == "session-2" and not two.tag("my-copy").shared and not one_.names().count(
+        "my-copy")
+    one_.rename("class", "ours")  # the owner renames and shares at will
+    assert one_.tag("ours").shared
+    one_.share("ours", False)
+    assert two.hidden("ours")
+    one_.delete("ours")
+    one_.delete(private)
+    two.delete("my-copy")
     assert store.names() == ["legacy"] and store.tag("legacy").shared
     assert store.tag("legacy").bm25_settings.avg_len == 9.5
+
+
+def test_filters_on_any_column_name(store, topic_set, hostile):
+    names = ["my col", "a.b", "x[0]", 'q"uote', "$v", "naïve ünïcode", "(paren)", "col_5f2e"]
+    columns = [{name: ("yes" if i % 2 else "no") for name in names} | {"n.v": str(i)} for i in range(topic_set.n)]
+    store.index("odd", topic_set, columns=columns)
+    assert set(names) | {"n.v"} <= set(store.fields("odd"))
+    half = sum(i % 2 == 1 for i in range(topic_set.n))
+    for name in names:
+        hits = store.search("odd", one(topic_set, 0), k=300, filters=[FieldFilter(name, values=("yes",))])[0]
+        assert len(hits) == half and {h.payload[name] for h in hits} == {"yes"}, name
+        hostile("core: Store.search filter", f"a filter on a column named {name!r}",
+                f"exactly the {half} points whose {name} is yes")
+    hits = store.search("odd", one(topic_set, 0), k=300, filters=[parse_filter("n.v=10..19")])[0]
+    assert sorted(h.payload["n.v"] for h in hits) == list(range(10, 20))
+    assert store.values("odd", "x[0]") == ["no", "yes"]
 
 
 def test_filters_on_keyword_and_numeric_fields(store, topic_set):
     columns = [{"year": str(2000 + i % 20), "score": f"{i / 10:.1f}", "kind": "odd" if i % 2 else "even"}
                for i in range(topic_set.n)]
     store.index("f", topic_set, columns=columns)
-    q = topic_set.vectors[0]
-    hits = store.search("f", q, k=50, filters=[parse_filter("year=2005..2007")])
+    q = one(topic_set, 0)
+    hits = store.search("f", q, k=50, filters=[parse_filter("year=2005..2007")])[0]
     assert len(hits) == 45 and {h.payload["year"] for h in hits} == {2005, 2006, 2007}  # typed: int
-    hits = store.search("f", q, k=20, filters=[parse_filter("score=..1.5"), parse_filter("kind=odd")])
+    hits = store.search("f", q, k=20, filters=[parse_filter("score=..1.5"), parse_filter("kind=odd")])[0]
     assert {h.payload["kind"] for h in hits} == {"odd"} and max(h.payload["score"] for h in hits) <= 1.5
     assert len(hits) == 8  # 0.1, 0.3, ..., 1.5
-    hits = store.search("f", q, k=300, filters=[parse_filter("label=space|cooking")])
+    hits = store.search("f", q, k=300, filters=[parse_filter("label=space|cooking")])[0]
     assert {h.payload["label"] for h in hits} == {"space", "cooking"}
     assert len(hits) == sum(lab in ("space", "cooking") for lab in topic_set.labels)
     assert {"year", "score", "kind", "label"} <= set(store.backend.indexed_fields("f"))  # indexes were made
     assert store.fields("f")["year"] == "integer" and store.fields("f")["score"] == "float"
     # the filtered top-10 is the exact top-10 among the matching points
     keep = np.array([i for i in range(topic_set.n) if 2005 <= 2000 + i % 20 <= 2007])
-    truth = keep[exact_top(topic_set.vectors[keep], q[None], 10)[0]]
-    assert [h.text for h in store.search("f", q, k=10, filters=[parse_filter("year=2005..2007")])] == \
+    truth = keep[exact_top(topic_set.vectors[keep], q.vectors, 10)[0]]
+    assert [h.text for h in store.search("f", q, k=10, filters=[parse_filter("year=2005..2007")])[0]] == \
         [topic_set.texts[i] for i in truth]
     with pytest.raises(VecexploreError, match="a range needs numbers"):
         store.search("f", q, filters=[parse_filter("kind=1..2")])
@@ -288,15 +340,17 @@ def test_hnsw_recall_and_background_build(tmp_path):
     assert result["search"] == "hnsw" and state.indexed >= 8000 and state.points == 8000
     queries = clustered(200, 384, seed=1)
     truth = exact_top(X, queries, 10)
-    found = [[int(h.text.split()[1]) for h in store.search("big", q, k=10)] for q in queries]
+    asked_ = asked([f"query {i}" for i in range(len(queries))], queries, eset)
+    found = [[int(h.text.split()[1]) for h in hits] for hits in store.search("big", asked_, k=10)]
     recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
     assert recall >= 0.99
-    exact = [[int(h.text.split()[1]) for h in store.search("big", q, k=10, exact=True)] for q in queries[:20]]
+    exact = [[int(h.text.split()[1]) for h in hits] for hits in store.search("big", asked_.subset(range(20)), k=10,
+                                                                                 exact=True)]
     assert [list(r) for r in truth[:20]] == exact  # the exact switch is exact
     assert store.tag("big").hnsw_recall >= 0.99 and store.collections()[0]["search"].startswith("HNSW, recall")
     # a background build: searches stay exact (and answer) while it runs, then the graph is swapped in
     store.index("bg", eset.subset(range(6000)), build="background")
-    during = store.search("bg", queries[0], k=10)
+    during = store.search("bg", asked_.subset([0]), k=10)[0]
     assert [int(h.text.split()[1]) for h in during] == list(exact_top(X[:6000], queries[:1], 10)[0])
     deadline = time.monotonic() + 300
     while store.backend.state("bg").building and time.monotonic() < deadline:
@@ -312,7 +366,8 @@ def test_copy_to_a_server_and_back_keeps_ids_payload_and_tags(tmp_path, topic_se
     from vecexplore.search import Store
 
     edge = open_store(path=tmp_path / "edge")
-    edge.index("demo", topic_set, columns=[{"n": str(i)} for i in range(topic_set.n)], owner="session-1")
+    edge.acting_as("session-1").index("demo", topic_set, columns=[{"n": str(i)} for i in range(topic_set.n)],
+                                      shared=True)
     client = QdrantClient(path=str(tmp_path / "server"))  # the server's stand-in: the same API
     server = Store(ServerBackend(client, "test server"))
     edge.copy("demo", server)
@@ -336,7 +391,7 @@ def test_copy_to_a_server_and_back_keeps_ids_payload_and_tags(tmp_path, topic_se
         assert mine == pytest.approx(theirs)
     assert server.tag("demo") == edge.tag("back")
     assert edge.tag("back").owner == "session-1" and back[point_id(topic_set.texts[3])].payload["n"] == 3
-    q = topic_set.vectors[7]
-    assert [h.id for h in server.search("demo", q, k=10)] == [h.id for h in edge.search("back", q, k=10)]
+    q = one(topic_set, 7)
+    assert [h.id for h in server.search("demo", q, k=10)[0]] == [h.id for h in edge.search("back", q, k=10)[0]]
     client.close()
     edge.close()

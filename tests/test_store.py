@@ -48,7 +48,7 @@ def test_damaged_shard_is_a_clear_error(tmp_path, topic_eset, hostile):
             path.write_bytes(b"not a shard at all")
     store = open_store(path=tmp_path / "q")
     with pytest.raises(VecexploreError, match="could not open collection 'c'") as raised:
-        store.search("c", topic_eset.vectors[0])
+        store.search("c", topic_eset.subset([0]))
     hostile("core: opening the Qdrant store", "a collection whose shard files are garbage", str(raised.value))
     store.close()
 
@@ -60,14 +60,14 @@ def test_old_local_mode_folder_is_found_and_imported(tmp_path, topic_eset, hosti
     from vecexplore.search import Store
 
     client = QdrantClient(path=str(tmp_path / "q"))  # what older versions wrote
-    Store(ServerBackend(client, "old")).index("old-demo", topic_eset, owner="cli")
+    Store(ServerBackend(client, "old")).index("old-demo", topic_eset)
     client.close()
     assert legacy_collections(tmp_path / "q") == ["old-demo"]
     store = open_store(path=tmp_path / "q")
     done = import_legacy(store, tmp_path / "q")
     assert done[0]["collection"] == "old-demo" and done[0]["points"] == topic_eset.n
     assert store.tag("old-demo").model_id == topic_eset.model_id
-    assert store.search("old-demo", topic_eset.vectors[4], k=1)[0].text == topic_eset.texts[4]
+    assert store.search("old-demo", topic_eset.subset([4]), k=1)[0][0].text == topic_eset.texts[4]
     assert legacy_collections(tmp_path / "q") == [] and (tmp_path / "q" / "local-mode-imported" / "meta.json").exists()
     store.close()
     (tmp_path / "b").mkdir()

@@ -1,7 +1,9 @@
 """Who made a thing saved on this server (a collection, a fine-tuned model), and who may see it.
 
-A browser session's things are private to it when they carry the name vecexplore suggested, and shared with
-every session when the user typed a name; what the command line makes is shared."""
+A fine-tuned model of a browser session is private to it when it carries the name vecexplore suggested, and shared
+with every session when the user typed a name. A collection is private to the session that made it until its owner
+marks it shared, and then read-only for the others (:func:`may_read`, :func:`may_change`). The command line acts
+as the server's local owner: it sees and changes everything, and what it makes is shared."""
 
 from __future__ import annotations
 
@@ -20,6 +22,19 @@ def created_by(owner: str, viewer: str | None) -> str:
 def may_see(owner: str, shared: bool, viewer: str | None) -> bool:
     """Whether ``viewer`` (a session id; None: the command line, which sees everything) may list a thing."""
     return viewer is None or shared or owner == viewer
+
+
+def may_read(owner: str, shared: bool, caller: str) -> bool:
+    """Whether ``caller`` (a session id, or :data:`CLI_OWNER`) may read (list, search, evaluate, copy) a
+    collection: the command line always, a session its own and the shared ones."""
+    return caller == CLI_OWNER or shared or owner == caller
+
+
+def may_change(owner: str, caller: str) -> bool:
+    """Whether ``caller`` may write to, rename, share or delete a collection: the command line always, a session
+    only its own (a shared collection is read-only for the others; one from an older store, with no owner,
+    belongs to the command line)."""
+    return caller == CLI_OWNER or owner == caller
 
 
 def needs_confirmation(owner: str, viewer: str | None, confirmed: bool) -> bool:

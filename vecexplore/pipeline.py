@@ -44,3 +44,9 @@ def embed_queries(texts: list[str], encoder: Encoder, cache: EmbeddingCache | No
     examples = ", ".join(repr(t) for t in blind[:3])
     raise VecexploreError(f"{len(blind)} of {len(texts)} texts have no word {encoder.id} knows (e.g. {examples}"
                           f"{detail}): they have no vector to search with. Reword or remove them.")
+
+
+def query_set(texts: list[str], encoder: Encoder, cache: EmbeddingCache | None = None) -> EmbeddingSet:
+    """Queries embedded as :func:`embed_queries` does, as a set tagged with the model that made them (what the
+    search store checks against a collection's tag)."""
+    return EmbeddingSet(texts, embed_queries(texts, encoder, cache), encoder.id, encoder.version)

@@ -9,15 +9,24 @@ The collections live in a backend (:mod:`vecexplore.qdrant`): Qdrant Edge in thi
 server. Small collections are searched exactly; past :data:`HNSW_MIN_POINTS` an HNSW graph is built and its
 recall@10 against exact search is measured on sampled stored vectors and recorded in the tag.
 
-One store often serves many app sessions (a class on one server). A collection records who created it and
-whether it is shared: a collection under the default name (:func:`default_name`, derived from the corpus
-fingerprint and the model) is private to the session that made it; a name a user types makes it shared.
-:func:`visible` says which collections a session may see, and renaming or deleting another session's collection
-needs ``confirmed=True``.
+One store often serves many app sessions (a class on one server), and the store itself keeps the rules, whoever
+calls it: a :class:`Store` acts for one caller (:meth:`Store.acting_as`; the command line, the server's local
+owner, by default). A collection records who created it and whether it is shared: it is private to the session
+that made it until its owner marks it shared, and a shared collection is read-only for the other sessions
+(:func:`vecexplore.owners.may_read`, :func:`~vecexplore.owners.may_change`). Another session's private
+collection is answered like one that does not exist, and the default names (:func:`default_name`) carry a
+piece derived from the session id, so they cannot be guessed. Every search takes its queries as an
+:class:`EmbeddingSet`, refused unless it comes from the collection's model, version and transform.
+
+User columns become payload fields under their own names when Qdrant's key paths read those as they are
+(letters, digits, ``_``); any other name (``my col``, ``a.b``, ``x[0]``, ``q"uote``, ``$v``) is stored under a
+stand-in key (:func:`payload_key`) recorded in the tag, so filters, payloads and field lists always speak the
+user's column names.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -32,7 +41,7 @@ from vecexplore import validation
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import seeded_sample
-from vecexplore.owners import CLI_OWNER, created_by, may_see, needs_confirmation
+from vecexplore.owners import CLI_OWNER, created_by, may_change, may_read
 from vecexplore.qdrant import bm25
 from vecexplore.qdrant.backend import DISTANCES, Backend, Record
 from vecexplore.qdrant.filters import FieldFilter
@@ -44,14 +53,28 @@ HNSW_MIN_POINTS = 20_000  # below this a collection is scanned exactly (a few ms
 RECALL_QUERIES = 100  # stored vectors used as queries to measure HNSW recall@10 against exact search
 
 
-def default_name(corpus_name: str, model_id: str, fingerprint: str) -> str:
-    """The collection name a corpus gets unless the user types one: its name, the model and the corpus
-    fingerprint, so two sessions share a default name only when they hold the very same corpus."""
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_STAND_IN = "col_"
+
+
+def default_name(corpus_name: str, model_id: str, fingerprint: str, caller: str = CLI_OWNER) -> str:
+    """The collection name a corpus gets unless the user types one: its name, the model and a digest of the
+    corpus fingerprint and ``caller`` (a session id, which no other session knows), so no other session can
+    guess it."""
 
     def slug(text: str) -> str:
         return re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-")[:32] or "corpus"
 
-    return f"{slug(corpus_name)}-{slug(model_id)}-{fingerprint[:10]}"
+    digest = hashlib.sha256(f"{caller}\x1f{fingerprint}".encode()).hexdigest()[:12]
+    return f"{slug(corpus_name)}-{slug(model_id)}-{digest}"
+
+
+def payload_key(column: str) -> str:
+    """The payload key a user column is stored under: its own name when Qdrant's key paths take it literally,
+    else ``col_<hash>`` (a name such as ``a.b`` or ``x[0]`` would be read as a path into nested values)."""
+    if _PLAIN_KEY.fullmatch(column) and not column.startswith(_STAND_IN):
+        return column
+    return _STAND_IN + hashlib.sha256(column.encode()).hexdigest()[:12]
 
 
 def point_id(text: str) -> str:
@@ -106,6 +129,7 @@ class CollectionTag:
     shared: bool = True  # False: private to its owner (created under its default name)
     created: str = ""  # ISO 8601, UTC
     hnsw_recall: float | None = None  # recall@10 of HNSW search against exact search, once a graph is built
+    columns: dict = field(default_factory=dict)  # payload key → user column name, for names stored under a stand-in
 
     @classmethod
     def from_metadata(cls, meta: dict | None, name: str) -> CollectionTag:
@@ -125,6 +149,14 @@ class CollectionTag:
     def created_by(self, viewer: str | None) -> str:
         return created_by(self.owner, viewer)
 
+    def column(self, key: str) -> str:
+        """The user's name of payload ``key``."""
+        return self.columns.get(key, key)
+
+    def key(self, column: str) -> str:
+        """The payload key of user column ``column``."""
+        return next((k for k, name in self.columns.items() if name == column), column)
+
     def describe(self) -> str:
         extra = "" if self.transform == "none" else f", transform {self.transform}"
         return f"{self.model_id} ({self.model_version}, {self.dims}-d, {self.distance}{extra})"
@@ -139,43 +171,90 @@ class Hit:
 
 
 class Store:
-    """Tagged collections in one backend: Qdrant Edge on disk, or a Qdrant server."""
+    """Tagged collections in one backend (Qdrant Edge on disk, or a Qdrant server), as seen and changed by one
+    ``caller``: a session id, or :data:`~vecexplore.owners.CLI_OWNER` (the command line, the server's local owner,
+    which may do everything). :meth:`acting_as` gives another caller's view of the same backend."""
 
-    def __init__(self, backend: Backend, hnsw_min_points: int = HNSW_MIN_POINTS) -> None:
+    def __init__(self, backend: Backend, hnsw_min_points: int = HNSW_MIN_POINTS, caller: str = CLI_OWNER) -> None:
         self.backend = backend
         self.hnsw_min_points = hnsw_min_points
+        self.caller = caller
         self._lock = threading.RLock()  # check-then-create must not interleave between sessions
+
+    def acting_as(self, caller: str) -> Store:
+        """This store (same backend and lock) acting for ``caller``: every rule below is checked for it."""
+        if not caller:
+            raise VecexploreError("A store needs a caller: a session id, or the command line.")
+        view = Store(self.backend, self.hnsw_min_points, caller)
+        view._lock = self._lock
+        return view
 
     @property
     def where(self) -> str:
         kind = "embedded Qdrant Edge" if self.backend.kind == "edge" else "Qdrant server"
         return f"{kind} at {self.backend.where}"
 
-    def names(self) -> list[str]:
-        return self.backend.names()
-
     def close(self) -> None:
         self.backend.close()
 
-    def tag(self, name: str) -> CollectionTag:
-        if not self.backend.exists(name):
-            existing = ", ".join(self.names()) or "none yet"
-            raise VecexploreError(f"No collection {name!r} (existing: {existing}). Index a corpus into it first.")
-        return CollectionTag.from_metadata(self.backend.meta(name), name)
+    # --- who may do what: every method below goes through these ---
 
-    def collections(self, viewer: str | None = None) -> list[dict]:
-        """Every collection with its tag, point count, search mode, sharing and creator (as ``viewer`` reads it)."""
+    def _meta(self, name: str) -> dict | None:
+        return self.backend.meta(name) if self.backend.exists(name) else None
+
+    def _readable(self, meta: dict | None) -> bool:
+        return meta is not None and may_read(meta.get("owner", ""), meta.get("shared", True), self.caller)
+
+    def names(self) -> list[str]:
+        """The collections this caller may read."""
+        return [n for n in self.backend.names() if self._readable(self._meta(n))]
+
+    def exists(self, name: str) -> bool:
+        """Whether a collection of that name exists, whoever may use it (a new collection cannot take it)."""
+        return self.backend.exists(name)
+
+    def hidden(self, name: str) -> bool:
+        """Whether ``name`` exists but belongs to another session that keeps it private."""
+        return self.backend.exists(name) and not self._readable(self._meta(name))
+
+    def tag(self, name: str) -> CollectionTag:
+        """The tag of a collection this caller may read; another session's private one is answered like a
+        missing one."""
+        meta = self._meta(name)
+        if not self._readable(meta):
+            existing = ", ".join(self.names()) or "none yet"
+            raise VecexploreError(f"No collection {name!r} that you may use (yours and the shared ones: "
+                                  f"{existing}). Index a corpus into it first.")
+        return CollectionTag.from_metadata(meta, name)
+
+    def _writable(self, name: str) -> CollectionTag:
+        """The tag of a collection this caller may change; a shared collection of another session is refused."""
+        tag = self.tag(name)
+        if not may_change(tag.owner, self.caller):
+            raise VecexploreError(f"{name!r} was shared by {tag.created_by(self.caller)}: you may search it but "
+                                  "not change, rename or delete it. Index into a collection of your own instead.")
+        return tag
+
+    def collections(self) -> list[dict]:
+        """Every collection this caller may read, with its tag, point count, search mode, sharing and creator."""
         rows = []
-        for name in self.names():
-            meta = self.backend.meta(name) or {}
+        for name in self.backend.names():
+            meta = self._meta(name)
+            if not self._readable(meta):
+                continue
             state = self.backend.state(name)
+            owner = meta.get("owner", "")
             rows.append({"name": name, "model_id": meta.get("model_id", "?"),
                          "model_version": meta.get("model_version", "?"), "dims": meta.get("dims"),
                          "distance": meta.get("distance"), "transform": meta.get("transform"),
                          "points": state.points, "search": self._mode(state, meta.get("hnsw_recall")),
-                         "shared": meta.get("shared", True), "created_by": created_by(meta.get("owner", ""), viewer),
-                         "owner": meta.get("owner", ""), "created": meta.get("created", "")})
+                         "shared": meta.get("shared", True), "created_by": created_by(owner, self.caller),
+                         "yours": may_change(owner, self.caller), "created": meta.get("created", "")})
         return rows
+
+    def n_hidden(self) -> int:
+        """How many collections are private to other sessions (not listed for this caller)."""
+        return sum(not self._readable(self._meta(n)) for n in self.backend.names())
 
     @staticmethod
     def _mode(state, recall: float | None) -> str:
@@ -198,38 +277,59 @@ class Store:
                                   "use the collection's model, or index into a new collection.")
         return tag
 
-    def create(self, name: str, tag: CollectionTag) -> None:
+    def _check_set(self, name: str, eset: EmbeddingSet) -> CollectionTag:
+        tag = self.check(name, eset.model_id, eset.model_version, eset.transform)
+        if tag.dims != eset.dims:
+            raise VecexploreError(f"Collection {name!r} holds {tag.dims}-d vectors; these are {eset.dims}-d.")
+        return tag
+
+    def _create(self, name: str, tag: CollectionTag) -> None:
         if tag.distance not in DISTANCES:
             raise VecexploreError(f"Unknown distance {tag.distance!r}; choose one of {', '.join(DISTANCES)}.")
         if not _NAME.fullmatch(name):
             raise VecexploreError(f"Collection names use letters, digits, '_', '-', '.' (got {name!r}).")
+        if self.backend.exists(name):
+            raise VecexploreError(f"A collection named {name!r} exists already in the {self.where}: choose "
+                                  "another name.")
         self.backend.create(name, tag.dims, tag.distance, asdict(tag))
 
-    def index(self, name: str, eset: EmbeddingSet, *, transform: str = "none", distance: str = "cosine",
-              source: str = "", columns: Sequence[dict] | None = None, batch: int = 1024,
-              progress: Callable[[int, int], None] | None = None, owner: str = CLI_OWNER,
-              shared: bool = True, build: str = "now") -> dict:
+    # --- writing ---
+
+    def index(self, name: str, eset: EmbeddingSet, *, distance: str = "cosine", source: str = "",
+              columns: Sequence[dict] | None = None, batch: int = 1024,
+              progress: Callable[[int, int], None] | None = None, shared: bool | None = None,
+              build: str = "now") -> dict:
         """Upsert every text of ``eset`` (payload: text, label, source, model tag, user ``columns``, numbers
-        typed), creating the collection on first use (recording ``owner`` and whether it is ``shared``). Each batch
-        is written before the next starts. Past :data:`HNSW_MIN_POINTS` points the HNSW graph is built ``"now"``,
+        typed), creating the collection on first use, owned by this caller and ``shared`` or private (default:
+        shared when the command line makes it, private when a session does). Writing into an existing collection
+        needs the caller to own it and ``eset`` to come from its model, version and transform. Each batch is
+        written before the next starts. Past :data:`HNSW_MIN_POINTS` points the HNSW graph is built ``"now"``,
         in the ``"background"`` (the app), or ``"never"``."""
         start = time.perf_counter()
         if columns is not None and len(columns) != eset.n:
             raise VecexploreError(f"{len(columns)} payload rows for {eset.n} texts.")
         created = False
+        names = sorted({k for row in columns or () for k in row if k not in RESERVED})
         with self._lock:
             if self.backend.exists(name):
-                tag = self.check(name, eset.model_id, eset.model_version, transform)
-                if tag.dims != eset.dims:
-                    raise VecexploreError(f"Collection {name!r} holds {tag.dims}-d vectors; these are "
-                                          f"{eset.dims}-d.")
+                if self.hidden(name):
+                    raise VecexploreError(f"The name {name!r} is taken by another session's collection: choose "
+                                          "another name.")
+                tag = self._check_set(name, eset)
+                self._writable(name)
+                stand_ins = {payload_key(c): c for c in names if payload_key(c) != c}
+                if stand_ins.keys() - tag.columns.keys():
+                    tag = replace(tag, columns={**tag.columns, **stand_ins})
+                    self.backend.set_meta(name, {**(self.backend.meta(name) or {}), "columns": tag.columns})
             else:
                 sample = [eset.texts[i] for i in seeded_sample(eset.n, 2000, 0)]
                 avg = float(np.mean([bm25.token_count(t) for t in sample])) if sample else 10.0
-                tag = CollectionTag(eset.model_id, eset.model_version, eset.dims, distance, transform,
-                                    bm25.Bm25Settings(avg_len=round(max(avg, 1.0), 2)).to_dict(), owner, shared,
-                                    datetime.now(UTC).isoformat(timespec="seconds"))
-                self.create(name, tag)
+                tag = CollectionTag(eset.model_id, eset.model_version, eset.dims, distance, eset.transform,
+                                    bm25.Bm25Settings(avg_len=round(max(avg, 1.0), 2)).to_dict(), self.caller,
+                                    self.caller == CLI_OWNER if shared is None else shared,
+                                    datetime.now(UTC).isoformat(timespec="seconds"),
+                                    columns={payload_key(c): c for c in names if payload_key(c) != c})
+                self._create(name, tag)
                 created = True
         settings = tag.bm25_settings
         extra = typed_columns(columns) if columns is not None else None
@@ -240,7 +340,8 @@ class Store:
             rows = vectors[part.start:part.stop].tolist()  # one conversion per batch, not per point
             records = []
             for i in part:
-                more = {k: v for k, v in (extra[i] if extra is not None else {}).items() if k not in RESERVED}
+                more = {payload_key(k): v for k, v in (extra[i] if extra is not None else {}).items()
+                        if k not in RESERVED}
                 payload = {**more, "text": eset.texts[i], "label": None if eset.labels is None else eset.labels[i],
                            "source": source, "model_id": tag.model_id, "model_version": tag.model_version,
                            "transform": tag.transform}
@@ -258,9 +359,10 @@ class Store:
 
     def build_index(self, name: str, background: bool = False) -> bool:
         """Build the HNSW graph of ``name`` (here, or in the background) and record its recall@10 when done."""
-        return self.backend.build_index(name, background=background, on_done=lambda: self.measure_recall(name))
+        self._writable(name)
+        return self.backend.build_index(name, background=background, on_done=lambda: self._measure_recall(name))
 
-    def measure_recall(self, name: str, n_queries: int = RECALL_QUERIES, k: int = 10) -> float | None:
+    def _measure_recall(self, name: str, n_queries: int = RECALL_QUERIES, k: int = 10) -> float | None:
         """recall@``k`` of HNSW search against exact search, with stored vectors (the first ``n_queries`` ids in
         the store's order: ids are hashes of the texts, so an arbitrary sample) as queries; recorded in the tag."""
         state = self.backend.state(name)
@@ -277,99 +379,35 @@ class Store:
             self.backend.set_meta(name, {**(self.backend.meta(name) or {}), "hnsw_recall": recall})
         return recall
 
-    def fields(self, name: str, sample: int = 200) -> dict[str, str]:
-        """The payload fields of ``name`` (from its first ``sample`` points) and their types."""
-        records, _ = self.backend.scroll(name, None, sample, vectors=False)
-        kinds: dict[str, str] = {}
-        for r in records:
-            for key, value in r.payload.items():
-                kind = kind_of(value)
-                if kind and key not in {"model_id", "model_version", "transform"}:
-                    kinds.setdefault(key, kind)
-        return dict(sorted(kinds.items()))
+    def share(self, name: str, shared: bool = True) -> None:
+        """Mark a collection of this caller's shared (read-only for the other sessions) or private again."""
+        self._writable(name)
+        with self._lock:
+            self.backend.set_meta(name, {**(self.backend.meta(name) or {}), "shared": bool(shared)})
 
-    def values(self, name: str, field: str, scan: int = 5000, limit: int = 200) -> list:
-        """The distinct values of payload ``field`` among the first ``scan`` points (at most ``limit``)."""
-        found, offset, seen = set(), None, 0
-        while seen < scan:
-            records, offset = self.backend.scroll(name, offset, 1024, vectors=False)
-            seen += len(records)
-            found.update(r.payload[field] for r in records if isinstance(r.payload.get(field), (str, int, float)))
-            if offset is None or len(found) > limit:
-                break
-        return sorted(found, key=lambda v: (isinstance(v, str), v))[:limit]
-
-    def _prepare_filters(self, name: str, filters: Sequence[FieldFilter]) -> dict[str, str]:
-        """Check each filter against the collection's fields and create the payload indexes it needs."""
-        if not filters:
-            return {}
-        kinds = self.fields(name)
-        for f in filters:
-            if f.field not in kinds:
-                raise VecexploreError(f"No field {f.field!r} in collection {name!r}; fields: "
-                                      + ", ".join(kinds) + ".")
-            if f.is_range and kinds[f.field] not in ("integer", "float"):
-                raise VecexploreError(f"Field {f.field!r} holds {kinds[f.field]} values: a range needs numbers.")
-        indexed = self.backend.indexed_fields(name)
-        for f in filters:
-            if f.field not in indexed:
-                self.backend.index_field(name, f.field, kinds[f.field])
-        return kinds
-
-    def search(self, name: str, vector: np.ndarray, *, query_text: str = "", k: int = 10,
-               filters: Sequence[FieldFilter] | Mapping[str, str] | None = None, hybrid: bool = False,
-               exact: bool = False) -> list[Hit]:
-        """Top-``k`` points for a query vector (already checked to come from the collection's model): dense, or
-        hybrid (dense + BM25 on ``query_text`` fused by RRF); HNSW when built, or ``exact``."""
-        validation.check("search_k", k, "k")
-        tag = self.tag(name)
-        vector = np.asarray(vector, dtype=np.float32).ravel()
-        if vector.shape[0] != tag.dims:
-            raise VecexploreError(f"The query vector has {vector.shape[0]} dims; collection {name!r} holds "
-                                  f"{tag.dims}-d vectors of {tag.model_id}.")
-        if isinstance(filters, Mapping):
-            filters = [FieldFilter(k_, values=(v,)) for k_, v in filters.items()]
-        filters = list(filters or [])
-        kinds = self._prepare_filters(name, filters)
-        sparse = None
-        if hybrid:
-            sparse = bm25.query(query_text, tag.bm25_settings)
-            if not sparse[0]:
-                raise VecexploreError("Hybrid search needs query words for its keyword (BM25) half (stop words "
-                                      "such as 'the' or 'of' do not count).")
-        found = self.backend.query(name, vector.tolist(), sparse, k, filters, kinds, exact)
-        return [Hit(p.id, p.score, str(p.payload.get("text", "")), p.payload) for p in found]
-
-    def ids(self, name: str, field: str | None = None) -> set[str]:
-        """Every point's id in ``name``: its payload's ``field`` when it has one, else the point id."""
-        self.tag(name)
-        found, offset = set(), None
-        while True:
-            records, offset = self.backend.scroll(name, offset, 1024, vectors=False)
-            found.update(str(r.payload.get(field, r.id)) if field else r.id for r in records)
-            if offset is None:
-                return found
-
-    def _check_owner(self, name: str, tag: CollectionTag, viewer: str | None, confirmed: bool) -> None:
-        """Refuse to change a collection another session created unless the change was confirmed."""
-        if needs_confirmation(tag.owner, viewer, confirmed):
-            raise VecexploreError(f"{name!r} was created by {tag.created_by(viewer)}: renaming or deleting it "
-                                  "changes it for everyone who uses it. Confirm that you mean this collection first.")
-
-    def delete(self, name: str, viewer: str | None = None, confirmed: bool = False) -> None:
-        """Drop ``name``; ``viewer`` (a session) must confirm to drop another session's collection."""
-        self._check_owner(name, self.tag(name), viewer, confirmed)
+    def delete(self, name: str) -> None:
+        """Drop ``name`` (this caller's own collection)."""
+        self._writable(name)
         self.backend.drop(name)
+
+    def rename(self, old: str, new: str) -> None:
+        """Copy every point of this caller's collection ``old`` into ``new`` (same tag, vectors and sharing), then
+        drop ``old``."""
+        tag = self._writable(old)
+        self.copy(old, self, new, tag=tag)
+        self.backend.drop(old)
 
     def copy(self, name: str, target: Store, new_name: str | None = None, *, tag: CollectionTag | None = None,
              progress: Callable[[int, int], None] | None = None) -> dict:
-        """Copy collection ``name`` (vectors dense and sparse, payload, tag) into ``target`` as ``new_name``."""
+        """Copy collection ``name`` (vectors dense and sparse, payload, tag) into ``target`` as ``new_name``. The
+        copy belongs to ``target``'s caller (a session's copy is private to it; the command line keeps the tag
+        as it is)."""
         new_name = new_name or name
         tag = tag or self.tag(name)
+        if target.caller != CLI_OWNER:
+            tag = replace(tag, owner=target.caller, shared=tag.shared and tag.owner == target.caller)
         with target._lock:
-            if target.backend.exists(new_name):
-                raise VecexploreError(f"A collection {new_name!r} exists already in the {target.where}.")
-            target.create(new_name, tag)
+            target._create(new_name, tag)
         total, done, offset = self.backend.count(name), 0, None
         while True:
             records, offset = self.backend.scroll(name, offset, 512, vectors=True)
@@ -384,16 +422,85 @@ class Store:
             target.build_index(new_name)
         return {"collection": new_name, "points": target.backend.count(new_name), "to": target.where}
 
-    def rename(self, old: str, new: str, viewer: str | None = None, confirmed: bool = False) -> None:
-        """Copy every point into ``new`` (same tag and vectors; a typed name, so now shared), then drop ``old``."""
-        tag = self.tag(old)
-        self._check_owner(old, tag, viewer, confirmed)
-        self.copy(old, self, new, tag=replace(tag, shared=True))
-        self.backend.drop(old)
+    # --- reading ---
 
+    def fields(self, name: str, sample: int = 200) -> dict[str, str]:
+        """The payload fields of ``name`` (from its first ``sample`` points), by the user's column names, and
+        their types."""
+        tag = self.tag(name)
+        records, _ = self.backend.scroll(name, None, sample, vectors=False)
+        kinds: dict[str, str] = {}
+        for r in records:
+            for key, value in r.payload.items():
+                kind = kind_of(value)
+                if kind and key not in {"model_id", "model_version", "transform"}:
+                    kinds.setdefault(tag.column(key), kind)
+        return dict(sorted(kinds.items()))
 
-def visible(rows: list[dict], viewer: str, also: Sequence[str] = ()) -> tuple[list[dict], int]:
-    """The collections session ``viewer`` may see — shared ones, its own, and ``also`` (its current default
-    name: a collection of the very corpus it holds) — and how many others are hidden."""
-    shown = [r for r in rows if may_see(r["owner"], r["shared"], viewer) or r["name"] in also]
-    return shown, len(rows) - len(shown)
+    def values(self, name: str, field: str, scan: int = 5000, limit: int = 200) -> list:
+        """The distinct values of payload field ``field`` among the first ``scan`` points (at most ``limit``)."""
+        key = self.tag(name).key(field)
+        found, offset, seen = set(), None, 0
+        while seen < scan:
+            records, offset = self.backend.scroll(name, offset, 1024, vectors=False)
+            seen += len(records)
+            found.update(r.payload[key] for r in records if isinstance(r.payload.get(key), (str, int, float)))
+            if offset is None or len(found) > limit:
+                break
+        return sorted(found, key=lambda v: (isinstance(v, str), v))[:limit]
+
+    def _prepare_filters(self, name: str, tag: CollectionTag,
+                         filters: Sequence[FieldFilter]) -> tuple[list[FieldFilter], dict[str, str]]:
+        """The filters on their payload keys, checked against the collection's fields, with the payload indexes
+        they need created; and the keys' types."""
+        if not filters:
+            return [], {}
+        kinds = self.fields(name)
+        for f in filters:
+            if f.field not in kinds:
+                raise VecexploreError(f"No field {f.field!r} in collection {name!r}; fields: "
+                                      + ", ".join(repr(k) for k in kinds) + ".")
+            if f.is_range and kinds[f.field] not in ("integer", "float"):
+                raise VecexploreError(f"Field {f.field!r} holds {kinds[f.field]} values: a range needs numbers.")
+        keyed = [replace(f, field=tag.key(f.field)) for f in filters]
+        key_kinds = {tag.key(c): kind for c, kind in kinds.items()}
+        indexed = self.backend.indexed_fields(name)
+        for f in keyed:
+            if f.field not in indexed:
+                self.backend.index_field(name, f.field, key_kinds[f.field])
+        return keyed, key_kinds
+
+    def search(self, name: str, queries: EmbeddingSet, *, k: int = 10,
+               filters: Sequence[FieldFilter] | Mapping[str, str] | None = None, hybrid: bool = False,
+               exact: bool = False) -> list[list[Hit]]:
+        """Top-``k`` points for each query of ``queries`` (refused unless they come from the collection's model,
+        version and transform): dense, or hybrid (dense + BM25 on the query's text fused by RRF); HNSW when
+        built, or ``exact``; payload fields by the user's column names."""
+        validation.check("search_k", k, "k")
+        tag = self._check_set(name, queries)
+        if isinstance(filters, Mapping):
+            filters = [FieldFilter(k_, values=(v,)) for k_, v in filters.items()]
+        keyed, kinds = self._prepare_filters(name, tag, list(filters or []))
+        results = []
+        for text, vector in zip(queries.texts, queries.vectors, strict=True):
+            sparse = None
+            if hybrid:
+                sparse = bm25.query(text, tag.bm25_settings)
+                if not sparse[0]:
+                    raise VecexploreError("Hybrid search needs query words for its keyword (BM25) half (stop words "
+                                          "such as 'the' or 'of' do not count).")
+            found = self.backend.query(name, vector.tolist(), sparse, k, keyed, kinds, exact)
+            results.append([Hit(p.id, p.score, str(p.payload.get("text", "")),
+                                {tag.column(key): v for key, v in p.payload.items()}) for p in found])
+        return results
+
+    def ids(self, name: str, field: str | None = None) -> set[str]:
+        """Every point's id in ``name``: its payload's ``field`` when it has one, else the point id."""
+        key = self.tag(name).key(field) if field else None
+        found, offset = set(), None
+        while True:
+            records, offset = self.backend.scroll(name, offset, 1024, vectors=False)
+            found.update(str(r.payload.get(key, r.id)) if key else r.id for r in records)
+            if offset is None:
+                return found
+

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.qdrant.filters import FieldFilter, parse_filter
 from vecexplore.retrieval import Qrels, check_qrels, evaluate_run, hard_negatives
@@ -35,15 +34,14 @@ class SearchReport:
                 "hits": [{"id": h.id, "score": h.score, "text": h.text, "payload": h.payload} for h in self.hits]}
 
 
-def search_report(store: Store, collection: str, vector: np.ndarray, query_text: str = "", *, model_id: str,
-                  model_version: str, transform: str = "none", k: int = 10, hybrid: bool = False,
+def search_report(store: Store, collection: str, query: EmbeddingSet, *, k: int = 10, hybrid: bool = False,
                   filters: Sequence[FieldFilter] = (), exact: bool = False) -> SearchReport:
-    """The top ``k`` of ``collection`` for a query vector of ``model_id`` (refused when the collection holds
-    another model's vectors), dense or hybrid (dense + BM25 on ``query_text``, fused by RRF), filtered."""
-    store.check(collection, model_id, model_version, transform)
-    hits = store.search(collection, vector, query_text=query_text, k=k, filters=list(filters), hybrid=hybrid,
-                        exact=exact)
-    return SearchReport(collection, model_id, hybrid, hits, exact, [f.describe() for f in filters])
+    """The top ``k`` of ``collection`` for the one query in ``query`` (the store refuses it when the collection
+    holds another model's vectors), dense or hybrid (dense + BM25 on the query's text, fused by RRF), filtered."""
+    if query.n != 1:
+        raise VecexploreError(f"Search one query at a time (got {query.n}).")
+    hits = store.search(collection, query, k=k, filters=list(filters), hybrid=hybrid, exact=exact)[0]
+    return SearchReport(collection, query.model_id, hybrid, hits, exact, [f.describe() for f in filters])
 
 
 @dataclass(frozen=True)
@@ -60,18 +58,23 @@ class RetrievalReport:
         return {**self.result, "hard_negatives": self.hard_negatives, "notes": self.notes}
 
 
-def retrieval_report(store: Store, collection: str, queries: Mapping[str, str], vectors: np.ndarray, qrels: Qrels,
-                     k: int = 10, hybrid: bool = False, id_field: str | None = None,
-                     notes: Sequence[str] = ()) -> RetrievalReport:
-    """Search ``collection`` with every query (``vectors`` in the order of ``queries``) and score the ranked ids
-    against ``qrels``. A document's id is its payload's ``id_field`` when it has one, else the point id (the
-    text's)."""
+def retrieval_report(store: Store, collection: str, queries: Mapping[str, str], query_set: EmbeddingSet,
+                     qrels: Qrels, k: int = 10, hybrid: bool = False, id_field: str | None = None,
+                     notes: Sequence[str] = (), filters: Sequence[FieldFilter] = ()) -> RetrievalReport:
+    """Search ``collection`` with every query (``query_set``: their vectors in the order of ``queries``, refused
+    by the store unless they come from the collection's model) and score the ranked ids against ``qrels``. A
+    document's id is its payload's ``id_field`` when it has one, else the point id (the text's). With
+    ``filters`` every query searches only the points they keep, and a note says so."""
     ids = list(queries)
-    run = {}
-    for qid, vector in zip(ids, vectors, strict=True):
-        hits = store.search(collection, vector, query_text=queries[qid], k=max(k, 10), hybrid=hybrid)
-        run[qid] = [str(h.payload.get(id_field, h.id)) if id_field else h.id for h in hits]
+    if query_set.n != len(ids):
+        raise VecexploreError(f"{query_set.n} query vectors for {len(ids)} queries.")
+    found = store.search(collection, query_set, k=max(k, 10), hybrid=hybrid, filters=list(filters))
+    run = {qid: [str(h.payload.get(id_field, h.id)) if id_field else h.id for h in hits]
+           for qid, hits in zip(ids, found, strict=True)}
     notes = [*notes, *check_qrels(queries, qrels, store.ids(collection, id_field))]
+    if filters:
+        notes.append("Evaluated with the filter " + "; ".join(f.describe() for f in filters) + ": every query "
+                     "searched only the points it keeps, so relevant texts outside it count as missed.")
     result = evaluate_run(run, qrels, k=k)
     negatives = {q: hard_negatives(run[q], qrels[q]) for q in result["per_query"]}
     return RetrievalReport(result, run, negatives, notes)
