@@ -17,8 +17,8 @@ from vecexplore.projection import Projector
 from vecexplore.qdrant.backend import DISTANCES
 from vecexplore.qdrant.filters import FieldFilter
 from vecexplore.reports.searching import qrels_from_pairs, retrieval_report, search_report
-from vecexplore.search import HNSW_MIN_POINTS, default_name, point_id, visible
-from vecexplore.store import import_legacy, legacy_collections, open_store
+from vecexplore.search import HNSW_MIN_POINTS, default_name, point_id
+from vecexplore.store import import_legacy, legacy_collections
 from vecexplore.validation import LIMITS
 
 
@@ -27,9 +27,15 @@ def pca(vectors: np.ndarray) -> Projector:
     return Projector("pca").fit(vectors)
 
 
-def track_default(default: str) -> None:
-    """Keep the collection box on the corpus's default name until the user types another one."""
-    if st.session_state.get("collection") in (None, st.session_state.get("_collection_default")):
+def track_default(default: str, store) -> None:
+    """Keep the collection box on the corpus's default name until the user types another one; a name (typed, or
+    from a link) of another session's private collection goes back to the default, with a message."""
+    named = st.session_state.get("collection")
+    if named and store.hidden(named.strip()):
+        st.warning(f"{md(named.strip())} is another session's private collection: it is not opened here. Index "
+                   "your corpus into a collection of your own, or ask its owner to share it.", icon="🔒")
+        named = None
+    if named in (None, st.session_state.get("_collection_default")):
         st.session_state["collection"] = default
     st.session_state["_collection_default"] = default
 
@@ -66,10 +72,10 @@ eset, stats = session.embeddings()
 widgets.data_flow(eset, stats, "Qdrant collection → search")
 sel = st.session_state.selection
 me = session.session_id()
-default = default_name(sel.corpus.name, eset.model_id, sel.corpus.fingerprint)
+default = default_name(sel.corpus.name, eset.model_id, sel.corpus.fingerprint, me)
 with widgets.guard():
-    store = resources.store()
-    shown, hidden = visible(store.collections(me), me, also=[default])
+    store = resources.store(me)
+    shown, hidden = store.collections(), store.n_hidden()
 
 st.header("Collections")
 st.caption(f"In the {md(store.where)}.")
@@ -88,7 +94,7 @@ if old:
                                                    f"{md(r['skipped'])}" for r in done) + ".")
             st.rerun()
 if shown:
-    table = pd.DataFrame(shown).drop(columns=["owner"])
+    table = pd.DataFrame(shown).drop(columns=["yours"])
     table["shared"] = table["shared"].map({True: "shared", False: "private"})
     st.dataframe(table, hide_index=True, width="stretch")
 else:
@@ -100,20 +106,21 @@ if any(r["search"].startswith("exact (HNSW") for r in shown):
     st.info("An HNSW graph is being built in a separate process; until it is ready those collections are searched "
             "exactly (correct, a little slower). The table updates when you rerun the page.", icon="🏗️")
     st.button("Check again", key="refresh")
-track_default(default)
+track_default(default, store)
 i1, i2, i3 = st.columns([2, 1, 1])
 name = i1.text_input("Collection", key="collection").strip()
 distance = i2.selectbox("Distance (new collections)", list(DISTANCES), key="distance")
-shared = name != default
-i1.caption("🌐 **Shared**: a name you chose — every session on this server can list and search it." if shared else
-           "🔒 **Private** to this session: the default name comes from your corpus and model. Type a name to "
-           "share a collection with the class.")
+share = i2.checkbox("Share with the class", key="share_new", help="Other sessions may list and search a shared "
+                    "collection, read-only; only you can add to, rename or delete it. You can share or unshare it "
+                    "later below.")
+i1.caption("🌐 **Shared** once indexed: every session on this server can list and search it, read-only." if share
+           else "🔒 **Private** to this session until you share it: no other session can list, search or change it.")
 i3.write("")
 if i3.button("Index the corpus", type="primary", key="index"):
     with widgets.guard(stop=False):
         bar = st.progress(0.0, text=f"Indexing {eset.n:,} texts into {md(name)}…")
         result = store.index(name, eset, distance=distance, source=sel.corpus.name, columns=sel.corpus.columns,
-                             owner=me, shared=shared, build="background",
+                             shared=share, build="background",
                              progress=lambda done, total: bar.progress(done / total, text=f"{done:,} / {total:,}"))
         bar.empty()
         mode = (f"searched exactly (under {HNSW_MIN_POINTS:,} points)" if result["search"] == "exact" else
@@ -121,33 +128,39 @@ if i3.button("Index the corpus", type="primary", key="index"):
         session.flash(f"Indexed into {md(name)}: {result['points']:,} points ({eset.n:,} texts sent, "
                       f"{result['unique_texts']:,} distinct) in {result['seconds']:.1f} s; {mode}.")
         st.rerun()
-with st.expander("Rename or delete a collection"):
+with st.expander("Share, rename or delete a collection of yours"):
     listed = {r["name"]: r for r in shown}
+    own = [n for n, r in listed.items() if r["yours"]]
     r1, r2, r3 = st.columns([2, 2, 1])
-    target = r1.selectbox("Collection", list(listed), key="manage_collection", index=None, placeholder="Pick one…")
+    target = r1.selectbox("Collection", own, key="manage_collection", index=None, placeholder="Pick one…")
     new_name = r2.text_input("New name", key="new_name").strip()
-    confirmed = True
-    if target is not None and listed[target]["owner"] != me:
-        confirmed = st.checkbox(f"Yes, change {md(target)}, which {listed[target]['created_by']} created (it changes "
-                                "for everyone who uses it)", key="confirm_manage")
+    st.caption("Collections other sessions shared are read-only for you; the ones they keep private are not listed.")
     with widgets.guard(stop=False):
-        if r3.button("Rename", key="rename", disabled=target is None or not new_name or not confirmed):
-            store.rename(target, new_name, viewer=me, confirmed=confirmed)
-            session.flash(f"Renamed {md(target)} to {md(new_name)} (a chosen name: shared).")
+        if target is not None:
+            now = listed[target]["shared"]
+            if r3.button("Make private" if now else "Share with the class", key="share"):
+                store.share(target, not now)
+                session.flash(f"{md(target)} is now " + ("private to this session." if now else
+                                                         "shared with the class, read-only for the others."))
+                st.rerun()
+        if r3.button("Rename", key="rename", disabled=target is None or not new_name):
+            store.rename(target, new_name)
+            session.flash(f"Renamed {md(target)} to {md(new_name)}.")
             st.rerun()
-        if r3.button("Delete", key="delete", disabled=target is None or not confirmed):
-            store.delete(target, viewer=me, confirmed=confirmed)
+        if r3.button("Delete", key="delete", disabled=target is None):
+            store.delete(target)
             session.flash(f"Deleted {md(target)}.")
             st.rerun()
 with st.expander("Copy a collection to a Qdrant server, or back"):
     st.caption("Moves a class demo to a shared Qdrant cluster unchanged: vectors (dense and BM25), payload and the "
-               "model tag. The target is a server URL, or empty for this machine's embedded store.")
+               "model tag. The target is a server URL, or empty for this machine's embedded store. The copy is "
+               "yours, private until you share it.")
     c1, c2, c3 = st.columns([2, 2, 1])
     source = c1.selectbox("Collection", list(listed), key="copy_collection", index=None, placeholder="Pick one…")
     target_url = c2.text_input("To (server URL, empty: embedded)", key="copy_target").strip()
     with widgets.guard(stop=False):
         if c3.button("Copy", key="copy", disabled=source is None):
-            other = open_store(url=target_url or None) if target_url else open_store(path=None)
+            other = resources.store(me, url=target_url)
             if other.where == store.where:
                 raise VecexploreError("The target is the store this collection is in: give another one.")
             done = store.copy(source, other)
@@ -197,9 +210,8 @@ with widgets.guard(stop=False):
 if query.strip():
     hits = None
     with widgets.guard(stop=False):
-        qvec = eset.vectors[[example]] if imported else session.embed_query([query.strip()])
-        hits = search_report(store, name, qvec[0], query, model_id=eset.model_id, model_version=eset.model_version,
-                             k=int(k), hybrid=hybrid, filters=filters, exact=exact).hits
+        qset = eset.subset([example]) if imported else session.queries([query.strip()])
+        hits = search_report(store, name, qset, k=int(k), hybrid=hybrid, filters=filters, exact=exact).hits
     if hits is not None:
         table = pd.DataFrame({"rank": range(1, len(hits) + 1), "score": [round(h.score, 4) for h in hits],
                               "text": [h.text for h in hits], "label": [h.payload.get("label") for h in hits]})
@@ -211,7 +223,7 @@ if query.strip():
         rings = np.array([by_id[h.id] for h in hits if h.id in by_id], dtype=int)
         proj = pca(eset.vectors)
         fig = figure(proj.embedding_, eset.labels, eset.texts, drawn_points(eset.n), None, {"hits": rings},
-                     (query.strip(), proj.transform(qvec)))
+                     (query.strip(), proj.transform(qset.vectors)))
         st.plotly_chart(fig, width="stretch", key="search_map")
         sampled = f" (a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts is drawn)" if eset.n > DRAW_LIMIT \
             else ""
@@ -222,7 +234,8 @@ st.caption("Upload a CSV of `query,relevant_text` rows (several rows per query a
            "in the corpus. Recall@k, MRR@10 and nDCG@10 per query, and each query's hard negatives.")
 e1, e2 = st.columns([3, 1])
 qfile = e1.file_uploader("Queries and relevant texts", type=["csv"], key="qrels_file")
-inputs = (name, eset.model_id, eset.model_version, int(k), hybrid, None if qfile is None else qfile.file_id)
+inputs = (name, eset.model_id, eset.model_version, int(k), hybrid, None if qfile is None else qfile.file_id,
+          tuple(filters))
 if e2.button("Evaluate", key="evaluate"):
     session.forget("retrieval")
     with widgets.guard(stop=False):
@@ -235,8 +248,8 @@ if e2.button("Evaluate", key="evaluate"):
         if frame.shape[1] < 2:
             raise VecexploreError("The CSV needs two columns: query and relevant_text.")
         queries, qrels, n_unknown = qrels_from_pairs(frame.iloc[:, :2].itertuples(index=False), eset.texts)
-        report = retrieval_report(store, name, queries, session.embed_query(list(queries)), qrels, k=int(k),
-                                  hybrid=hybrid)
+        report = retrieval_report(store, name, queries, session.queries(list(queries)), qrels, k=int(k),
+                                  hybrid=hybrid, filters=filters)
         session.remember("retrieval", inputs, (report, n_unknown))
 retrieval = session.recall("retrieval", inputs)
 if retrieval is not None:

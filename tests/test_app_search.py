@@ -1,12 +1,13 @@
 """AppTest tests of the Search page."""
 
-import html
 import json
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from helpers import exact_top, metric, ok, paste, said, shown, start, upload
+from conftest import ROOT
+from helpers import TIMEOUT, exact_top, metric, ok, paste, said, shown, start, upload
 
 
 def indexed(name: str = "apptest-topics"):
@@ -111,9 +112,12 @@ def test_bad_inputs(hostile):
 
 def test_two_sessions_share_one_client():
     first, second = start("pages/search.py"), start("pages/search.py")
-    for at in (first, second):  # interleaved: a second client on the same folder would fail with a lock error
-        at.text_input(key="collection").set_value("apptest-shared")
-        at.button(key="index").click().run()
+    first.text_input(key="collection").set_value("apptest-shared")
+    first.checkbox(key="share_new").check()
+    first.button(key="index").click().run()
+    second.text_input(key="collection").set_value("apptest-shared")  # a second client on the same folder would
+    second.button(key="index").click().run()  # fail with a lock error; this one is refused the write, politely
+    assert any("may search it but not change" in shown(e) for e in second.error)
     for at, query in ((first, "space telescope"), (second, "stock market")):
         at.text_input(key="search_query").set_value(query).run()
         ok(at)
@@ -149,9 +153,11 @@ def test_sessions_never_see_each_others_corpus(hostile):
             f"its own private collection {name_2}; session 1's {name_1} is not listed and never searched")
 
 
-def test_typed_name_is_shared_and_changing_it_asks_for_confirmation(hostile):
+def test_a_shared_collection_is_read_only_for_the_other_sessions(hostile):
     owner = start("pages/search.py")
     owner.text_input(key="collection").set_value("class-demo").run()
+    assert any("Private" in shown(c) for c in owner.caption)  # a typed name alone shares nothing
+    owner.checkbox(key="share_new").check().run()
     owner.button(key="index").click().run()
     ok(owner)
     assert any("Indexed into class-demo: 300 points" in shown(s) for s in owner.success)
@@ -159,18 +165,53 @@ def test_typed_name_is_shared_and_changing_it_asks_for_confirmation(hostile):
     listed = other.dataframe[0].value
     row = listed[listed["name"] == "class-demo"].iloc[0]
     assert row["shared"] == "shared" and row["created_by"] == "another session"
-    other.selectbox(key="manage_collection").set_value("class-demo").run()
-    confirm = other.checkbox(key="confirm_manage")
-    assert "class-demo, which another session created" in html.unescape(confirm.label)
-    assert other.button(key="delete").disabled and other.button(key="rename").disabled
-    confirm.check().run()
-    other.button(key="delete").click().run()
+    assert "class-demo" not in other.selectbox(key="manage_collection").options  # only its own are managed
+    other.text_input(key="collection").set_value("class-demo").run()
+    other.text_input(key="search_query").set_value("a rocket launch").run()
     ok(other)
-    listed = set(other.dataframe[0].value["name"]) if other.dataframe else set()
-    assert "class-demo" not in listed and any("Deleted class-demo" in shown(s) for s in other.success)
-    hostile("Search page: Delete", "a session deletes a shared collection another session created",
-            "the Delete button stays disabled until it ticks 'Yes, change class-demo, which another session "
-            "created (it changes for everyone who uses it)'")
+    assert len(other.dataframe[1].value) == 10  # read: allowed
+    other.button(key="index").click().run()
+    hostile("Search page: Index", "a session indexes its corpus into another session's shared collection",
+            said(other.error, "may search it but not change"))
+    owner.selectbox(key="manage_collection").set_value("class-demo").run()
+    owner.button(key="share").click().run()  # the owner makes it private again
+    ok(owner)
+    other.run()
+    assert "class-demo" not in set(other.dataframe[0].value["name"])
+    hostile("Search page: Collections", "a session's box names a collection its owner made private again",
+            said(other.warning, "is another session's private collection"))
+    owner.selectbox(key="manage_collection").set_value("class-demo").run()
+    owner.button(key="delete").click().run()
+    ok(owner)
+
+
+def test_a_link_to_another_sessions_private_collection_opens_with_a_message(hostile):
+    owner = start("pages/search.py")
+    owner.button(key="index").click().run()
+    private = owner.text_input(key="collection").value
+    link = dict(owner.query_params)
+    assert link["collection"] == private and "pasted" not in private
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    fresh.query_params.update(link)
+    fresh.run()
+    fresh.switch_page("pages/search.py").run()
+    ok(fresh)
+    assert fresh.text_input(key="collection").value != private and private not in set(
+        fresh.dataframe[0].value["name"] if fresh.dataframe else [])
+    hostile("Search page: a shared link", "a link naming another session's private collection",
+            said(fresh.warning, "is another session's private collection: it is not opened here"))
+
+
+def test_evaluation_with_another_model_is_refused(topics, hostile):
+    at = indexed("apptest-eval-model")
+    rows = "query,relevant_text\n" + f"\"a football match\",\"{topics.texts[0]}\"\n"
+    at.file_uploader(key="qrels_file").set_value(("q.csv", rows.encode(), "text/csv")).run()
+    at.sidebar.selectbox(key="model").set_value("paraphrase-MiniLM-L3-v2").run()
+    at.text_input(key="collection").set_value("apptest-eval-model").run()
+    at.button(key="evaluate").click().run()
+    assert not at.metric  # no number from mixed models
+    hostile("Search page: How good is retrieval?", "evaluate a MiniLM collection with paraphrase-MiniLM-L3 queries",
+            said(at.error, "not comparable"))
 
 
 def test_unknown_words_and_imported_vectors(hostile):

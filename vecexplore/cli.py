@@ -180,26 +180,26 @@ def _store(args: argparse.Namespace):
 
 
 def _query_encoder(store, args: argparse.Namespace):
-    """The collection's own model (or ``--model``, refused if it differs), and its transform if any."""
+    """The collection's own model (or ``--model``; the store refuses queries of another one), and its transform."""
     from vecexplore.encoders import TFIDF_ID, load_encoder
     from vecexplore.isotropy import load_transform
 
-    tag = store.tag(args.collection)
-    model_id = args.model or tag.model_id
+    model_id = args.model or store.tag(args.collection).model_id
     if model_id == TFIDF_ID:
         raise VecexploreError("tfidf-lsa is fitted on its corpus, so new queries cannot be embedded outside the "
                               "app session that indexed it.")
     encoder = load_encoder(model_id, backend=args.backend)
     transform = load_transform(args.transform_file) if args.transform_file else None
-    store.check(args.collection, encoder.id, encoder.version, transform.spec if transform else "none")
     return encoder, transform
 
 
-def _embed_queries(encoder, transform, texts):
-    from vecexplore.pipeline import embed_queries
+def _query_set(store, args: argparse.Namespace, texts: list[str]):
+    """``texts`` embedded as queries of the collection (its model, or ``--model``, and ``--transform-file``)."""
+    from vecexplore.pipeline import query_set
 
-    vectors = embed_queries(texts, encoder)
-    return transform.transform(vectors) if transform is not None else vectors
+    encoder, transform = _query_encoder(store, args)
+    queries = query_set(texts, encoder)
+    return transform.transform(queries) if transform is not None else queries
 
 
 def cmd_index(args: argparse.Namespace) -> dict:
@@ -208,8 +208,8 @@ def cmd_index(args: argparse.Namespace) -> dict:
     eset, stats, diag = _load_set(args)
     if args.transform_file:
         eset = load_transform(args.transform_file).transform(eset)  # refused if fitted on another model's vectors
-    result = _store(args).index(args.collection, eset, transform=eset.transform, distance=args.distance,
-                                source=Path(args.file).name, columns=diag["columns"])
+    result = _store(args).index(args.collection, eset, distance=args.distance, source=Path(args.file).name,
+                                columns=diag["columns"])
     return {**result, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits}
 
 
@@ -220,24 +220,20 @@ def cmd_search(args: argparse.Namespace) -> dict:
         raise VecexploreError("The query is empty: type what you are looking for.")
     filters = parse_filters(args.filter or [])
     store = _store(args)
-    encoder, transform = _query_encoder(store, args)
-    return search_report(store, args.collection, _embed_queries(encoder, transform, [args.text])[0], args.text,
-                         model_id=encoder.id, model_version=encoder.version,
-                         transform=transform.spec if transform else "none", k=args.k, hybrid=args.hybrid,
-                         filters=filters, exact=args.exact).to_dict()
+    return search_report(store, args.collection, _query_set(store, args, [args.text]), k=args.k,
+                         hybrid=args.hybrid, filters=filters, exact=args.exact).to_dict()
 
 
 def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
-    from vecexplore.reports.searching import retrieval_report
+    from vecexplore.reports.searching import parse_filters, retrieval_report
     from vecexplore.retrieval import read_beir
 
     queries, qrels = read_beir(_read_text(args.queries), _read_text(args.qrels))
     store = _store(args)
-    encoder, transform = _query_encoder(store, args)
-    vectors = _embed_queries(encoder, transform, list(queries.values()))
-    report = retrieval_report(store, args.collection, queries, vectors, qrels, k=args.k, hybrid=args.hybrid,
-                              id_field=args.id_field)
-    return {"collection": args.collection, "model": encoder.id, "hybrid": args.hybrid, **report.to_dict()}
+    query_set = _query_set(store, args, list(queries.values()))
+    report = retrieval_report(store, args.collection, queries, query_set, qrels, k=args.k, hybrid=args.hybrid,
+                              id_field=args.id_field, filters=parse_filters(args.filter or []))
+    return {"collection": args.collection, "model": query_set.model_id, "hybrid": args.hybrid, **report.to_dict()}
 
 
 def cmd_copy(args: argparse.Namespace) -> dict:
@@ -460,6 +456,8 @@ def _parser() -> argparse.ArgumentParser:
     store_options(p)
     p.add_argument("--k", type=option("search_k"), default=10, help="recall@k (1-1000)")
     p.add_argument("--hybrid", action="store_true")
+    p.add_argument("--filter", action="append", metavar="FIELD=VALUE",
+                   help="search only the points a payload filter keeps (as for `search`; repeatable)")
     p = sub.add_parser("copy", help="copy a collection (vectors, payload, tag) to a Qdrant server or back")
     p.add_argument("collection")
     p.add_argument("direction", choices=["to-server", "from-server"])
@@ -499,7 +497,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--text-col")
     p = sub.add_parser("finetune", help="fine-tune a sentence-transformers model on pairs; before/after on held-out "
                        "pairs")
-    p.add_argument("pairs", help="CSV/TSV: anchor,positive[,negative] or sentence1,sentence2,score (header optional)")
+    p.add_argument("pairs", help="CSV/TSV: anchor,positive[,negative] or sentence1,sentence2,score (header optional: "
+                   "with one, columns are read by name; an anchor may have several positives)")
     p.add_argument("--json", action="store_true", help="print JSON (the default output is JSON too)")
     p.add_argument("--base", default="all-MiniLM-L6-v2",
                    help="model to start from: all-MiniLM-L6-v2, a fine-tuned model (finetuned/NAME) or a folder")

@@ -24,9 +24,12 @@ def _store(url: str) -> Store:
     return open_store(url=url or None)
 
 
-def store() -> Store:
-    """The search store chosen in the sidebar (embedded by default)."""
-    return _store(st.session_state.get("qdrant_url", "").strip())
+def store(caller: str, url: str | None = None) -> Store:
+    """The search store at ``url`` (default: the one chosen in the sidebar; empty: the embedded one), acting for
+    session ``caller``: the store refuses it other sessions' private collections and writes to their shared
+    ones."""
+    url = st.session_state.get("qdrant_url", "") if url is None else url
+    return _store(url.strip()).acting_as(caller)
 
 
 @st.cache_resource(show_spinner="Loading the model (the first time: exporting it to ONNX, about 15 s)…",

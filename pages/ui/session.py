@@ -18,7 +18,7 @@ from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import TFIDF_ID, Encoder, finetuned, model_choices
 from vecexplore.errors import VecexploreError
-from vecexplore.pipeline import embed_corpus, embed_queries, imported_set
+from vecexplore.pipeline import embed_corpus, embed_queries, imported_set, query_set
 
 MEMO_SETS = 6  # embedded sets kept in a session (corpus × model), oldest dropped first
 CANCEL_FROM = 2_000  # corpora this large get a Cancel button beside the progress bar
@@ -170,3 +170,8 @@ def embed_texts(texts: list[str]) -> np.ndarray:
 def embed_query(texts: list[str]) -> np.ndarray:
     """Queries (or a typed text) embedded by the current model; one the model cannot see is refused."""
     return embed_queries(texts, _new_text_encoder(), cache=resources.cache())
+
+
+def queries(texts: list[str]) -> EmbeddingSet:
+    """Queries embedded by the current model, tagged with it (what the search store checks)."""
+    return query_set(texts, _new_text_encoder(), cache=resources.cache())
