@@ -244,3 +244,25 @@ def test_compression_chart_names_every_method():
     names = [t["name"] for t in spec["data"]]
     assert len(names) == len(set(names)) == len(at.dataframe[-1].value) and "scalar int8 + rescoring" in names
     assert all(t["mode"] == "markers" for t in spec["data"])  # legend entries, no text marks to clip or overlap
+
+
+def test_filter_on_a_column_name_with_spaces_and_dots(hostile):
+    rows = "text,my col,a.b\n" + "".join(f"\"Note {i} about the {['match', 'recipe', 'rocket'][i % 3]}\","
+                                        f"{'yes' if i % 2 else 'no'},{i}\n" for i in range(30))
+    at = upload(start("pages/search.py"), "notes.csv", rows.encode())
+    at.text_input(key="collection").set_value("apptest-odd-columns").run()
+    at.button(key="index").click().run()
+    at.text_input(key="search_query").set_value("a rocket launch").run()
+    at.number_input(key="search_k").set_value(30).run()
+    at.selectbox(key="filter_field").set_value("my col").run()
+    at.multiselect(key="filter_values_my col").set_value(["yes"]).run()
+    ok(at)
+    notes = at.dataframe[1].value["text"].str.extract(r"Note (\d+)")[0].astype(int)
+    assert sorted(notes) == list(range(1, 30, 2))
+    at.selectbox(key="filter_field").set_value("a.b").run()
+    at.number_input(key="filter_lo_a.b").set_value(10).run()
+    at.number_input(key="filter_hi_a.b").set_value(14).run()
+    ok(at)
+    assert sorted(at.dataframe[1].value["text"].str.extract(r"Note (\d+)")[0].astype(int)) == [10, 11, 12, 13, 14]
+    hostile("Search page: Filter", "filters on columns named 'my col' and 'a.b'",
+            "exactly the matching points (15 of 30 for my col = yes; notes 10-14 for a.b in 10..14)")

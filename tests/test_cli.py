@@ -105,6 +105,20 @@ def test_analogy_eval_with_a_sentence_model(capsys, tmp_path):
     assert code == 0 and out["n_skipped"] == 0 and "no word vocabulary" in out["vocabulary"]
 
 
+def test_isotropy_whitening_to_the_number_of_texts_says_the_space_collapsed(capsys, tmp_path, hostile):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("".join(f"{w} sentence about the {w} here\n" for w in
+                              ("cat", "dog", "stock", "market", "rain", "cloud", "bread", "oven", "rocket", "moon")))
+    code, out = run(capsys, "isotropy", str(corpus), "--model", "glove-6B-50d", "--transform", "whiten", "--k", "16")
+    assert code == 0 and out["transform"].startswith("whiten(k=9)@") and out["dims"] == 9
+    note = out["notes"][-1]
+    assert "say nothing about the texts" in note and "(-0.111)" in note
+    assert out["mean_cosine"] == pytest.approx(-1 / 9, abs=1e-3)  # the numbers are kept: every pair equal
+    hostile("CLI isotropy", "--transform whiten --k 16 on 10 texts", note)
+    code, out = run(capsys, "isotropy", str(corpus), "--model", "glove-6B-50d", "--transform", "whiten", "--k", "4")
+    assert code == 0 and not any("say nothing" in n for n in out["notes"])
+
+
 def test_isotropy_and_sts_commands(capsys, tmp_path):
     from vecexplore.corpus import load_demo
     from vecexplore.encoders import GloveEncoder
@@ -234,3 +248,36 @@ def test_index_and_search_through_a_saved_transform(capsys, tmp_path):
     code, out = run(capsys, "index", str(corpus), "--model", "tfidf-lsa", "--collection", "other", "--qdrant-path",
                     str(tmp_path / "q"), "--transform-file", str(tmp_path / "w.npz"))
     assert code == 2 and "fitted on vectors of glove-6B-50d" in out["error"]
+
+
+def test_filters_on_real_column_names(capsys, tmp_path, hostile):
+    """Columns named with spaces, dots, brackets, quotes and '$' filter exactly the points that match (they used
+    to end in 'invalid JSON path' or silently return nothing)."""
+    import csv
+
+    names = ["my col", "a.b", "x[0]", 'q"uote', "$v"]
+    corpus = tmp_path / "notes.csv"
+    with corpus.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["text", *names])
+        for i in range(20):
+            writer.writerow([f"Note {i} about the {['match', 'recipe', 'rocket'][i % 3]} today",
+                             *(["yes" if i % 2 else "no"] * len(names))])
+    store = ["--collection", "notes", "--qdrant-path", str(tmp_path / "q")]
+    code, out = run(capsys, "index", str(corpus), "--model", "glove-6B-50d", "--text-col", "text", *store)
+    assert code == 0 and out["points"] == 20
+    for name in names:
+        code, out = run(capsys, "search", "a rocket launch", *store, "--k", "20", "--filter", f"{name}=yes")
+        assert code == 0 and len(out["hits"]) == 10 and {h["payload"][name] for h in out["hits"]} == {"yes"}, out
+        hostile("CLI: search", f"--filter '{name}=yes' (a column named {name!r})",
+                f"exactly the 10 of 20 points whose {name} is yes")
+    (tmp_path / "q.jsonl").write_text('{"_id": "q1", "text": "a rocket launch"}\n')
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\tNote 2 about the rocket today\t1\n")
+    code, out = run(capsys, "retrieval-eval", *store, "--queries", str(tmp_path / "q.jsonl"), "--qrels",
+                    str(tmp_path / "qrels.tsv"), "--id-field", "text", "--filter", "my col=yes")
+    assert code == 0 and out["per_query"]["q1"]["recall"] == 0.0  # note 2 is a "no": the filter hides it
+    assert any("Evaluated with the filter my col = yes" in n for n in out["notes"])
+    code, out = run(capsys, "retrieval-eval", *store, "--queries", str(tmp_path / "q.jsonl"), "--qrels",
+                    str(tmp_path / "qrels.tsv"), "--model", "all-MiniLM-L6-v2")
+    assert code == 2 and "holds vectors of glove-6B-50d" in out["error"]
+    hostile("CLI: retrieval-eval", "--model all-MiniLM-L6-v2 on a GloVe collection", out["error"])
