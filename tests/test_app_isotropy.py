@@ -84,6 +84,23 @@ def test_few_points_and_imported_vectors(hostile):
             said(at.error, "imported without their model"))
 
 
+def test_whitening_with_k_at_the_number_of_texts_warns_that_the_map_collapses(hostile):
+    texts = ["The goalkeeper saved a penalty.", "Knead the dough and let it rise.", "The rocket reached orbit.",
+             "Stocks fell on Monday.", "A cat slept on the mat.", "Rain is expected tomorrow.",
+             "The striker scored twice.", "Bake the bread for an hour."]
+    at = paste(start("pages/isotropy.py"), "\n".join(texts))
+    at.radio(key="transform").set_value("whiten").run()
+    at.slider(key="whiten_k").set_value(7).run()  # 8 texts span 7 directions: k = 7 keeps them all
+    ok(at)
+    warning = said(at.warning, "say nothing about the texts")
+    assert "every pair at about the same cosine (-0.143)" in warning and "Choose a smaller k (e.g. 3)" in warning
+    assert not any("covariance has rank" in shown(w) for w in at.warning)  # k was not capped: 7 is the rank
+    hostile("Isotropy page", "whitening 8 texts with k = 7 (their rank)", warning)
+    at.slider(key="whiten_k").set_value(3).run()
+    ok(at)
+    assert not any("say nothing about the texts" in shown(w) for w in at.warning)
+
+
 def test_a_failed_upload_never_shows_the_previous_result(hostile):
     at = start("pages/isotropy.py")
     at.sidebar.selectbox(key="model").set_value("glove-6B-50d").run()

@@ -127,6 +127,28 @@ def test_transforms_fitted_on_a_applied_to_b(data):
     np.testing.assert_allclose(np.cov(out.T), np.eye(40), atol=1e-3)  # whitened: identity covariance
 
 
+def test_whitening_up_to_the_rank_warns_that_texts_become_equidistant_and_keeps_its_numbers():
+    """k reaching the rank n − 1 of n texts: every pair ends at cosine −1/(n − 1), and a note says the whitened
+    space no longer tells texts apart; the vectors are those of the formula, and a smaller k gets no such note."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(10, 64))
+    centred = X - X.mean(0)
+    u, lam, _ = np.linalg.svd(centred.T @ centred / 9)
+    for k, kept in ((9, 9), (30, 9)):  # at the rank, and above it (capped at the rank)
+        w = Whitening(k=k).fit(X)
+        out = w.transform(X)
+        expected = centred @ (u[:, :kept] / np.sqrt(lam[:kept] + 1e-6 * lam.mean()))
+        np.testing.assert_allclose(out, expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-4)
+        cos = out @ out.T
+        np.testing.assert_allclose(cos[np.triu_indices(10, 1)], -1 / 9, atol=1e-4)
+        assert w.k_ == kept and "every pair at about the same cosine (-0.111)" in w.notes_[-1]
+        assert "Choose a smaller k (e.g. 4)" in w.notes_[-1]
+    assert not Whitening(k=8).fit(X).notes_  # below the rank: the geometry is kept, no note
+    duplicated = np.vstack([X, X[:1]])  # a duplicate text does not hide it: 10 distinct texts, rank 9
+    assert "the 10 distinct texts span (9)" in Whitening(k=9).fit(duplicated).notes_[-1]
+    assert not Whitening(k=64).fit(rng.normal(size=(200, 64))).notes_  # more texts than dims: full whitening
+
+
 def test_bad_inputs(data):
     iso, _ = data
     few = iso[:20]

@@ -238,7 +238,9 @@ class Whitening(PostProcessor):
     """BERT-whitening (Su et al. 2021): ``(x − μ) U Λ^−½``, first ``k`` columns kept, then L2-normalised.
 
     With fewer vectors than dimensions the covariance is singular: ``k`` is capped at its rank and a small
-    shrinkage (``shrinkage`` × mean eigenvalue) keeps the division finite; ``notes_`` says so."""
+    shrinkage (``shrinkage`` × mean eigenvalue) keeps the division finite; ``notes_`` says so. When ``k`` reaches
+    that rank (n distinct texts span n − 1 directions) every pair of texts ends at the same cosine, −1/(n − 1):
+    the numbers are kept, and ``notes_`` warns that the whitened space no longer tells texts apart."""
 
     name = "whiten"
 
@@ -263,6 +265,13 @@ class Whitening(PostProcessor):
             self.notes_.append(f"Only {len(centred)} vectors for {dims} dimensions: the covariance has rank {rank}, "
                                f"so k is capped at {rank} (asked for {k}).")
             k = rank
+        distinct = len(np.unique(centred, axis=0)) if k == rank else 0
+        if k == rank and rank >= distinct - 1:
+            self.notes_.append(
+                f"k = {k} keeps every direction the {distinct} distinct texts span ({rank}): whitening then spreads "
+                f"them evenly, every pair at about the same cosine ({-1 / max(rank, 1):.3f}), so the map, the "
+                f"neighbours and the metrics after it say nothing about the texts. Choose a smaller k (e.g. "
+                f"{max(1, rank // 2)}) or add texts.")
         self.k_ = k
         self.W_ = u[:, :k] / np.sqrt(lam[:k] + self.shrinkage * lam.mean())
 
