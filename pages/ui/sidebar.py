@@ -9,13 +9,13 @@ import streamlit as st
 
 from pages.ui import links
 from pages.ui.links import Param
-from pages.ui.session import Selection, models
+from pages.ui.session import Selection, models, session_id
 from pages.ui.text import md
 from pages.ui.widgets import column_widgets
 from vecexplore import corpus as corpora
 from vecexplore.config import home
 from vecexplore.corpus import Corpus
-from vecexplore.encoders import BACKENDS, finetuned, runs_on_backends
+from vecexplore.encoders import BACKENDS, runs_on_backends, typed_model
 from vecexplore.errors import VecexploreError
 from vecexplore.store import QDRANT_URL_ENV
 
@@ -110,11 +110,15 @@ def show() -> Selection:
         model = st.selectbox("Model", options, key="model", disabled=imported,
                              help="Imported vectors bring their own model." if imported else None)
         if model == OTHER_MODEL:
-            model = st.text_input("Folder or hub id", key="model_other",
-                                  placeholder="/path/to/model or sentence-transformers/all-mpnet-base-v2").strip()
-            st.caption("Loaded from disk or the local Hugging Face cache; nothing is downloaded.")
-            if finetuned.is_finetuned(model) and model not in options:  # another session's private model
-                error = str(finetuned.missing(model))
+            typed = st.text_input("Folder or hub id", key="model_other",
+                                  placeholder="sentence-transformers/all-mpnet-base-v2 or a folder under "
+                                  f"{home() / 'models'}")
+            st.caption("A hub id from this server's Hugging Face cache, or a model folder under the models folder "
+                       "(or VECEXPLORE_MODEL_DIRS); nothing is downloaded.")
+            try:
+                model = typed_model(typed, session_id())
+            except VecexploreError as exc:  # a folder elsewhere on the server, another session's private model…
+                error = str(exc)
                 st.error(md(error), icon="⚠️")
                 model = ""
         if model and runs_on_backends(model):

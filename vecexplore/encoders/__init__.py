@@ -12,6 +12,7 @@ Capabilities beyond the interface: ``vocabulary()`` (a word list with its vector
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,8 @@ from vecexplore.errors import VecexploreError
 __all__ = ["BACKENDS", "BUILTIN_MODELS", "GLOVE_ID", "L3_ID", "M2V_ID", "MINILM_ID", "MODELS", "TFIDF_ID", "Encoder",
            "GloveEncoder", "MiniLMEncoder", "Model2VecEncoder", "ModelSpec", "OnnxParaphraseEncoder", "Progress",
            "SentenceTransformerEncoder", "TfidfLsaEncoder", "load_encoder", "minilm_folder", "minilm_version",
-           "model_catalogue", "model_choices", "runs_on_backends", "trainable_folder", "transformer_encoder"]
+           "model_catalogue", "model_choices", "runs_on_backends", "trainable_folder", "transformer_encoder",
+           "typed_model"]
 
 BACKENDS: dict[str, str] = {
     "auto": "ONNX Runtime fp32 when its vectors match torch's (cosine ≥ 0.999 on probe texts), else torch",
@@ -120,7 +122,10 @@ BUILTIN_MODELS: dict[str, str] = {model_id: spec.description for model_id, spec 
 def load_encoder(model_id: str, corpus: Sequence[str] | None = None, backend: str = "auto") -> Encoder:
     """Build the encoder named ``model_id``: a built-in model (``MODELS``; ``tfidf-lsa`` is fitted on ``corpus``)
     or any sentence-transformers folder or hub id. ``backend`` (see ``BACKENDS``) applies to transformer models
-    and is ignored by the others."""
+    and is ignored by the others.
+
+    Any folder on this disk is loaded: the command line runs as the server's local owner. What a browser session
+    types goes through :func:`typed_model` first."""
     model_id = (model_id or "").strip()
     if not model_id:
         raise VecexploreError("No model given: choose one of " + ", ".join(MODELS) + " or a model folder.")
@@ -163,7 +168,89 @@ def model_catalogue(viewer: str | None = None) -> list[dict]:
     rows.append({
         "id": "<folder or hub id>",
         "dims": "the model's",
-        "description": "Any sentence-transformers model on this disk; hub ids only from the local cache "
-        "unless VECEXPLORE_ALLOW_DOWNLOAD=1.",
+        "description": "Any sentence-transformers model: a hub id from the local cache (downloaded only with "
+        "VECEXPLORE_ALLOW_DOWNLOAD=1) or a folder; the app takes folders under VECEXPLORE_HOME/models and "
+        "VECEXPLORE_MODEL_DIRS only, the command line any.",
     })
     return rows
+
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+
+
+def typed_model(text: str, viewer: str) -> str:
+    """The model id to load for what browser session ``viewer`` typed in the sidebar's "Other model" box ("" when
+    nothing was typed), or a ``VecexploreError`` naming what the box takes:
+
+    - a model of the list: a built-in id, or ``finetuned/<name>`` when ``viewer`` may see that model (another
+      session's private model gets the same answer as one that does not exist);
+    - a hub id ``owner/name`` already in this server's Hugging Face cache (checked here unless
+      ``VECEXPLORE_ALLOW_DOWNLOAD=1``), so a relative path of the same shape never reaches the disk;
+    - the full path of a folder under ``config.model_dirs()`` (``<home>/models`` and ``$VECEXPLORE_MODEL_DIRS``),
+      symlinks resolved, returned resolved; the fine-tuned models' folder is not one of them.
+
+    Relative paths, ``~``, ``..`` and every other folder are refused with the same answer whether they exist or
+    not, so the box cannot probe the server's disk. The command line does not use this rule (see
+    :func:`load_encoder`)."""
+    from vecexplore.config import downloads_allowed, model_dirs
+
+    text = (text or "").strip()
+    if not text:
+        return ""
+    if text in MODELS:
+        return text
+    if finetuned.is_finetuned(text):
+        if text in {m["id"] for m in finetuned.listed(viewer)}:
+            return text
+        raise finetuned.missing(text)
+    roots = _real_dirs(model_dirs())
+    allowed = (f"The box takes a hub id already in this server's Hugging Face cache (owner/name, e.g. "
+               f"sentence-transformers/all-mpnet-base-v2), the full path of a model folder under "
+               f"{' or '.join(str(r) for r in roots)} (more folders: VECEXPLORE_MODEL_DIRS on the server), or a "
+               f"model of the list (fine-tuned ones as finetuned/<name>).")
+    said = repr(text if len(text) <= 200 else text[:200] + "…")
+    if HUB_ID.match(text) and not text.startswith("."):
+        if not downloads_allowed():
+            _cached_hub_id(text, allowed)
+        return text
+    if not text.startswith("/") or ".." in Path(text).parts:
+        raise VecexploreError(f"{said} is not a model this app may load. {allowed}")
+    real = _real(Path(text))
+    tuned = _real(finetuned.root())
+    if real is not None and tuned is not None and real.is_relative_to(tuned):
+        raise VecexploreError(f"Fine-tuned models are opened by their id, not their folder: pick "
+                              f"finetuned/<name> in the model list. {allowed}")
+    if real is None or not any(real.is_relative_to(root) for root in roots):
+        raise VecexploreError(f"{said} is not under a folder this app may load models from. {allowed}")
+    try:
+        found = real.is_dir()
+    except OSError:
+        found = False
+    if not found:
+        raise VecexploreError(f"No model folder {said} on this server. {allowed}")
+    return str(real)
+
+
+def _real(path: Path) -> Path | None:
+    """``path`` with its symlinks resolved (None when it cannot be: a NUL byte, a loop, a name too long)."""
+    try:
+        return path.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def _real_dirs(paths: Sequence[Path]) -> list[Path]:
+    return list(dict.fromkeys(p for p in map(_real, paths) if p is not None))
+
+
+def _cached_hub_id(hub_id: str, allowed: str) -> None:
+    """Raise unless ``hub_id`` is in the local Hugging Face cache (no network)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        snapshot_download(hub_id, local_files_only=True)
+    except (LocalEntryNotFoundError, HFValidationError, OSError, ValueError) as exc:
+        raise VecexploreError(f"Unknown model {hub_id!r}: it is not in this server's Hugging Face cache, and the "
+                              "app does not download models (whoever runs the server can download it, or set "
+                              f"VECEXPLORE_ALLOW_DOWNLOAD=1). {allowed}") from exc
