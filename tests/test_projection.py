@@ -91,6 +91,25 @@ def test_small_inputs_fall_back_or_explain():
         Projector("mds").fit(ten)
 
 
+def test_the_search_maps_pca_on_the_smallest_corpora(hostile):
+    """The Search page rings its hits on a PCA map of the corpus and places the query with the same PCA. One text
+    has no map: the core refuses it with a message (a page must show it, not a traceback); two texts are the
+    smallest map, and a query is placed on it."""
+    rng = np.random.default_rng(2)
+    one = rng.normal(size=(1, 384)).astype(np.float32)
+    with pytest.raises(VecexploreError, match="A map needs at least 2 texts; add more texts") as raised:
+        Projector("pca").fit(one)
+    hostile("core: Projector (the Search page's map of the hits)", "a PCA map of a one-text corpus",
+            str(raised.value))
+    two = rng.normal(size=(2, 384)).astype(np.float32)
+    proj = Projector("pca").fit(two)
+    assert proj.method_ == "pca" and proj.embedding_.shape == (2, 2) and not proj.notes_
+    assert proj.embedding_[0, 0] == pytest.approx(-proj.embedding_[1, 0], abs=1e-5)  # either side of the centre
+    placed = proj.transform(two[:1] + 0.01 * rng.normal(size=(1, 384)).astype(np.float32))
+    assert placed.shape == (1, 2) and np.isfinite(placed).all()
+    assert abs(placed[0, 0] - proj.embedding_[0, 0]) < abs(placed[0, 0] - proj.embedding_[1, 0])  # beside its text
+
+
 def test_tsne_cannot_place_new_points(blobs):
     proj = Projector("tsne", perplexity=10).fit(blobs[:40])
     assert proj.embedding_.shape == (40, 2)
