@@ -221,13 +221,17 @@ if query.strip():
         st.dataframe(table, hide_index=True, width="stretch")
         by_id = {point_id(t): i for i, t in enumerate(eset.texts)}
         rings = np.array([by_id[h.id] for h in hits if h.id in by_id], dtype=int)
-        proj = pca(eset.vectors)
-        fig = figure(proj.embedding_, eset.labels, eset.texts, drawn_points(eset.n), None, {"hits": rings},
-                     (query.strip(), proj.transform(qset.vectors)))
-        st.plotly_chart(fig, width="stretch", key="search_map")
-        sampled = f" (a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts is drawn)" if eset.n > DRAW_LIMIT \
-            else ""
-        st.caption(f"The hits ringed on a PCA map of the corpus{sampled}; the query is placed with the same PCA.")
+        if eset.n < 2:
+            st.caption("No map of the hits: a map needs at least 2 texts; add more texts to the corpus.")
+        else:
+            proj = pca(eset.vectors)
+            fig = figure(proj.embedding_, eset.labels, eset.texts, drawn_points(eset.n), None, {"hits": rings},
+                         (query.strip(), proj.transform(qset.vectors)))
+            st.plotly_chart(fig, width="stretch", key="search_map")
+            sampled = (f" (a seeded sample of {DRAW_LIMIT:,} of the {eset.n:,} texts is drawn)"
+                       if eset.n > DRAW_LIMIT else "")
+            st.caption(f"The hits ringed on a PCA map of the corpus{sampled}; the query is placed with the same "
+                       "PCA.")
 
 st.header("How good is retrieval?")
 st.caption("Upload a CSV of `query,relevant_text` rows (several rows per query allowed); every relevant text must be "

@@ -266,3 +266,12 @@ def test_filter_on_a_column_name_with_spaces_and_dots(hostile):
     assert sorted(at.dataframe[1].value["text"].str.extract(r"Note (\d+)")[0].astype(int)) == [10, 11, 12, 13, 14]
     hostile("Search page: Filter", "filters on columns named 'my col' and 'a.b'",
             "exactly the matching points (15 of 30 for my col = yes; notes 10-14 for a.b in 10..14)")
+
+
+def test_a_one_text_corpus_searches_without_a_map(hostile):
+    at = pasted_and_indexed(["The only note: a goalkeeper saved a penalty."])
+    at.text_input(key="search_query").set_value("football").run()
+    ok(at)
+    assert len(at.dataframe[1].value) == 1
+    hostile("Search page: Query", "a one-text corpus, then a query",
+            "the hit, and: " + next(shown(c) for c in at.caption if "needs at least 2 texts" in shown(c)))
