@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install --disable-pip-version-check -q
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: app test lint bench
+.PHONY: app test reliability bench
 
 $(VENV)/.app: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ app: $(VENV)/.warm
 test: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# The whole suite, then docs/reliability.md rewritten from its hostile inputs (only after a full, green run).
+reliability: $(VENV)/.test
+	VECEXPLORE_RELIABILITY=1 $(PY) -m pytest
 
 bench: $(VENV)/.test
 	$(PY) bench/run.py
