@@ -90,6 +90,7 @@ if st.session_state.pop("ft_cancelled", False):
     st.warning("Fine-tuning was cancelled: nothing was saved.", icon="⏹️")
 if st.session_state.pop("ft_reset_name", False):
     st.session_state.pop("ft_name", None)
+name_drawn = st.session_state.pop("ft_name_drawn", False)  # whether the last run drew the name box
 me = session.session_id()
 
 st.header("1 · Training pairs")
@@ -145,12 +146,22 @@ hard = o1.checkbox("Hard negatives", key="ft_hard",
                    help="Mine one negative per pair with the base model (sentence-transformers' mine_hard_negatives).")
 matryoshka = o2.checkbox("Matryoshka", key="ft_matryoshka",
                          help="Also train the first half, quarter and eighth of the dimensions to work alone.")
-if "ft_name" not in st.session_state:
-    st.session_state["ft_name"] = st.session_state["ft_default"] = suggest_name(base, stem, me)
+# The name box always holds a name: the suggestion for this source and base, unless the user typed another. It is
+# set again whenever the last run did not draw it (an upload path waiting for its file, a refused file): the browser
+# forgets a widget it stops drawing and would show, then send back, an empty name.
+default, typed = suggest_name(base, stem, me), str(st.session_state.get("ft_name", "")).strip()
+if not typed or typed == st.session_state.get("ft_default"):
+    st.session_state["ft_name"] = default
+elif not name_drawn:
+    st.session_state["ft_name"] = typed
+st.session_state["ft_default"] = default
 name = o3.text_input("Name of the new model", key="ft_name", help="Saved as finetuned/NAME.").strip()
+st.session_state["ft_name_drawn"] = True
 shared = name != st.session_state.get("ft_default")
 o3.caption("🌐 **Shared**: a name you chose — every session on this server can pick this model." if shared else
            "🔒 **Private** to this session: the suggested name. Type a name to share the model with the class.")
+st.caption("Trains on the CPU cores no other process is busy on. The same seed gives the same model only on the same "
+           "number of threads: torch splits its sums by thread (the count is shown after training).")
 
 if st.button("Fine-tune", type="primary", key="ft_run"):
     session.forget("finetune")
@@ -217,8 +228,9 @@ for note in [*training["notes"], *report.notes]:
     st.info(md(note), icon="ℹ️")
 table = pd.DataFrame(report.metrics).rename(columns={"ci_low": "change: 95% CI low", "ci_high": "change: 95% CI high"})
 st.dataframe(table.round(3), hide_index=True, width="stretch")
-st.caption("Recall@k: share of held-out anchors whose own positive is among the k closest held-out positives; MRR: "
-           "mean of 1 / its rank. The interval is a paired bootstrap (1,000 resamples of the held-out items).")
+st.caption("Recall@k: per held-out anchor, the share of its positives among the k closest held-out positives, "
+           "averaged over the anchors; MRR: the mean of 1 / the rank of an anchor's first positive. The interval is a "
+           "paired bootstrap (1,000 resamples of the held-out items).")
 st.plotly_chart(loss_curve(training), width="stretch", key="ft_loss")
 
 st.subheader("How the corpus moved")

@@ -94,18 +94,60 @@ def test_pair_sources_and_refused_files(hostile, own_models):
     at.radio(key="ft_source").set_value("upload a pairs file").run()
     for name, data, message in [
         ("one.csv", b"a single text per line\nanother one\n", "has one column"),
-        ("dup.csv", b"anchor,positive\n" + b"".join(b"q%d,a%d\n" % (i, i) for i in range(12)) + b"q1,other\n",
-         "1 anchor is repeated with another positive"),
         ("score.csv", b"s1,s2,score\n" + b"x,y,4\n" * 11 + b"u,v,n/a\n", "score 'n/a' is not a number"),
     ]:
         at.file_uploader(key="ft_upload").set_value((name, data, "text/csv")).run()
         ok(at)
         hostile("Fine-tuning page: pairs file", f"{name}: {data[:50]!r}", said(at.error, message))
+    for name, data, message in [  # accepted, and the page says how it read them
+        ("dup.csv", b"anchor,positive\n" + b"".join(b"q%d,a%d\n" % (i, i) for i in range(40)) + b"q1,other\n",
+         "1 anchor comes with several positives (up to 2)"),
+        ("reversed.csv", b"positive,anchor\n" + b"".join(b"a%d,q%d\n" % (i, i) for i in range(40)),
+         "the anchor is column 2 ('anchor'), the positive column 1 ('positive')"),
+    ]:
+        at.file_uploader(key="ft_upload").set_value((name, data, "text/csv")).run()
+        ok(at)
+        assert not at.error and table_with(at, "anchor")["anchor"].str.startswith("q").all()
+        hostile("Fine-tuning page: pairs file", f"{name}: {data[:50]!r}", f"accepted: {said(at.info, message)}")
     at = paste(start("pages/finetune.py"), "one\ntwo\nthree\nfour\n")
     at.radio(key="ft_source").set_value("pairs from the corpus labels").run()
     ok(at)
     hostile("Fine-tuning page", "pairs from labels with an unlabelled pasted corpus",
             said(at.error, "need a text corpus with a label column"))
+
+
+def test_the_upload_path_always_has_a_name(hostile, own_models, monkeypatch):
+    """Switching to an upload draws no name box until a file comes (the browser then forgets the box's value): when
+    the box comes back it is set again, to the upload's suggested name; an emptied box gets the suggestion back."""
+    from vecexplore import finetune
+
+    at = start("pages/finetune.py")
+    me = at.session_state["_session_id"][:8]
+    at.radio(key="ft_source").set_value("upload a pairs file").run()
+    ok(at)
+    assert "ft_name" not in [t.key for t in at.text_input]  # waiting for the file: no name box drawn
+    data = b"".join(b"question %d,answer %d\n" % (i, i) for i in range(30))
+    at.file_uploader(key="ft_upload").set_value(("my faq.csv", data, "text/csv")).run()
+    ok(at)
+    box = at.text_input(key="ft_name")
+    assert box.value == f"all-minilm-l6-v2-my-faq-{me}-1" and box.proto.set_value  # sent to the browser again
+    assert said(at.caption, "Private** to this session")
+    box.set_value("").run()
+    ok(at)
+    assert at.text_input(key="ft_name").value == f"all-minilm-l6-v2-my-faq-{me}-1"
+
+    def no_training(self, *args, **kwargs):
+        raise finetune.VecexploreError("training skipped by the test")
+
+    monkeypatch.setattr(finetune.FineTuner, "fit", no_training)
+    at.button(key="ft_run").click().run()
+    ok(at)
+    assert said(at.error, "training skipped by the test") and not any("cannot name" in e.value for e in at.error)
+    hostile("Fine-tuning page: model name", "upload path, the name box emptied",
+            f"the suggested name comes back: {at.text_input(key='ft_name').value}")
+    at.text_input(key="ft_name").set_value("faq-for-the-class").run()
+    at.file_uploader(key="ft_upload").set_value(("other.csv", data, "text/csv")).run()
+    assert at.text_input(key="ft_name").value == "faq-for-the-class"  # a typed name is kept
 
 
 def test_bad_name_is_refused_before_training(hostile, own_models):

@@ -90,7 +90,6 @@ REFUSED = [
     ("finetune {dir}/one_col.csv --name m", "has one column"),
     ("finetune {dir}/empty.txt --name m", "has no pairs"),
     ("finetune {dir}/bad_score.csv --name m", "line 13's score 'high' is not a number"),
-    ("finetune {dir}/dup_pairs.csv --name m", "1 anchor is repeated with another positive"),
     ("finetune {dir}/missing.csv --name m", "Cannot read"),
     ("finetune {dir}/ft_pairs.csv", "the following arguments are required: --name"),
     ("finetune {dir}/ft_pairs.csv --name 'my model'", "cannot name a model"),
@@ -133,6 +132,21 @@ def test_impossible_k_for_a_small_corpus_is_lowered_and_said(capsys, files, host
     note = next(n for n in out["notes"] if "k lowered" in n)
     assert code == 0 and out["quality_k"] == 4 and "k lowered from 50 to 4" in note
     hostile("CLI: project", "--k 50 on a 12-text corpus", f"answers with quality_k 4 and the note: {note}")
+
+
+@pytest.mark.slow
+def test_finetune_accepts_an_anchor_with_several_positives(capsys, files, tmp_path, monkeypatch, hostile):
+    from vecexplore.encoders import finetuned
+
+    monkeypatch.setattr(finetuned, "root", lambda: tmp_path / "finetuned")
+    code, out = run(capsys, ["finetune", str(files / "dup_pairs.csv"), "--name", "dup", "--threads", "1",
+                             "--backend", "torch"])
+    assert code == 0, out
+    note = next(n for n in out["notes"] if "several positives" in n)
+    assert note.startswith("1 anchor comes with several positives (up to 2)") and out["metrics"]
+    assert any("the same thread count (1 CPU thread(s) here)" in n for n in out["notes"])
+    hostile("CLI: finetune", "…/dup_pairs.csv --name dup (anchor 'q1' with two positives)",
+            f"trains and reports before/after, with the note: {note}")
 
 
 def test_no_traceback_even_from_a_fresh_process(files):

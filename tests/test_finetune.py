@@ -100,13 +100,147 @@ def test_triplets_and_tsv():
     assert pairs.negatives == tuple(f"wrong {i}" for i in range(12)) and pairs.scores is None
 
 
+# An FAQ-style file: 12 questions, 4 accepted answers each (retrieval and STS files repeat anchors like this).
+REPEATED = "anchor,positive\n" + "".join(f"question {q},answer {a} to question {q}\n" for a in range(4)
+                                         for q in range(12))
+
+
+def test_repeated_anchors_are_accepted_and_held_out_together(hostile):
+    pairs = read_pairs_file(REPEATED, "faq.csv")
+    assert len(pairs) == 48 and len(set(pairs.anchors)) == 12
+    note = next(n for n in pairs.notes if "several positives" in n)
+    assert note.startswith("12 anchors come with several positives (up to 4)")
+    hostile("fine-tuning pairs file", "12 anchors with 4 positives each (an FAQ: one question, several answers)",
+            f"accepted, with the note: {note}")
+    for seed in range(4):
+        split = split_pairs(pairs, 0.25, seed)
+        held = set(split.held.anchors)
+        assert not split.train.texts() & split.held.texts() and not held & set(split.train.anchors)
+        assert sorted(zip(split.held.anchors, split.held.positives, strict=True)) == sorted(
+            (a, p) for a, p in zip(pairs.anchors, pairs.positives, strict=True) if a in held)  # whole anchors
+        assert len(split.held) == 12 and split_pairs(pairs, 0.25, seed).held == split.held  # seeded
+    assert split_pairs(pairs, 0.25, 0).held.anchors != split_pairs(pairs, 0.25, 1).held.anchors
+
+
+def test_scored_pairs_repeating_a_sentence_keep_it_on_one_side():
+    lines = [f"sentence {i % 15},other {i},{(i * 7) % 6}" for i in range(60)]  # sentence1 repeats 4 times
+    pairs = read_pairs_file("\n".join(lines), "sts.csv", threshold=3)
+    split = split_pairs(pairs, 0.2, seed=0)
+    held = set(split.held.anchors)
+    assert len(split.held) == sum(a in held for a in pairs.anchors) and split.held.scores is not None
+    assert not held & set(split.train.anchors) and not split.train.texts() & split.held.texts()
+
+
+def test_one_pair_per_anchor_splits_as_a_permutation_of_the_pairs():
+    """Files without repeated anchors are split exactly as before anchors were grouped."""
+    pairs = demo_pairs()
+    order = np.random.default_rng(3).permutation(len(pairs))
+    assert split_pairs(pairs, 0.2, seed=3).held == pairs.subset(np.sort(order[:48]))
+
+
+HEADERS = [
+    ("positive,anchor", "{p},{a}"),
+    ("answer,query", "{p},{a}"),
+    ("text,question", "{p},{a}"),  # "text" takes the role left: the positive
+    ("negative,positive,anchor", "wrong {i},{p},{a}"),
+    ("score,sentence2,sentence1", "5,{p},{a}"),
+]
+
+
+@pytest.mark.parametrize("header,row", HEADERS, ids=[h for h, _ in HEADERS])
+def test_a_header_is_read_by_name(hostile, header, row):
+    lines = [header] + [row.format(i=i, a=f"question {i}", p=f"answer {i}") for i in range(12)]
+    pairs = read_pairs_file("\n".join(lines), "named.csv")
+    assert pairs.anchors == tuple(f"question {i}" for i in range(12))
+    assert pairs.positives == tuple(f"answer {i}" for i in range(12))
+    assert (pairs.negatives is not None) == ("negative" in header) and (pairs.scores is not None) == ("score" in header)
+    note = next(n for n in pairs.notes if n.startswith("Columns read by their header"))
+    if header == "positive,anchor":
+        assert note == "Columns read by their header: the anchor is column 2 ('anchor'), the positive column 1 " \
+                       "('positive')."
+        hostile("fine-tuning pairs file", "header 'positive,anchor' (the columns reversed)",
+                f"read by name, with the note: {note}")
+
+
+def test_without_a_header_columns_are_positional_and_a_plain_header_says_nothing():
+    rows = [f"answer {i},question {i}" for i in range(12)]
+    pairs = read_pairs_file("\n".join(rows), "plain.csv")
+    assert pairs.anchors[0] == "answer 0" and pairs.positives[0] == "question 0" and not pairs.notes
+    named = read_pairs_file("\n".join(["Anchor,Positive", *rows]), "named.csv")
+    assert named.anchors == pairs.anchors and not named.notes
+
+
+def test_batches_never_hold_a_text_twice(monkeypatch):
+    """Training on the FAQ file (each question 4 times in 48 pairs) with batches of 8: sentence-transformers'
+    NoDuplicatesBatchSampler makes every batch, and no batch holds a text twice — a random batching would (an
+    anchor's second answer would then be one of its in-batch negatives)."""
+    from sentence_transformers.base.sampler import NoDuplicatesBatchSampler
+
+    batches = []
+    original = NoDuplicatesBatchSampler.__iter__
+
+    def recording(self):
+        for batch in original(self):
+            batches.append([self.dataset[int(i)] for i in batch])
+            yield batch
+
+    monkeypatch.setattr(NoDuplicatesBatchSampler, "__iter__", recording)
+    pairs = read_pairs_file(REPEATED, "faq.csv")
+    tuner = FineTuner(**{**TINY, "batch_size": 8}).fit(pairs)
+    assert batches and tuner.steps_ >= 6
+    for batch in batches:
+        texts = [text for row in batch for text in (row["anchor"], row["positive"])]
+        assert len(texts) == len(set(texts)), texts
+    assert {(r["anchor"], r["positive"]) for b in batches for r in b} == set(zip(pairs.anchors, pairs.positives,
+                                                                                   strict=True))
+    random_batches = np.random.default_rng(0).permutation(48).reshape(6, 8)
+    assert any(len({pairs.anchors[i] for i in b}) < 8 for b in random_batches)  # what the sampler prevents
+    note = next(n for n in tuner.summary()["notes"] if n.startswith("Reproducible"))
+    assert "same seed (0) and the same thread count (1 CPU thread(s) here)" in note
+
+
+def test_several_positives_per_anchor_against_a_direct_count():
+    """recall@k = the share of an anchor's positives in its top k; MRR = 1 / the rank of its first positive."""
+    rng = np.random.default_rng(5)
+    anchors, candidates = rng.normal(size=(30, 12)), rng.normal(size=(40, 12))
+    relevant = [rng.choice(40, size=rng.integers(1, 5), replace=False) for _ in range(30)]
+    ranks = held_out_ranks(anchors, candidates, relevant)
+    per = retrieval_per_query(ranks)
+    scores = cosine(anchors[:, None, :], candidates[None, :, :])
+    for i, rel in enumerate(relevant):
+        order = list(np.argsort(-scores[i]))
+        positions = sorted(order.index(r) + 1 for r in rel)
+        assert list(ranks[i]) == positions
+        assert per["recall@1"][i] == pytest.approx(np.isin(order[:1], rel).sum() / len(rel))
+        assert per["recall@10"][i] == pytest.approx(np.isin(order[:10], rel).sum() / len(rel))
+        assert per["MRR"][i] == pytest.approx(1 / positions[0])
+    best = next(int(j) for j in np.argsort(-scores[0]) if j not in relevant[0])  # the best wrong candidate
+    excluded = held_out_ranks(anchors, candidates, relevant, [best] + [-1] * 29)
+    order = [j for j in np.argsort(-scores[0]) if j != best]
+    assert list(excluded[0]) == sorted(order.index(r) + 1 for r in relevant[0])
+    assert all((e == r).all() for e, r in zip(excluded[1:], ranks[1:], strict=True))
+
+
+def test_several_positives_per_anchor_match_ranx():
+    ranx = pytest.importorskip("ranx", reason="ranx is the reference for recall@k / MRR with several positives")
+    rng = np.random.default_rng(6)
+    anchors, candidates = rng.normal(size=(30, 12)), rng.normal(size=(40, 12))
+    relevant = [rng.choice(40, size=rng.integers(1, 5), replace=False) for _ in range(30)]
+    per = retrieval_per_query(held_out_ranks(anchors, candidates, relevant))
+    scores = cosine(anchors[:, None, :], candidates[None, :, :])
+    qrels = ranx.Qrels({f"q{i:02d}": {f"d{j:02d}": 1 for j in rel} for i, rel in enumerate(relevant)})
+    run = ranx.Run({f"q{i:02d}": {f"d{j:02d}": float(scores[i, j]) for j in range(40)} for i in range(30)})
+    for ours, theirs in (("recall@1", "recall@1"), ("recall@10", "recall@10"), ("MRR", "mrr")):
+        np.testing.assert_allclose(per[ours], ranx.evaluate(qrels, run, theirs, return_mean=False), atol=1e-9)
+
+
 BAD_FILES = [
     ("one column", "just one text\nanother text\n", "has one column"),
     ("empty", "", "has no pairs"),
     ("header only", "anchor,positive\n", "has a header but no pairs"),
     ("non-numeric score", "s1,s2,score\n" + "a,b,4.5\n" * 11 + "c,d,high\n", "line 13's score 'high' is not a number"),
-    ("duplicated anchors", "anchor,positive\n" + "".join(f"q{i},a{i}\n" for i in range(12)) + "q3,another answer\n",
-     "1 anchor is repeated with another positive (e.g. 'q3' on lines 5 and 14)"),
+    ("header naming the anchor twice", "query,question\n" + "q,a\n" * 12, "the header names the anchor twice"),
+    ("header naming no positive", "anchor,score\n" + "q,4\n" * 12, "names no positive column"),
     ("ragged line", "a,b\nc,d,e,f\n", "line 2 has a different number of fields"),
     ("empty text", "anchor,positive\nq1,\n", "line 2 has an empty text"),
     ("too few pairs", "a,b\nc,d\ne,f\n", "fine-tuning needs at least 10"),
@@ -150,7 +284,8 @@ def test_ranks_match_scikit_learn():
     excluded = held_out_ranks(anchors, candidates, relevant, own)
     keep = np.delete(np.arange(25), own[0])
     expected = 1 + (scores[0, keep] > scores[0, relevant[0]]).sum()
-    assert excluded[0] == expected and (excluded[1:] == ranks[1:]).all()
+    assert list(excluded[0]) == [expected]
+    assert all((e == r).all() for e, r in zip(excluded[1:], ranks[1:], strict=True))
 
 
 def test_bootstrap_interval_matches_a_direct_percentile_bootstrap():
@@ -251,6 +386,39 @@ def test_report_against_direct_computations(minilm, glove, split):
     assert {"metrics", "verdict", "most_changed", "anisotropy"} <= set(report.to_dict())
 
 
+def test_report_with_several_positives_per_anchor(minilm, glove, split):
+    """Held-out anchors with two positives (one of them another anchor's positive too): per anchor, recall@k and MRR
+    counted directly from each encoder's cosines."""
+    from dataclasses import replace
+
+    from vecexplore.reports.finetuning import finetune_report
+
+    held = split.held
+    extra = range(0, 20, 2)
+    pairs = replace(held, anchors=held.anchors + tuple(held.anchors[i] for i in extra),
+                    positives=held.positives + tuple(held.positives[i + 1] for i in extra))
+    report = finetune_report(minilm, glove, pairs, k=5, n_boot=200)
+    anchors, candidates = list(held.anchors), list(held.positives)
+    relevant = {a: [candidates.index(p) for b, p in zip(pairs.anchors, pairs.positives, strict=True) if b == a]
+                for a in anchors}
+    assert report.n_held_out == 48 and report.n_candidates == 48
+    assert "10 of 48 held-out anchors have several positives (up to 2)" in " ".join(report.notes)
+    rows = {r["metric"]: r for r in report.metrics}
+    for encoder, side in ((minilm, "before"), (glove, "after")):
+        scores = cosine(encoder.encode(anchors)[:, None, :], encoder.encode(candidates)[None, :, :])
+        share, first = {1: [], 10: []}, []
+        for i, anchor in enumerate(anchors):
+            order = list(np.argsort(-scores[i]))
+            positions = [order.index(r) + 1 for r in relevant[anchor]]
+            first.append(1 / min(positions))
+            for k in share:
+                share[k].append(np.mean([p <= k for p in positions]))
+        assert rows["MRR"][side] == pytest.approx(np.mean(first), abs=1e-9)
+        for k in share:
+            assert rows[f"recall@{k}"][side] == pytest.approx(np.mean(share[k]), abs=1e-9)
+        assert rows["MRR"]["n"] == 48
+
+
 def test_report_sts_spearman_when_scores_exist(minilm, glove):
     from vecexplore.reports.finetuning import finetune_report
     from vecexplore.sts import shipped_pairs
@@ -332,3 +500,14 @@ def test_suggested_names_are_per_session(own_models):
     assert finetune.suggest_name("all-MiniLM-L6-v2", "cooking", "bbbb2222") == "all-minilm-l6-v2-cooking-bbbb2222-2"
     long = finetune.suggest_name("x" * 80, "y" * 80, "cccc3333")
     assert long.endswith("-cccc3333-1") and finetuned.check_name(long) == long
+
+
+def test_verdict_at_the_ceiling_says_there_is_no_room():
+    """STS-B's held-out paraphrases: the base model already ranks every anchor's positive first."""
+    from vecexplore.reports.finetuning import verdict
+
+    row = {"metric": "MRR", "before": 1.0, "after": 1.0, "change": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+    outcome, text = verdict([row], 272)
+    assert outcome == "noise" and "already 1 before fine-tuning" in text and "no room to show a gain" in text
+    outcome, text = verdict([{**row, "before": 0.8, "after": 0.82, "change": 0.02, "ci_low": -0.01}], 272)
+    assert outcome == "noise" and "within noise" in text

@@ -38,10 +38,14 @@ from vecexplore.validation import check
 
 MIN_PAIRS = 10
 DEFAULT_THRESHOLD = 4.0  # STS scores run 0–5; 4 = "mostly equivalent"
-_HEADER_WORDS = {"anchor", "positive", "negative", "hard_negative", "query", "question", "answer", "document",
-                 "passage", "text", "title", "description", "sentence1", "sentence2", "s1", "s2", "text1", "text2",
-                 "score", "similarity", "label"}
-_SCORE_WORDS = {"score", "similarity", "label"}
+# A header's words, by the column they name; "text" names no column of its own (it fills the one left unnamed).
+_ROLES = {"anchor": ("anchor", "query", "question", "sentence1", "s1", "text1", "title"),
+          "positive": ("positive", "answer", "document", "passage", "sentence2", "s2", "text2", "description"),
+          "negative": ("negative", "hard_negative"),
+          "score": ("score", "similarity", "label")}
+_ROLE_OF = {word: role for role, words in _ROLES.items() for word in words}
+_HEADER_WORDS = {*_ROLE_OF, "text"}
+_SCORE_WORDS = set(_ROLES["score"])
 LABEL_WARNING = ("These pairs teach the model your labels: texts that share a label are pulled together and, within "
                  "a batch, texts of other labels pushed apart. The held-out retrieval then measures how well the "
                  "labels are kept, not meaning.")
@@ -125,11 +129,39 @@ def _number(value: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _header_columns(header: list[str], name: str, usage: str) -> dict[str, int]:
+    """The column of each role a header names (``anchor``, ``positive`` and at most one of ``negative`` /
+    ``score``); columns whose word names no role ("text", an empty field) fill the roles left, in that order."""
+    columns: dict[str, int] = {}
+    loose = []
+    for i, word in enumerate(header):
+        role = _ROLE_OF.get(word)
+        if role is None:
+            loose.append(i)
+        elif role in columns:
+            raise VecexploreError(f"{name}: the header names the {role} twice ({header[columns[role]]!r} in column "
+                                  f"{columns[role] + 1}, {word!r} in column {i + 1}); {usage}.")
+        else:
+            columns[role] = i
+    if "negative" in columns and "score" in columns:
+        raise VecexploreError(f"{name}: the header names both a negative and a score column; {usage}.")
+    for role in ("anchor", "positive", "negative"):
+        if loose and role not in columns and not (role == "negative" and "score" in columns):
+            columns[role] = loose.pop(0)
+    for role in ("anchor", "positive"):
+        if role not in columns:
+            raise VecexploreError(f"{name}: the header ({','.join(header)}) names no {role} column; {usage}.")
+    return columns
+
+
 def read_pairs_file(data: bytes | str, name: str = "pairs.csv", threshold: float | None = None) -> Pairs:
     """Pairs from a CSV/TSV file: ``anchor,positive``, ``anchor,positive,negative`` or ``sentence1,sentence2,score``
-    (positives: score ≥ ``threshold``, default 4 of STS's 0–5). A header row is optional. Anything that cannot be
-    trained on as given (one column, no rows, a score that is not a number, an empty text, an anchor repeated with
-    another positive) is refused with the line to fix."""
+    (positives: score ≥ ``threshold``, default 4 of STS's 0–5). A header row is optional: with one, the columns are
+    read by their names (``positive,anchor`` too; ``query``/``question``/``sentence1`` name the anchor,
+    ``answer``/``passage``/``sentence2`` the positive, ``score``/``similarity``/``label`` the score); without one,
+    by position. An anchor may come with several positives (retrieval and STS files repeat them): a note says how
+    many. Anything that cannot be trained on as given (one column, no rows, a score that is not a number, an empty
+    text) is refused with the line to fix."""
     from vecexplore.corpus import decode_text
 
     text = decode_text(data, name) if isinstance(data, bytes) else data
@@ -152,17 +184,28 @@ def read_pairs_file(data: bytes | str, name: str = "pairs.csv", threshold: float
     if ragged:
         raise VecexploreError(f"{name}: line {ragged[0]} has a different number of fields than the first row "
                               f"({width}; {len(ragged)} such lines); {usage}.")
-    scored = width == 3 and (header[2] in _SCORE_WORDS if has_header
-                             else sum(_number(f[2]) is not None for _, f in body) * 2 >= len(body))
-    empty = [line for line, fields in body if not all(fields[:2 if scored else width])]
+    notes = []
+    if has_header:
+        columns = _header_columns(header, name, usage)
+        if [columns["anchor"], columns["positive"]] != [0, 1]:
+            notes.append(f"Columns read by their header: the anchor is column {columns['anchor'] + 1} "
+                         f"({rows[0][1][columns['anchor']]!r}), the positive column {columns['positive'] + 1} "
+                         f"({rows[0][1][columns['positive']]!r}).")
+    else:
+        columns = {"anchor": 0, "positive": 1}
+        if width == 3:
+            scored = sum(_number(f[2]) is not None for _, f in body) * 2 >= len(body)
+            columns["score" if scored else "negative"] = 2
+    scored = "score" in columns
+    texts = [columns[role] for role in ("anchor", "positive", "negative") if role in columns]
+    empty = [line for line, fields in body if not all(fields[i] for i in texts)]
     if empty:
         raise VecexploreError(f"{name}: line {empty[0]} has an empty text ({len(empty)} such lines). Fill or delete "
                               "those lines.")
-    notes = []
     scores = None
     if scored:
-        values = [_number(f[2]) for _, f in body]
-        bad = [(line, f[2]) for (line, f), v in zip(body, values, strict=True) if v is None]
+        values = [_number(f[columns["score"]]) for _, f in body]
+        bad = [(line, f[columns["score"]]) for (line, f), v in zip(body, values, strict=True) if v is None]
         if bad:
             raise VecexploreError(f"{name}: line {bad[0][0]}'s score {bad[0][1]!r} is not a number ({len(bad)} such "
                                   "lines); a scored pairs file has 'sentence1,sentence2,score' on every line.")
@@ -173,31 +216,32 @@ def read_pairs_file(data: bytes | str, name: str = "pairs.csv", threshold: float
                                   f"{scores.max():g}): lower the threshold for positives.")
         notes.append(f"{int((scores >= threshold).sum()):,} of {len(scores):,} scored pairs reach {threshold:g} and "
                      "are positives; the held-out scored pairs also measure STS Spearman.")
-    pairs = Pairs(tuple(f[0] for _, f in body), tuple(f[1] for _, f in body),
-                  tuple(f[2] for _, f in body) if width == 3 and not scored else None, scores,
-                  threshold if scored else None, name, tuple(notes))
-    _check_anchors(pairs, [line for line, _ in body], name)
+
+    def column(role: str) -> tuple[str, ...]:
+        return tuple(f[columns[role]] for _, f in body)
+
+    pairs = Pairs(column("anchor"), column("positive"), column("negative") if "negative" in columns else None,
+                  scores, threshold if scored else None, name, tuple(notes))
     if int(pairs.is_positive.sum()) < MIN_PAIRS:
         raise VecexploreError(f"{name} has {int(pairs.is_positive.sum())} positive pairs; fine-tuning needs at least "
                               f"{MIN_PAIRS} (a few hundred to see a difference).")
+    repeated = repeated_anchors(pairs)
+    if repeated:
+        most = max(repeated.values())
+        count = "1 anchor comes" if len(repeated) == 1 else f"{len(repeated):,} anchors come"
+        pairs = replace(pairs, notes=(*pairs.notes, (
+            f"{count} with several positives (up to {most}): all pairs of an anchor stay on the same side of the "
+            "held-out split, a training batch never holds the same text twice, and a held-out anchor's recall@k is "
+            "the share of its positives in its top k.")))
     return pairs
 
 
-def _check_anchors(pairs: Pairs, lines: list[int], name: str) -> None:
-    """Refuse an anchor that has two different positives: held-out retrieval needs one right answer per anchor."""
-    first: dict[str, tuple[int, str]] = {}
-    clashes = []
+def repeated_anchors(pairs: Pairs) -> dict[str, int]:
+    """The anchors with more than one distinct positive, and how many they have."""
+    positives: dict[str, set[str]] = {}
     for i in np.flatnonzero(pairs.is_positive):
-        anchor, positive = pairs.anchors[i], pairs.positives[i]
-        if anchor in first and first[anchor][1] != positive:
-            clashes.append((anchor, first[anchor][0], lines[i]))
-        first.setdefault(anchor, (lines[i], positive))
-    if clashes:
-        anchor, a, b = clashes[0]
-        count = "1 anchor is" if len(clashes) == 1 else f"{len(clashes)} anchors are"
-        raise VecexploreError(f"{name}: {count} repeated with another positive (e.g. "
-                              f"{anchor[:60]!r} on lines {a} and {b}). Keep one line per anchor, or reword one of "
-                              "them: each anchor needs a single right answer for the held-out retrieval.")
+        positives.setdefault(pairs.anchors[i], set()).add(pairs.positives[i])
+    return {anchor: len(found) for anchor, found in positives.items() if len(found) > 1}
 
 
 def demo_pairs() -> Pairs:
@@ -216,13 +260,23 @@ class Split:
 
 
 def split_pairs(pairs: Pairs, test_share: float = 0.2, seed: int = 0) -> Split:
-    """Hold out a seeded ``test_share`` of the pairs first; train on the positives of the rest, minus any pair
-    sharing a text with a held-out pair."""
+    """Hold out a seeded ``test_share`` of the pairs first, whole anchors at a time (every pair of an anchor on the
+    same side); train on the positives of the rest, minus any pair sharing a text with a held-out pair."""
     check("test_share", test_share, "test share")
-    order = np.random.default_rng(seed).permutation(len(pairs))
+    groups: dict[str, list[int]] = {}
+    for i, anchor in enumerate(pairs.anchors):
+        groups.setdefault(anchor, []).append(i)
+    members = list(groups.values())
     n_held = max(2, int(round(len(pairs) * test_share)))
-    held = pairs.subset(np.sort(order[:n_held]))
-    rest = pairs.subset(np.sort(order[n_held:])).positive_pairs()
+    held_idx: list[int] = []
+    for g in np.random.default_rng(seed).permutation(len(members)):  # unique anchors: the first n_held of a permutation
+        if len(held_idx) >= n_held:
+            break
+        held_idx.extend(members[g])
+    chosen = np.zeros(len(pairs), dtype=bool)
+    chosen[held_idx] = True
+    held = pairs.subset(np.flatnonzero(chosen))
+    rest = pairs.subset(np.flatnonzero(~chosen)).positive_pairs()
     seen = held.texts()
     clean = [i for i in range(len(rest)) if not ({rest.anchors[i], rest.positives[i],
                                                   *(rest.negatives[i:i + 1] if rest.negatives else ())} & seen)]
@@ -234,8 +288,10 @@ def split_pairs(pairs: Pairs, test_share: float = 0.2, seed: int = 0) -> Split:
 
 
 def _checked(split: Split) -> Split:
-    if int(split.held.is_positive.sum()) < 2:
-        raise VecexploreError("The held-out share has fewer than 2 positive pairs: raise the test share or add pairs.")
+    positive = split.held.is_positive
+    if len({a for a, keep in zip(split.held.anchors, positive, strict=True) if keep}) < 2:
+        raise VecexploreError("The held-out share has fewer than 2 anchors with a positive: raise the test share or "
+                              "add pairs.")
     if len(split.train) < 4:
         raise VecexploreError(f"Only {len(split.train)} pairs are left to train on after holding some out: add pairs "
                               "or lower the test share.")
@@ -428,6 +484,9 @@ class FineTuner:
             raise VecexploreError(f"Cannot load {base_id} for training: {exc}") from exc
         self.notes_: list[str] = []
         self.threads_ = self.threads or idle_cores()
+        self.notes_.append(f"Reproducible for the same seed ({self.seed}) and the same thread count ({self.threads_} "
+                           "CPU thread(s) here): torch splits its sums by thread, so another thread count gives "
+                           "slightly different weights and numbers.")
         columns = {"anchor": list(train.anchors), "positive": list(train.positives)}
         if train.negatives is not None:
             columns["negative"] = list(train.negatives)
@@ -542,11 +601,12 @@ class FineTuner:
 # --- held-out evaluation: the statistics the before/after report is made of ---
 
 
-def held_out_ranks(anchor_vectors: np.ndarray, candidate_vectors: np.ndarray, relevant: Sequence[int],
-                   exclude: Sequence[int] | None = None) -> np.ndarray:
-    """Per anchor, the rank (1 = first) of its positive among every candidate by cosine, counting candidates that
-    score as high as the positive ahead of it; ``exclude[i]`` (≥ 0) is a candidate never counted for anchor ``i``
-    (the anchor's own text, when it is also a candidate)."""
+def held_out_ranks(anchor_vectors: np.ndarray, candidate_vectors: np.ndarray,
+                   relevant: Sequence[int | Sequence[int]], exclude: Sequence[int] | None = None) -> list[np.ndarray]:
+    """Per anchor, the ranks (1 = first, ascending) of its positives ``relevant[i]`` (one candidate index or
+    several) among every candidate by cosine, counting candidates that score as high as a positive ahead of it
+    (its other positives included); ``exclude[i]`` (≥ 0) is a candidate never counted for anchor ``i`` (the anchor's
+    own text, when it is also a candidate)."""
     from vecexplore.numeric import l2_normalize
 
     scores = l2_normalize(anchor_vectors).astype(np.float64) @ l2_normalize(candidate_vectors).astype(np.float64).T
@@ -554,14 +614,19 @@ def held_out_ranks(anchor_vectors: np.ndarray, candidate_vectors: np.ndarray, re
     if exclude is not None:
         own = np.asarray(exclude, dtype=int)
         scores[rows[own >= 0], own[own >= 0]] = -np.inf
-    target = scores[rows, np.asarray(relevant, dtype=int)]
-    return (scores >= target[:, None]).sum(axis=1)
+    ranks = []
+    for row, positives in zip(scores, relevant, strict=True):
+        target = row[np.atleast_1d(np.asarray(positives, dtype=int))]
+        ranks.append(np.sort((row[None, :] >= target[:, None]).sum(axis=1)))
+    return ranks
 
 
-def retrieval_per_query(ranks: np.ndarray) -> dict[str, np.ndarray]:
-    """Each anchor's recall@1, recall@10 (1 when its positive is within the top k) and reciprocal rank."""
-    ranks = np.asarray(ranks, dtype=float)
-    return {"recall@1": (ranks <= 1).astype(float), "recall@10": (ranks <= 10).astype(float), "MRR": 1.0 / ranks}
+def retrieval_per_query(ranks: Sequence[np.ndarray | int]) -> dict[str, np.ndarray]:
+    """Each anchor's recall@1 and recall@10 (the share of its positives within the top k) and reciprocal rank
+    (1 / the rank of its first positive); ``ranks[i]``: the ranks of anchor ``i``'s positives, or its one rank."""
+    per = [np.atleast_1d(np.asarray(r, dtype=float)) for r in ranks]
+    out = {f"recall@{k}": np.array([np.mean(r <= k) for r in per]) for k in (1, 10)}
+    return {**out, "MRR": np.array([1.0 / r.min() for r in per])}
 
 
 def bootstrap_change(before: np.ndarray, after: np.ndarray, scores: np.ndarray | None = None, n_boot: int = 1000,

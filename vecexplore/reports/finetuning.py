@@ -24,9 +24,9 @@ ANISOTROPY = ("mean_cosine", "isoscore", "effective_rank", "top_pc_share")
 @dataclass(frozen=True)
 class FinetuneReport:
     """Base model vs fine-tuned model. ``metrics``: one row per held-out metric (before, after, change and its
-    bootstrap interval); ``texts``: the corpus compared; ``side``: the corpus in both (``left_map`` base,
-    ``right_map`` fine-tuned aligned onto it, ``jaccard`` per text, ``disagreements`` = the texts whose neighbours
-    changed most)."""
+    bootstrap interval; the retrieval rows have one item per distinct held-out anchor, ``n_held_out`` of them);
+    ``texts``: the corpus compared; ``side``: the corpus in both (``left_map`` base, ``right_map`` fine-tuned aligned
+    onto it, ``jaccard`` per text, ``disagreements`` = the texts whose neighbours changed most)."""
 
     base: str
     tuned: str
@@ -63,6 +63,11 @@ def verdict(rows: list[dict], n: int) -> tuple[str, str]:
         outcome = "worse"
         text = (f"Fine-tuning made held-out retrieval worse: {PRIMARY} went from {row['before']:.3f} to "
                 f"{row['after']:.3f} ({span}). Lower the learning rate or the epochs.")
+    elif row["before"] >= 1 - 1e-9:
+        outcome = "noise"
+        text = (f"Held-out {PRIMARY} was already 1 before fine-tuning ({span}): every held-out anchor found a "
+                "positive first, so held-out retrieval has no room to show a gain; harder held-out pairs (or the STS "
+                "row, when the file has scores) tell more.")
     else:
         outcome = "noise"
         text = (f"The change in held-out {PRIMARY} is within noise ({span}): this run did not measurably change "
@@ -91,24 +96,34 @@ def _row(metric: str, before: np.ndarray, after: np.ndarray, scores: np.ndarray 
 def finetune_report(base: Encoder, tuned: Encoder, held: Pairs, corpus: Sequence[str] | None = None,
                     labels: Sequence[str] | None = None, *, cache: EmbeddingCache | None = None, k: int = 10,
                     n_boot: int = 1000, seed: int = 0, training: dict | None = None) -> FinetuneReport:
-    """Evaluate ``base`` and ``tuned`` on the held-out pairs (each positive anchor ranks every distinct held-out
-    positive) and on ``corpus`` (default: the held-out texts)."""
+    """Evaluate ``base`` and ``tuned`` on the held-out pairs (each distinct anchor with a positive ranks every
+    distinct held-out positive but its own text: recall@k = the share of its positives in the top k, MRR = 1 / the
+    rank of its first) and on ``corpus`` (default: the held-out texts)."""
     def vectors(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
         return embed(list(texts), encoder, cache=cache)[0].vectors
 
     positives = held.positive_pairs()
-    if len(positives) < 2:
-        raise VecexploreError("The held-out pairs hold fewer than 2 positives: nothing to retrieve.")
     candidates = list(dict.fromkeys(positives.positives))
     where = {text: i for i, text in enumerate(candidates)}
-    relevant = [where[p] for p in positives.positives]
-    own = [where.get(a, -1) for a in positives.anchors]
+    relevant: dict[str, list[int]] = {}  # per held-out anchor, its distinct positives
+    for anchor, positive in zip(positives.anchors, positives.positives, strict=True):
+        if where[positive] not in relevant.setdefault(anchor, []):
+            relevant[anchor].append(where[positive])
+    if len(relevant) < 2:
+        raise VecexploreError("The held-out pairs hold fewer than 2 anchors with a positive: nothing to retrieve.")
+    anchors = list(relevant)
+    own = [where[a] if a in where and where[a] not in relevant[a] else -1 for a in anchors]
     notes = []
     if len(candidates) <= 10:
         notes.append(f"Only {len(candidates)} distinct held-out positives: recall@10 is 1 by construction.")
+    several = sum(len(found) > 1 for found in relevant.values())
+    if several:
+        notes.append(f"{several:,} of {len(anchors):,} held-out anchors have several positives (up to "
+                     f"{max(map(len, relevant.values()))}): their recall@k is the share of their positives in the top "
+                     "k (so recall@1 stays below 1), their MRR 1 / the rank of the first.")
     per_model = {}
     for side, encoder in (("before", base), ("after", tuned)):
-        ranks = held_out_ranks(vectors(encoder, positives.anchors), vectors(encoder, candidates), relevant, own)
+        ranks = held_out_ranks(vectors(encoder, anchors), vectors(encoder, candidates), list(relevant.values()), own)
         per_model[side] = retrieval_per_query(ranks)
     rows = [_row(m, per_model["before"][m], per_model["after"][m], None, n_boot, seed) for m in per_model["before"]]
     if held.scores is not None:
@@ -123,5 +138,5 @@ def finetune_report(base: Encoder, tuned: Encoder, held: Pairs, corpus: Sequence
     side = side_by_side(before_set, after_set, k=min(k, len(texts) - 1), method="pca")
     iso_before, iso_after = anisotropy(before_set.vectors, seed=seed), anisotropy(after_set.vectors, seed=seed)
     iso = [{"metric": m, "before": iso_before[m], "after": iso_after[m]} for m in ANISOTROPY]
-    return FinetuneReport(base.id, tuned.id, tuned.version, len(positives), len(candidates), rows,
-                          *verdict(rows, len(positives)), texts, side, iso, training or {}, notes)
+    return FinetuneReport(base.id, tuned.id, tuned.version, len(anchors), len(candidates), rows,
+                          *verdict(rows, len(anchors)), texts, side, iso, training or {}, notes)
