@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,35 @@ def test_filter_greys_the_others_and_a_bad_regex_is_explained(topics, hostile):
     at.text_input(key="filter_text").set_value("([a-z").run()
     at.toggle(key="filter_regex").set_value(True).run()
     assert at.get("plotly_chart"), "the map is still drawn"
+
+
+def test_a_catastrophic_regex_in_a_link_settles_at_once_and_look_around_is_named(topics, hostile):
+    """``(\\w+\\s?)*$`` backtracks for hours in Python's re, holding the GIL (every session froze); RE2 runs it in
+    linear time. A look-around, which RE2 cannot run, is named in an error instead of a traceback."""
+    evil = r"(\w+\s?)*$"
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    fresh.query_params.update({"method": "pca", "filter_regex": "true", "filter_text": evil})
+    fresh.run()
+    begun = time.perf_counter()
+    fresh.switch_page("pages/projection.py").run()
+    took = time.perf_counter() - begun
+    ok(fresh)
+    assert fresh.session_state["filter_text"] == evil and fresh.session_state["filter_regex"] is True
+    assert not fresh.error, [e.value for e in fresh.error]
+    assert fresh.get("plotly_chart"), "the map is drawn"
+    assert not any("Filter:" in c.value for c in fresh.caption)  # every text matches: none greyed
+    assert took < 60, f"the page took {took:.1f} s"
+    hostile("Projection: link", f"filter_regex=true&filter_text={evil}",
+            f"the map, every one of the {len(topics.texts)} texts matching (RE2, linear time)")
+
+    fresh.text_input(key="filter_text").set_value(r"goal(?=keeper)").run()
+    ok(fresh)
+    seen = said(fresh.error, "look-ahead")
+    assert "(?=…)/(?!…)" in seen and "switch 'Regular expression' off" in seen
+    assert fresh.get("plotly_chart"), "the map is still drawn"
+    hostile("Projection: text filter (regular expression)", "goal(?=keeper)", seen)
+    fresh.text_input(key="filter_text").set_value(r"(?<!home )team").run()
+    hostile("Projection: text filter (regular expression)", "(?<!home )team", said(fresh.error, "look-behind"))
 
 
 def test_selection_lists_the_texts_their_words_and_offers_downloads(topics):

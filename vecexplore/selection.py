@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,23 +12,20 @@ from vecexplore.clusters import ClassTfidf
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import seeded_sample
+from vecexplore.patterns import MAX_PATTERN, compile_user_pattern
 
-MAX_PATTERN = 500  # characters of a text filter
 WORDS_SAMPLE = 20_000  # texts per side (selected, the rest) whose words are compared; a seeded sample beyond
 
 
 def text_mask(texts: Sequence[str], pattern: str, regex: bool = False) -> np.ndarray:
-    """Which texts contain ``pattern``: a case-insensitive substring, or a regular expression (``regex``)."""
+    """Which texts contain ``pattern``: a case-insensitive substring, or a regular expression (``regex``) run by
+    RE2 in time linear in each text (:func:`vecexplore.patterns.compile_user_pattern`)."""
     if len(pattern) > MAX_PATTERN:
         raise VecexploreError(f"The text filter is {len(pattern):,} characters long; keep it under {MAX_PATTERN}.")
     if not pattern:
         return np.ones(len(texts), dtype=bool)
     if regex:
-        try:
-            compiled = re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            raise VecexploreError(f"The text filter is not a valid regular expression ({exc}); switch "
-                                  "'Regular expression' off to search for the characters as typed.") from None
+        compiled = compile_user_pattern(pattern)
         return np.fromiter((compiled.search(t) is not None for t in texts), dtype=bool, count=len(texts))
     needle = pattern.casefold()
     return np.fromiter((needle in t.casefold() for t in texts), dtype=bool, count=len(texts))
