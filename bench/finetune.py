@@ -82,7 +82,7 @@ def ag_file(folder: Path) -> tuple[Path, str]:
 
 def training_pairs(path: Path, n: int):
     """The seeded held-out split of the file, and a seeded sample of ``n`` of its training pairs."""
-    from vecexplore.finetune import read_pairs_file, split_pairs
+    from vecexplore.finetuning.tuner import read_pairs_file, split_pairs
 
     split = split_pairs(read_pairs_file(path.read_bytes(), path.name), TEST_SHARE, SEED)
     if len(split.train) < n:
@@ -121,8 +121,8 @@ def raw_trainer(train, threads: int | None) -> dict:
 def child(spec: dict) -> dict:
     from vecexplore.cache import EmbeddingCache
     from vecexplore.encoders import MINILM_ID, load_encoder
-    from vecexplore.finetune import FineTuner, idle_cores
-    from vecexplore.reports.finetuning import finetune_report
+    from vecexplore.finetuning.report import finetune_report
+    from vecexplore.finetuning.tuner import FineTuner, idle_cores
 
     load = os.getloadavg()[0]
     split, train = training_pairs(Path(spec["path"]), spec["n"])

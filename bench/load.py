@@ -1,4 +1,4 @@
-"""Load: N concurrent sessions on one app server, each with its own corpus — paste, map, index, search.
+r"""Load: N concurrent sessions on one app server, each with its own corpus — paste, map, index, search.
 
 Goal (issue 14): 20 concurrent sessions on this 2-core machine, zero errors, zero cross-session results, every
 session's map within 60 s. Each session pastes lines that all begin with its own tag, so a hit from another
@@ -14,6 +14,12 @@ Two kinds of client, run one after the other against a fresh server each:
 
 Standalone: ``python bench/load.py [--sessions 20]`` rewrites the *Load* section of docs/benchmarks.md;
 ``bench/run.py`` runs it as one of its sections. The browser run needs Debian's Chromium (``/usr/bin/chromium``).
+
+``python bench/load.py --hostile [--sessions 20]`` measures a hostile session instead (issue 25) and rewrites its
+own section: the server as ``make app`` runs it (``python -m vecexplore.serve``); N sessions browse (Home, the
+Projection page's map, a text filter) without, then with, one more session opening the catastrophic link
+``/projection?filter_regex=true&filter_text=(\w+\s?)*$`` (Python's re backtracked on it for hours holding the GIL;
+RE2 runs it in linear time); then SIGTERM while N sessions and the hostile one are running, timed to the exit.
 """
 
 from __future__ import annotations
@@ -75,15 +81,16 @@ def _rss(pid: int) -> int:
 class Server:
     """``streamlit run app.py`` on a free port with its own data folder; samples its memory while it runs."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, launcher: bool = False) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1", "VECEXPLORE_WARMUP": "1"}
         self.log = open(home / "streamlit.log", "w")  # noqa: SIM115 (closed in stop)
+        command = [sys.executable, "-m", "vecexplore.serve"] if launcher else \
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
-             "false"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [*command, "--server.headless", "true", "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.peak = 0
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -106,11 +113,20 @@ class Server:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def stop(self) -> None:
+    def stop(self) -> float:
+        """SIGTERM; returns the seconds until the process exited (killed, and NaN returned, past 60 s)."""
         self._stop.set()
+        start = time.perf_counter()
         self.proc.terminate()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.wait(timeout=60)
+            took = time.perf_counter() - start
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            took = float("nan")
         self.log.close()
+        return took
 
 
 async def _settled(page, timeout_ms: float) -> None:
@@ -261,6 +277,151 @@ def measure(sessions: int = 20, mode: str = "protocol") -> dict:
             "cores": os.cpu_count()}
 
 
+# --- A hostile session among browsing ones (issue 25) ---
+
+EVIL = r"(\w+\s?)*$"
+HOSTILE_QUERY = "filter_regex=true&filter_text=(%5Cw%2B%5Cs%3F)*%24"  # /projection?filter_regex=true&filter_text=EVIL
+BROWSE = ("open", "map", "filter")
+STOP_GOAL_S = 5
+
+
+async def browse_session(url: str, number: int, step_timeout_s: float, running: asyncio.Event | None = None) -> dict:
+    """One user browsing: Home, the Projection page (the demo corpus's map), then a text filter typed on the map
+    (a regular expression). ``running`` is set once its first page is served."""
+    from streamlit_session import ProtocolSession
+
+    times: dict[str, float] = {}
+    result: dict = {"session": number, "times": times, "errors": []}
+    try:
+        async with ProtocolSession(url) as app:
+
+            async def step(name: str, action) -> None:
+                start = time.perf_counter()
+                await action()
+                times[name] = time.perf_counter() - start
+                result["errors"] += app.errors()
+
+            async def filtered() -> None:
+                app.set_bool("filter_regex", True)
+                app.set_text("filter_text", "goal|match|bank")
+                await app.run(step_timeout_s)
+
+            await step("open", lambda: app.run(step_timeout_s))
+            if running is not None:
+                running.set()
+            await step("map", lambda: app.open("projection", step_timeout_s))
+            if not app.figures():
+                result["errors"].append("no map was drawn")
+            await step("filter", filtered)
+    except Exception as exc:  # a timeout or a dropped connection: an error of this session
+        result["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+    return result
+
+
+async def hostile_session(url: str, step_timeout_s: float) -> dict:
+    """A fresh session opening the catastrophic link straight on the Projection page."""
+    from streamlit_session import ProtocolSession
+
+    result: dict = {"errors": [], "seconds": float("nan"), "map": False}
+    try:
+        async with ProtocolSession(url) as app:
+            start = time.perf_counter()
+            await app.open_link("projection", HOSTILE_QUERY, step_timeout_s)
+            result["seconds"] = time.perf_counter() - start
+            result["errors"] += app.errors()
+            result["map"] = bool(app.figures())
+    except Exception as exc:
+        result["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+    return result
+
+
+async def run_hostile(server: Server, sessions: int, step_timeout_s: float) -> dict:
+    """Session 0 alone (the one-off costs), then ``sessions`` browsing at once without, then with, the hostile
+    session; then ``sessions`` more and the hostile one again, and SIGTERM once they are being served."""
+    first = await browse_session(server.url, 0, 300)
+    start = time.perf_counter()
+    without = await asyncio.gather(*(browse_session(server.url, i, step_timeout_s) for i in range(1, sessions + 1)))
+    wall_without = time.perf_counter() - start
+    start = time.perf_counter()
+    browsing = [browse_session(server.url, i, step_timeout_s) for i in range(1, sessions + 1)]
+    *with_, hostile = await asyncio.gather(*browsing, hostile_session(server.url, step_timeout_s))
+    wall_with = time.perf_counter() - start
+    served = asyncio.Event()
+    last = [asyncio.ensure_future(browse_session(server.url, i, step_timeout_s, served)) for i in range(sessions)]
+    last.append(asyncio.ensure_future(hostile_session(server.url, step_timeout_s)))
+    await asyncio.wait_for(served.wait(), step_timeout_s)
+    busy = sum(not t.done() for t in last)
+    stop_s = await asyncio.to_thread(server.stop)
+    await asyncio.gather(*last)  # each ends with a dropped connection
+    return {"first": first, "without": list(without), "with": list(with_), "hostile": hostile,
+            "wall_without_s": wall_without, "wall_with_s": wall_with, "stop_s": stop_s, "busy_at_stop": busy}
+
+
+def measure_hostile(sessions: int = 20) -> dict:
+    """One fresh server, run as ``make app`` runs it (the launcher), under :func:`run_hostile`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp), launcher=True)
+        try:
+            out = asyncio.run(run_hostile(server, sessions, 180))
+        finally:
+            if server.proc.poll() is None:
+                server.stop()
+    return {"sessions": sessions, **out, "peak_rss_gib": server.peak / 2**30, "cores": os.cpu_count()}
+
+
+def hostile_lines(h: dict, cpu: str) -> list[str]:
+    n = h["sessions"]
+
+    def row(name: str, results: list[dict]) -> str:
+        values = [r["times"][name] for r in results if name in r["times"]]
+        if not values:
+            return f"| {name} | — | — | — |"
+        return f"| {name} | {_pct(values, 50):.1f} | {_pct(values, 95):.1f} | {max(values):.1f} |"
+
+    def pages(results: list[dict]) -> list[float]:
+        return [t for r in results for t in r["times"].values()]
+
+    errors = [(label, r["session"], e) for label in ("without", "with") for r in h[label] for e in r["errors"]]
+    hostile = h["hostile"]
+    p95 = {label: _pct(pages(h[label]), 95) for label in ("without", "with")}
+    lines = [
+        "## Hostile session: a catastrophic filter link among browsing sessions",
+        "",
+        f"`bench/load.py --hostile` on this {cpu} machine ({h['cores']} cores): one server run as `make app` runs "
+        f"it (`python -m vecexplore.serve`), a fresh data folder; after a first session alone, {n} sessions "
+        "(Streamlit's websocket protocol, nothing drawn) browse at once — Home, the Projection page with the demo "
+        "corpus's UMAP map, then a regular-expression filter typed on it — first without, then with one more "
+        f"session opening `/projection?filter_regex=true&filter_text={EVIL}`. Python's `re` backtracked on that "
+        "pattern for hours while holding the GIL: every session froze and the server ignored SIGTERM. The filter "
+        "now runs RE2 (linear time, GIL released: `vecexplore/patterns.py`). Page times run from the action to "
+        "the end of the script run it starts.",
+        "",
+        f"| step ({n} browsing sessions) | p50 s | p95 s | max s |",
+        "|---|---|---|---|",
+        *[row(name, h["without"]) for name in BROWSE],
+        *[row(name, h["with"]).replace(f"| {name} |", f"| {name}, with the hostile session |", 1)
+          for name in BROWSE],
+        "",
+        "| measure | value | goal |",
+        "|---|---|---|",
+        f"| the others' page times, p95, without the hostile session | {p95['without']:.1f} s | — |",
+        f"| the others' page times, p95, with it | {p95['with']:.1f} s | about the same |",
+        f"| the hostile link: its page, settled | {hostile['seconds']:.1f} s, map drawn: "
+        f"{'yes' if hostile['map'] else 'NO'} | settles, map drawn |",
+        f"| errors shown or raised (browsing sessions, hostile session) | {len(errors)}, {len(hostile['errors'])} "
+        "| 0, 0 |",
+        f"| wall time of the {n} sessions without / with | {h['wall_without_s']:.1f} s / {h['wall_with_s']:.1f} s "
+        "| — |",
+        f"| SIGTERM → server exited, with {h['busy_at_stop']} sessions being served | {h['stop_s']:.1f} s | "
+        f"≤ {STOP_GOAL_S} s |",
+        f"| server peak memory (RSS) | {h['peak_rss_gib']:.2f} GiB | — |",
+        "",
+        *[f"- {label} run, session {s}: {e}" for label, s, e in errors[:20]],
+        *[f"- hostile session: {e}" for e in hostile["errors"]],
+    ]
+    return lines
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(statistics.quantiles(values, n=100, method="inclusive")[q - 1]) if len(values) > 1 else values[0]
 
@@ -337,9 +498,9 @@ def cpu_name() -> str:
 
 
 def write_section(section: list[str]) -> None:
-    """Replace the Load section of docs/benchmarks.md (or append it)."""
+    """Replace the section of docs/benchmarks.md that has ``section``'s heading (or append it)."""
     text = OUT.read_text(encoding="utf-8") if OUT.exists() else "# Benchmarks\n"
-    head, marker, rest = text.partition("## Load: concurrent sessions on one server")
+    head, marker, rest = text.partition(section[0])
     tail = ""
     if marker:
         nxt = rest.find("\n## ")
@@ -351,7 +512,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--modes", default="protocol,browser", help="protocol, browser or both (comma-separated)")
+    parser.add_argument("--hostile", action="store_true", help="measure a hostile session among browsing ones, and "
+                        "the stop on SIGTERM, instead (its own section)")
     args = parser.parse_args()
+    if args.hostile:
+        section = hostile_lines(measure_hostile(args.sessions), cpu_name())
+        section[2:2] = [f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (standalone run).", ""]
+        write_section(section)
+        print("\n".join(section))
+        return
     loads = [measure(args.sessions, mode) for mode in args.modes.split(",")]
     section = load_lines(loads, cpu_name())
     section.insert(2, f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (standalone run).")

@@ -44,7 +44,7 @@ def peak_gib() -> float:
 
 def zoom_window(coords: np.ndarray, share: float) -> tuple[tuple[float, float], tuple[float, float]]:
     """A window centred on the median point, with the whole map's aspect, holding about ``share`` of the points."""
-    from vecexplore.density import full_window, in_window
+    from vecexplore.maps.density import full_window, in_window
 
     (x0, x1), (y0, y1) = full_window(coords)
     cx, cy = (float(np.median(c)) for c in coords.T)
@@ -82,15 +82,15 @@ def child(path: Path, run: str) -> dict:
     from pages.ui.density import canvas, density_figure
     from pages.ui.figures import palette
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.clusters import label_positions
-    from vecexplore.corpus import from_table, read_table
-    from vecexplore.density import density_image, full_window, sampled_layer
     from vecexplore.encoders import M2V_ID, load_encoder
-    from vecexplore.export import coordinates_frame
-    from vecexplore.neighbors import point_neighbors
+    from vecexplore.files.corpus import from_table, read_table
+    from vecexplore.files.export import coordinates_frame
+    from vecexplore.maps.clusters import label_positions
+    from vecexplore.maps.density import density_image, full_window, sampled_layer
+    from vecexplore.maps.neighbors import point_neighbors
+    from vecexplore.maps.projection import ProjectionCache, Projector
+    from vecexplore.maps.report import cluster_report, map_quality
     from vecexplore.pipeline import embed_corpus
-    from vecexplore.projection import ProjectionCache, Projector
-    from vecexplore.reports.maps import cluster_report, map_quality
 
     stages: dict[str, dict] = {}
 

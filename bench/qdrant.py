@@ -21,9 +21,9 @@ def bench_store(texts: list[str], X: np.ndarray, n_queries: int = 200, old_store
 
     from vecexplore.embedding_set import EmbeddingSet
     from vecexplore.numeric import l2_normalize, top_k
-    from vecexplore.qdrant.edge import EdgeBackend
-    from vecexplore.qdrant.server import ServerBackend
-    from vecexplore.search import Store, point_id
+    from vecexplore.search.qdrant.edge import EdgeBackend
+    from vecexplore.search.qdrant.server import ServerBackend
+    from vecexplore.search.store import Store, point_id
 
     n = len(X) - n_queries
     eset = EmbeddingSet(texts[:n], X[:n], "all-MiniLM-L6-v2", "bench")
@@ -74,7 +74,7 @@ def bench_store(texts: list[str], X: np.ndarray, n_queries: int = 200, old_store
 
 
 def store_lines(results: list[dict], source: str) -> list[str]:
-    from vecexplore.qdrant.edge import HNSW, HNSW_EF, OVERSAMPLING
+    from vecexplore.search.qdrant.edge import HNSW, HNSW_EF, OVERSAMPLING
 
     lines = [
         "## Search store: Qdrant Edge vs the old local mode vs exact numpy",
@@ -112,7 +112,7 @@ def store_lines(results: list[dict], source: str) -> list[str]:
 
 
 def bench_quantization(X: np.ndarray) -> dict:
-    from vecexplore.compression import compression_report
+    from vecexplore.search.compression import compression_report
 
     start = time.perf_counter()
     report = compression_report(X)

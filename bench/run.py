@@ -54,7 +54,7 @@ def sentences(n: int) -> tuple[list[str], str]:
         texts = list(seen)
         if len(texts) >= n:
             return texts[:n], f"STS-B train sentences ({path.name})"
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     base = load_demo("topics").texts
     return [f"{base[i % len(base)]} ({i})" for i in range(n)], "demo topics corpus, numbered variants"
@@ -115,8 +115,8 @@ def bench_projection(n: int, repeats: int) -> dict:
 
     from vecexplore.cache import EmbeddingCache, embed
     from vecexplore.encoders import MiniLMEncoder
+    from vecexplore.maps.projection import Projector
     from vecexplore.numeric import l2_normalize
-    from vecexplore.projection import Projector
 
     texts, source = sentences(n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,9 +145,9 @@ def bench_analogies(repeats: int) -> dict | None:
         return None
     from gensim.models import KeyedVectors
 
-    from vecexplore.analogy import ADD, WordSpace, read_analogies
     from vecexplore.encoders import GloveEncoder
-    from vecexplore.reports.words import analogy_evaluation
+    from vecexplore.words.analogy import ADD, WordSpace, read_analogies
+    from vecexplore.words.report import analogy_evaluation
 
     glove = GloveEncoder()
     kv = KeyedVectors(vector_size=glove.dims)
@@ -178,9 +178,9 @@ def bench_isotropy(repeats: int) -> dict:
     """STS-B dev Spearman before/after each transform (GloVe average, MiniLM), and metric time on 50k × 384."""
     from vecexplore.cache import EmbeddingCache, embed
     from vecexplore.encoders import GloveEncoder, MiniLMEncoder
-    from vecexplore.isotropy import metrics
-    from vecexplore.reports.transforms import sts_effect
-    from vecexplore.sts import read_pairs
+    from vecexplore.transforms.isotropy import metrics
+    from vecexplore.transforms.report import sts_effect
+    from vecexplore.transforms.sts import read_pairs
 
     rng = np.random.default_rng(0)
     X = (rng.normal(size=(50_000, 384)) * np.linspace(0.1, 2, 384) + 0.5).astype(np.float32)
@@ -219,8 +219,8 @@ def bench_compare(n: int = 1000) -> dict | None:
     if not path.exists():
         return None
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.compare import embed_models
-    from vecexplore.reports.models import comparison_report
+    from vecexplore.models.compare import embed_models
+    from vecexplore.models.report import comparison_report
 
     classes = (SHARED / "ag_news_classes.txt").read_text().split()
     with open(path, newline="", encoding="utf-8") as fh:
@@ -259,8 +259,8 @@ def bench_shift(n: int = 2000, permutations: int = 200) -> dict | None:
     if not path.exists():
         return None
     from vecexplore.cache import EmbeddingCache
+    from vecexplore.domains.report import shift_report
     from vecexplore.encoders import BUILTIN_MODELS, load_encoder
-    from vecexplore.reports.domains import shift_report
 
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -349,8 +349,8 @@ def isotropy_lines(iso: dict) -> list[str]:
     lines = [
         "## Isotropy",
         "",
-        f"All metrics (`vecexplore.isotropy.metrics`: mean cosine + CI, IsoScore, partition isotropy, spectrum, "
-        f"effective rank, rogue dimensions) on 50,000 × 384 float32 vectors: median "
+        f"All metrics (`vecexplore.transforms.isotropy.metrics`: mean cosine + CI, IsoScore, partition isotropy, "
+        f"spectrum, effective rank, rogue dimensions) on 50,000 × 384 float32 vectors: median "
         f"**{statistics.median(iso['metric_times']):.2f} s** (runs: "
         f"{', '.join(f'{t:.2f}' for t in iso['metric_times'])} s).",
         "",

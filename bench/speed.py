@@ -68,7 +68,7 @@ def bench_int8_quality() -> dict | None:
     if not path.exists():
         return None
     from vecexplore.encoders import MINILM_ID, load_encoder
-    from vecexplore.sts import pair_correlation, read_pairs
+    from vecexplore.transforms.sts import pair_correlation, read_pairs
 
     pairs = read_pairs(path.read_text(encoding="utf-8"))
     sentences = list(dict.fromkeys(pairs.s1 + pairs.s2))
@@ -93,7 +93,7 @@ COLD = r"""
 import json, os, sys, time
 t0 = time.perf_counter()
 import numpy as np
-from vecexplore.projection import ProjectionCache, Projector
+from vecexplore.maps.projection import ProjectionCache, Projector
 X = np.load(sys.argv[1])
 mode = sys.argv[2]
 out = {}
@@ -162,7 +162,7 @@ def hundred_k(n: int = 100_000) -> tuple[list[str], list[str], str]:
             a, b = rng.integers(len(items), size=2)
             seen.setdefault(f"{items[a][0]}. {items[b][1]}", cls)
         return list(seen), list(seen.values()), "AG News test titles + same-class descriptions, recombined"
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     big = load_demo("topics").recombined(n)
     return big.texts, big.labels, "demo topics corpus, three sentences per text, recombined"
@@ -179,11 +179,11 @@ def stage(name, fn):
     return value
 import numpy as np
 from vecexplore.cache import EmbeddingCache
-from vecexplore.corpus import load_file
+from vecexplore.files.corpus import load_file
 from vecexplore.encoders import load_encoder
 from vecexplore.pipeline import embed_corpus
-from vecexplore.projection import ProjectionCache, Projector
-from vecexplore.reports.maps import map_quality
+from vecexplore.maps.projection import ProjectionCache, Projector
+from vecexplore.maps.report import map_quality
 corpus = stage("read the CSV", lambda: load_file(sys.argv[1], "text", "label"))
 encoder = stage("load the model (default backend)", lambda: load_encoder("all-MiniLM-L6-v2"))
 eset = stage("embed (progress + cache per chunk)", lambda: embed_corpus(corpus, encoder, cache=EmbeddingCache())[0])
@@ -192,11 +192,11 @@ proj = stage("UMAP 2-D (fit 20k sample + transform the rest)",
              lambda: ProjectionCache().fit(X, Projector("umap"))[0])
 quality = stage("trustworthiness + k-NN kept (3,000-point sample)",
                 lambda: map_quality(X, proj.embedding_, 10, max_points=3000))
-from vecexplore.reports.maps import cluster_report
+from vecexplore.maps.report import cluster_report
 clusters = stage("cluster names (k-means, k by silhouette, c-TF-IDF)", lambda: cluster_report(eset))
 from pages.ui.density import canvas, density_figure
-from vecexplore.clusters import label_positions
-from vecexplore.density import density_image, full_window, in_window, sampled_layer
+from vecexplore.maps.clusters import label_positions
+from vecexplore.maps.density import density_image, full_window, in_window, sampled_layer
 coords = proj.embedding_
 import pandas as pd
 from pages.ui.figures import palette
@@ -215,7 +215,7 @@ cx, cy = np.median(coords, axis=0)
 zoom = ((cx - (x1 - x0) / 8, cx + (x1 - x0) / 8), (cy - (y1 - y0) / 8, cy + (y1 - y0) / 8))
 zoom_bytes = stage("zoomed re-draw (a box of 1/16 of the map's area)", lambda: draw(zoom))
 in_zoom = int(in_window(coords, *zoom).sum())
-from vecexplore.store import open_store
+from vecexplore.search.opening import open_store
 store = open_store()
 if sys.argv[2] == "cold":
     stage("index into Qdrant Edge (embedded) + HNSW build", lambda: store.index("big", eset))
@@ -228,8 +228,8 @@ def search_all():
         t = time.perf_counter(); store.search("big", q, k=10); times.append(time.perf_counter() - t)
     return times
 times = stage("21 searches, k = 10", search_all)
-from vecexplore.compare import embed_models
-from vecexplore.reports.models import comparison_report
+from vecexplore.models.compare import embed_models
+from vecexplore.models.report import comparison_report
 sample = corpus.sample(10_000)
 def compare():
     sets, _, _ = embed_models(sample.texts, ["all-MiniLM-L6-v2", "glove-6B-50d"], sample.labels,

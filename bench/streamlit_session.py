@@ -21,8 +21,10 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 class ProtocolSession:
     """One user of the app. ``await run(...)`` performs one interaction and returns the elements it drew."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, query: str = "") -> None:
         self.url = url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.query = query  # the address bar's query string, sent with every run (a shared link's settings)
+        self.page_name = ""  # a page asked for by its URL path, before its hash is known
         self.widgets: dict[str, tuple[str, str]] = {}  # key -> (widget id, element type)
         self.states: dict[str, WidgetState] = {}  # widget id -> last value sent
         self.pages: dict[str, str] = {}  # url path -> page script hash
@@ -50,6 +52,11 @@ class ProtocolSession:
 
     set_choice = set_text  # radio and select box send the chosen option's label
 
+    def set_bool(self, key: str, value: bool) -> None:
+        state = self._state(key)
+        state.bool_value = value
+        self.states[state.id] = state
+
     def set_int(self, key: str, value: int) -> None:
         state = self._state(key)
         state.int_value = value
@@ -60,6 +67,14 @@ class ProtocolSession:
         state = self._state(key)
         state.trigger_value = True
         return await self.run(timeout, extra=[state])
+
+    async def open_link(self, path: str, query: str, timeout: float) -> list[tuple[str, object]]:
+        """Open ``/path?query`` as the first run of this session, as a browser opening a shared link does."""
+        self.query, self.page_name, self.page_hash = query, path, ""
+        try:
+            return await self.run(timeout)
+        finally:
+            self.page_name, self.page_hash = "", self.pages.get(path, "")
 
     async def open(self, path: str, timeout: float) -> list[tuple[str, object]]:
         """Go to the page at ``path`` ('' for the default page)."""
@@ -75,6 +90,8 @@ class ProtocolSession:
         msg = BackMsg()
         state = msg.rerun_script
         state.page_script_hash = self.page_hash
+        state.page_name = self.page_name
+        state.query_string = self.query
         state.widget_states.widgets.extend([*self.states.values(), *extra])
         await self.ws.send(msg.SerializeToString())
         self.elements = []

@@ -10,18 +10,18 @@ import streamlit as st
 from pages.ui import links, session, widgets
 from pages.ui.links import Param
 from pages.ui.text import md, plain
-from vecexplore import analogy as an
-from vecexplore import corpus as corpora
 from vecexplore.encoders import GLOVE_ID
 from vecexplore.errors import VecexploreError
-from vecexplore.reports.words import (
+from vecexplore.files import corpus as corpora
+from vecexplore.validation import LIMITS
+from vecexplore.words import analogy as an
+from vecexplore.words.report import (
     DirectionReport,
     analogy_answer,
     analogy_evaluation,
     direction_report,
     expression_answer,
 )
-from vecexplore.validation import LIMITS
 
 PRESETS = {
     "gender: man → king, woman → ?": ("man", "king", "woman"),

@@ -11,10 +11,10 @@ from pages.ui import links, session, widgets
 from pages.ui.figures import HOVER, hover, palette
 from pages.ui.links import Param
 from pages.ui.text import md, plain
-from vecexplore import compare as cmp
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import GLOVE_ID, MINILM_ID
-from vecexplore.reports.models import ComparisonReport, SideBySide, comparison_report, side_by_side, translation_report
+from vecexplore.models import compare as cmp
+from vecexplore.models.report import ComparisonReport, SideBySide, comparison_report, side_by_side, translation_report
 
 COMPARE_LIMIT = 10_000  # larger corpora are compared on a seeded sample (each model embeds only that)
 

@@ -11,10 +11,11 @@ from pages.ui import links, resources, session, widgets
 from pages.ui.figures import HOVER, hover
 from pages.ui.links import Param
 from pages.ui.text import md, plain
-from vecexplore.corpus import Corpus
 from vecexplore.encoders import BUILTIN_MODELS, MINILM_ID, finetuned
 from vecexplore.errors import VecexploreError
-from vecexplore.finetune import (
+from vecexplore.files.corpus import Corpus
+from vecexplore.finetuning.report import FinetuneReport, finetune_report
+from vecexplore.finetuning.tuner import (
     LABEL_WARNING,
     FineTuner,
     demo_pairs,
@@ -25,7 +26,6 @@ from vecexplore.finetune import (
     suggest_name,
 )
 from vecexplore.owners import created_by
-from vecexplore.reports.finetuning import FinetuneReport, finetune_report
 from vecexplore.validation import LIMITS
 
 SOURCES = ("demo pairs (cooking questions → answers)", "upload a pairs file", "pairs from the corpus labels")

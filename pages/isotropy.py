@@ -14,13 +14,13 @@ from pages.ui import links, session, widgets
 from pages.ui.figures import hover, palette
 from pages.ui.links import Param
 from pages.ui.text import md, plain
-from vecexplore import corpus as corpora
-from vecexplore import isotropy as iso
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.projection import Projector
-from vecexplore.reports.transforms import IsotropyReport, isotropy_report, sts_effect
-from vecexplore.sts import read_pairs, shipped_pairs
+from vecexplore.files import corpus as corpora
+from vecexplore.maps.projection import Projector
+from vecexplore.transforms import isotropy as iso
+from vecexplore.transforms.report import IsotropyReport, isotropy_report, sts_effect
+from vecexplore.transforms.sts import read_pairs, shipped_pairs
 from vecexplore.validation import LIMITS
 
 LABELS = {"none": "none", "center": "centering", "abtt": "all-but-the-top", "whiten": "whitening (BERT)",
@@ -137,7 +137,7 @@ if after is not None:
     transform.save(buf)
     st.download_button(f"Download the fitted transform ({transform.spec})", buf.getvalue(),
                        f"{transform.name}.npz", help="Reuse it on other vectors of the same model "
-                       "(vecexplore.isotropy.load_transform).")
+                       "(vecexplore.transforms.isotropy.load_transform).")
 
 st.header("Does it help a task?")
 st.caption("Spearman correlation between cosine and human similarity scores on sentence pairs, with no transform "

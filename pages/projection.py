@@ -12,15 +12,15 @@ from pages.ui.density import box_range, canvas, density_figure, sample_note
 from pages.ui.figures import DRAW_LIMIT, drawn_points, figure, palette
 from pages.ui.links import Param
 from pages.ui.text import md
-from vecexplore.clusters import GRANULARITIES, METHODS, NOISE_NAME, label_positions
-from vecexplore.density import check_range, density_image, full_window, sampled_layer
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.export import coordinates_frame, to_parquet_bytes, to_tf_projector
-from vecexplore.neighbors import cosine_neighbors, point_neighbors
-from vecexplore.projection import Projector
-from vecexplore.reports.maps import ClusterReport, Faithfulness, MapReport, cluster_report, faithfulness, map_report
-from vecexplore.selection import MAX_PATTERN, filter_mask, summarise_selection
+from vecexplore.files.export import coordinates_frame, to_parquet_bytes, to_tf_projector
+from vecexplore.maps.clusters import GRANULARITIES, METHODS, NOISE_NAME, label_positions
+from vecexplore.maps.density import check_range, density_image, full_window, sampled_layer
+from vecexplore.maps.neighbors import cosine_neighbors, point_neighbors
+from vecexplore.maps.projection import Projector
+from vecexplore.maps.report import ClusterReport, Faithfulness, MapReport, cluster_report, faithfulness, map_report
+from vecexplore.maps.selection import MAX_PATTERN, filter_mask, summarise_selection
 from vecexplore.validation import LIMITS
 
 QUALITY_SAMPLE = 3000

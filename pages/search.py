@@ -11,14 +11,14 @@ from pages.ui import links, resources, session, widgets
 from pages.ui.figures import DRAW_LIMIT, drawn_points, figure, palette
 from pages.ui.links import Param
 from pages.ui.text import md, plain
-from vecexplore.compression import compression_report
 from vecexplore.errors import VecexploreError
-from vecexplore.projection import Projector
-from vecexplore.qdrant.backend import DISTANCES
-from vecexplore.qdrant.filters import FieldFilter
-from vecexplore.reports.searching import qrels_from_pairs, retrieval_report, search_report
-from vecexplore.search import HNSW_MIN_POINTS, default_name, point_id
-from vecexplore.store import import_legacy, legacy_collections
+from vecexplore.maps.projection import Projector
+from vecexplore.search.compression import compression_report
+from vecexplore.search.opening import import_legacy, legacy_collections
+from vecexplore.search.qdrant.backend import DISTANCES
+from vecexplore.search.qdrant.filters import FieldFilter
+from vecexplore.search.report import qrels_from_pairs, retrieval_report, search_report
+from vecexplore.search.store import HNSW_MIN_POINTS, default_name, point_id
 from vecexplore.validation import LIMITS
 
 

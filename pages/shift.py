@@ -10,11 +10,11 @@ from pages.ui import links, resources, session, widgets
 from pages.ui.figures import HOVER, hover
 from pages.ui.links import Param
 from pages.ui.text import md, plain
-from vecexplore import corpus as corpora
-from vecexplore.corpus import Corpus
+from vecexplore.domains.report import DomainShiftReport, furthest, shared_map, shift_report
 from vecexplore.encoders import GLOVE_ID, MINILM_ID
 from vecexplore.errors import VecexploreError
-from vecexplore.reports.domains import DomainShiftReport, furthest, shared_map, shift_report
+from vecexplore.files import corpus as corpora
+from vecexplore.files.corpus import Corpus
 from vecexplore.validation import LIMITS
 
 SOURCES = ("shipped domain demo", "split the current corpus by label", "current corpus vs an upload")

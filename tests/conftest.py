@@ -50,7 +50,7 @@ def glove():
 
 @pytest.fixture(scope="session")
 def topics():
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     return load_demo("topics")
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from vecexplore.analogy import (
+from vecexplore.errors import VecexploreError
+from vecexplore.words.analogy import (
     ADD,
     MUL,
     WordSpace,
@@ -15,7 +16,6 @@ from vecexplore.analogy import (
     shipped_analogies,
     word_similarity,
 )
-from vecexplore.errors import VecexploreError
 
 N = 30_000  # vocabulary restriction for the comparisons: gensim's most_similar_cosmul ignores restrict_vocab
 

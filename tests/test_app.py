@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness as sk_trustworthiness
 
 from helpers import figure_points, metric, ok, paste, said, shown, start, upload
-from vecexplore.neighbors import point_neighbors
+from vecexplore.maps.neighbors import point_neighbors
 
 
 def test_home_page():
@@ -243,7 +243,7 @@ def test_search_by_new_text(minilm, topics):
     ok(at)
     assert any("your text" in shown(s) for s in at.subheader)
     table = at.dataframe[0].value
-    from vecexplore.neighbors import cosine_neighbors
+    from vecexplore.maps.neighbors import cosine_neighbors
 
     idx, sims = cosine_neighbors(minilm.encode(topics.texts), minilm.encode(["The striker scored a late goal"]), 10)
     assert table["#"].tolist() == idx[0].tolist() and (table["label"] == "sport").sum() >= 8

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from helpers import metric, ok, said, shown, start
-from vecexplore.analogy import WordSpace, evaluate_analogies, shipped_analogies
+from vecexplore.words.analogy import WordSpace, evaluate_analogies, shipped_analogies
 
 
 def glove_page():

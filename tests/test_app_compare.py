@@ -5,7 +5,7 @@ import json
 import pytest
 
 from helpers import metric, ok, paste, said, shown, start
-from vecexplore.compare import knn_jaccard, linear_cka
+from vecexplore.models.compare import knn_jaccard, linear_cka
 
 
 def test_two_models_side_by_side(minilm, glove, topics):

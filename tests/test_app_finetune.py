@@ -12,7 +12,7 @@ from conftest import ROOT
 from helpers import TIMEOUT, ok, paste, said, shown, start
 from pages.ui.sidebar import OTHER_MODEL
 from vecexplore.encoders import MINILM_ID, finetuned, load_encoder
-from vecexplore.finetune import LABEL_WARNING, demo_pairs, split_pairs
+from vecexplore.finetuning.tuner import LABEL_WARNING, demo_pairs, split_pairs
 from vecexplore.numeric import cosine
 
 
@@ -119,8 +119,7 @@ def test_pair_sources_and_refused_files(hostile, own_models):
 def test_the_upload_path_always_has_a_name(hostile, own_models, monkeypatch):
     """Switching to an upload draws no name box until a file comes (the browser then forgets the box's value): when
     the box comes back it is set again, to the upload's suggested name; an emptied box gets the suggestion back."""
-    from vecexplore import finetune
-
+    from vecexplore.finetuning import tuner as finetune
     at = start("pages/finetune.py")
     me = at.session_state["_session_id"][:8]
     at.radio(key="ft_source").set_value("upload a pairs file").run()

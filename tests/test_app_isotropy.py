@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import metric, ok, paste, said, shown, start, upload
-from vecexplore.isotropy import Whitening, isoscore, knn_label_agreement, mean_cosine, metrics
+from vecexplore.transforms.isotropy import Whitening, isoscore, knn_label_agreement, mean_cosine, metrics
 
 
 def test_metrics_before_and_after_whitening(minilm, topics):

@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from helpers import TIMEOUT, ok, said, start
 from vecexplore.embedding_set import EmbeddingSet
-from vecexplore.projection import Projector
-from vecexplore.reports.maps import cluster_report, faithfulness
-from vecexplore.selection import text_mask
+from vecexplore.maps.projection import Projector
+from vecexplore.maps.report import cluster_report, faithfulness
+from vecexplore.maps.selection import text_mask
 
 
 def spec(at: AppTest) -> dict:

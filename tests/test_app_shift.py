@@ -38,7 +38,7 @@ def test_split_by_label_and_errors(hostile):
 
 @pytest.mark.parametrize("b_text,message", [("only\ntwo", "little power"), (None, "identical")])
 def test_small_or_identical_upload(b_text, message, hostile):
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     at = start("pages/shift.py")
     at.radio(key="shift_source").set_value("current corpus vs an upload").run()

@@ -120,9 +120,9 @@ def test_isotropy_whitening_to_the_number_of_texts_says_the_space_collapsed(caps
 
 
 def test_isotropy_and_sts_commands(capsys, tmp_path):
-    from vecexplore.corpus import load_demo
     from vecexplore.encoders import GloveEncoder
-    from vecexplore.isotropy import Whitening, load_transform, metrics
+    from vecexplore.files.corpus import load_demo
+    from vecexplore.transforms.isotropy import Whitening, load_transform, metrics
 
     corpus = tmp_path / "c.csv"
     corpus.write_text("text\n" + "".join(f"\"{t}\"\n" for t in load_demo("topics").texts))
@@ -199,7 +199,7 @@ def test_compare_and_translate_commands(capsys):
 
 
 def test_shift_command(capsys, tmp_path):
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     topics = load_demo("topics")
     for label in ("sport", "finance"):
@@ -230,7 +230,7 @@ def test_embed_backends(capsys, tmp_path, minilm_onnx):
 
 
 def test_index_and_search_through_a_saved_transform(capsys, tmp_path):
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     corpus = tmp_path / "c.csv"
     corpus.write_text("text\n" + "".join(f"\"{t}\"\n" for t in load_demo("topics").texts))

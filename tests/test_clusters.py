@@ -8,8 +8,10 @@ from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from vecexplore import clusters
-from vecexplore.clusters import (
+from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.errors import VecexploreError
+from vecexplore.maps import clusters
+from vecexplore.maps.clusters import (
     NOISE,
     NOISE_NAME,
     ClassTfidf,
@@ -18,11 +20,9 @@ from vecexplore.clusters import (
     label_positions,
     label_purity,
 )
-from vecexplore.embedding_set import EmbeddingSet
-from vecexplore.errors import VecexploreError
+from vecexplore.maps.projection import knn_kept, knn_kept_per_point
+from vecexplore.maps.report import cluster_report, faithfulness
 from vecexplore.numeric import l2_normalize, seeded_sample
-from vecexplore.projection import knn_kept, knn_kept_per_point
-from vecexplore.reports.maps import cluster_report, faithfulness
 
 TOY = ["The striker scored a goal and the fans cheered the goal", "A late goal won the match for the home team",
        "The team trained before the match", "Knead the dough and bake the bread", "Bake the cake in a hot oven",
@@ -146,7 +146,7 @@ def test_large_sets_fit_a_sample_and_assign_the_rest():
 
 def test_word_sets_are_named_by_their_member_words(glove):
     from vecexplore.cache import embed
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     eset = embed(load_demo("words").texts, glove)[0]
     report = cluster_report(eset, "kmeans", n_clusters=8, n_words=5)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.stats import ortho_group, spearmanr
 
-from vecexplore.compare import (
+from vecexplore.errors import VecexploreError
+from vecexplore.models.compare import (
     Translator,
     align,
     evaluate_translation,
@@ -13,7 +14,6 @@ from vecexplore.compare import (
     probe_accuracy,
     rsa,
 )
-from vecexplore.errors import VecexploreError
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vecexplore import corpus as corpora
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.export import to_tf_projector
+from vecexplore.files import corpus as corpora
+from vecexplore.files.export import to_tf_projector
 
 
 def test_paste_drops_blank_lines():

@@ -9,8 +9,8 @@ import pytest
 
 from pages.ui.density import box_range, canvas, density_figure, sample_note
 from pages.ui.figures import palette
-from vecexplore.density import density_image, full_window, in_window, sampled_layer
 from vecexplore.errors import VecexploreError
+from vecexplore.maps.density import density_image, full_window, in_window, sampled_layer
 
 WINDOW = ((-2.0, 3.0), (-1.5, 2.5))
 
@@ -163,9 +163,9 @@ def test_large_corpus_path_on_200k_texts(glove, topics, tmp_path):
     """The million-text path (bench/million.py) on a 200,000-text stand-in: embed through the cache, PCA map of
     every text, density + sampled layer + figure, a zoomed window, neighbours over every text."""
     from vecexplore.cache import EmbeddingCache, embed
-    from vecexplore.neighbors import point_neighbors
+    from vecexplore.maps.neighbors import point_neighbors
+    from vecexplore.maps.projection import ProjectionCache, Projector
     from vecexplore.numeric import l2_normalize
-    from vecexplore.projection import ProjectionCache, Projector
 
     n = 200_000
     texts = [f"{topics.texts[i % len(topics)]} ({i})" for i in range(n)]

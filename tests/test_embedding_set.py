@@ -44,7 +44,7 @@ def test_not_a_vecexplore_file(tmp_path, hostile):
 
 def test_the_tag_travels_and_spaces_are_kept_apart():
     from vecexplore.embedding_set import same_space
-    from vecexplore.isotropy import Whitening
+    from vecexplore.transforms.isotropy import Whitening
 
     rng = np.random.default_rng(0)
     a = EmbeddingSet([f"t{i}" for i in range(30)], rng.normal(size=(30, 8)), "m", "v1", info={"backend": "x"})

@@ -13,11 +13,11 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import label_ranking_average_precision_score, top_k_accuracy_score
 
-from vecexplore import finetune
 from vecexplore.encoders import finetuned, load_encoder, model_catalogue, model_choices
 from vecexplore.encoders.onnx_runtime import export_dir
 from vecexplore.errors import VecexploreError
-from vecexplore.finetune import (
+from vecexplore.finetuning import tuner as finetune
+from vecexplore.finetuning.tuner import (
     LABEL_WARNING,
     Cancelled,
     FineTuner,
@@ -369,9 +369,9 @@ def test_report_against_direct_computations(minilm, glove, split):
     """The before/after report on the held-out pairs and a corpus, with MiniLM as 'before' and GloVe as 'after'
     (any two encoders): every number against numpy / scikit-learn / the core's own reference functions."""
     from vecexplore.cache import embed
-    from vecexplore.compare import knn_jaccard
-    from vecexplore.isotropy import metrics
-    from vecexplore.reports.finetuning import finetune_report
+    from vecexplore.finetuning.report import finetune_report
+    from vecexplore.models.compare import knn_jaccard
+    from vecexplore.transforms.isotropy import metrics
 
     corpus = [*split.held.anchors, *split.held.positives]
     report = finetune_report(minilm, glove, split.held, corpus, k=5, n_boot=200)
@@ -402,7 +402,7 @@ def test_report_with_several_positives_per_anchor(minilm, glove, split):
     counted directly from each encoder's cosines."""
     from dataclasses import replace
 
-    from vecexplore.reports.finetuning import finetune_report
+    from vecexplore.finetuning.report import finetune_report
 
     held = split.held
     extra = range(0, 20, 2)
@@ -431,8 +431,8 @@ def test_report_with_several_positives_per_anchor(minilm, glove, split):
 
 
 def test_report_sts_spearman_when_scores_exist(minilm, glove):
-    from vecexplore.reports.finetuning import finetune_report
-    from vecexplore.sts import shipped_pairs
+    from vecexplore.finetuning.report import finetune_report
+    from vecexplore.transforms.sts import shipped_pairs
 
     sts = shipped_pairs()
     buffer = io.StringIO()
@@ -515,7 +515,7 @@ def test_suggested_names_are_per_session(own_models):
 
 def test_verdict_at_the_ceiling_says_there_is_no_room():
     """STS-B's held-out paraphrases: the base model already ranks every anchor's positive first."""
-    from vecexplore.reports.finetuning import verdict
+    from vecexplore.finetuning.report import verdict
 
     row = {"metric": "MRR", "before": 1.0, "after": 1.0, "change": 0.0, "ci_low": 0.0, "ci_high": 0.0}
     outcome, text = verdict([row], 272)

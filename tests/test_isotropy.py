@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 
 from vecexplore.errors import VecexploreError
-from vecexplore.isotropy import (
+from vecexplore.transforms.isotropy import (
     ZCA,
     AllButTheTop,
     Center,
@@ -22,7 +22,7 @@ from vecexplore.isotropy import (
     rogue_dimensions,
     spectrum,
 )
-from vecexplore.sts import read_pairs, shipped_pairs, transform_effect
+from vecexplore.transforms.sts import read_pairs, shipped_pairs, transform_effect
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from vecexplore.clusters import ClusterLabeler
 from vecexplore.errors import VecexploreError
-from vecexplore.neighbors import cosine_neighbors, point_neighbors
+from vecexplore.maps.clusters import ClusterLabeler
+from vecexplore.maps.neighbors import cosine_neighbors, point_neighbors
 
 
 def test_neighbours_match_brute_force():

@@ -4,7 +4,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness as sk_trustworthiness
 
 from vecexplore.errors import VecexploreError
-from vecexplore.projection import Projector, knn_kept, trustworthiness
+from vecexplore.maps.projection import Projector, knn_kept, trustworthiness
 
 
 @pytest.fixture(scope="module")

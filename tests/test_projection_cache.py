@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vecexplore.errors import VecexploreError
-from vecexplore.projection import TSNE_LIMIT, ProjectionCache, Projector
+from vecexplore.maps.projection import TSNE_LIMIT, ProjectionCache, Projector
 
 
 @pytest.fixture

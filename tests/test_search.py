@@ -10,14 +10,14 @@ import pytest
 
 from helpers import exact_top
 from vecexplore.cache import embed
-from vecexplore.compression import compression_report
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import l2_normalize
-from vecexplore.qdrant.filters import FieldFilter, parse_filter
-from vecexplore.retrieval import check_qrels, evaluate_run, hard_negatives, query_metrics, read_beir
-from vecexplore.search import point_id
-from vecexplore.store import open_store
+from vecexplore.search.compression import compression_report
+from vecexplore.search.opening import open_store
+from vecexplore.search.qdrant.filters import FieldFilter, parse_filter
+from vecexplore.search.retrieval import check_qrels, evaluate_run, hard_negatives, query_metrics, read_beir
+from vecexplore.search.store import point_id
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_killed_mid_index_keeps_completed_batches(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal, numpy as np
         from vecexplore.embedding_set import EmbeddingSet
-        from vecexplore.store import open_store
+        from vecexplore.search.opening import open_store
         texts = [f"text number {{i}}" for i in range(1000)]
         vectors = np.random.default_rng(0).normal(size=(1000, 16))
         store = open_store(path={str(tmp_path / "q")!r})
@@ -220,7 +220,7 @@ def test_one_store_used_from_many_threads(store, topic_set):
 
 
 def test_private_and_shared_collections(store, topic_set, hostile):
-    from vecexplore.search import default_name
+    from vecexplore.search.store import default_name
 
     private = default_name("demo: topics", topic_set.model_id, "0123456789abcdef", "session-1")
     assert private.startswith("demo-topics-all-minilm-l6-v2-") and "0123456789" not in private
@@ -329,8 +329,8 @@ def test_hnsw_recall_and_background_build(tmp_path):
     import time
 
     from vecexplore.embedding_set import EmbeddingSet
-    from vecexplore.qdrant.edge import EdgeBackend
-    from vecexplore.search import Store
+    from vecexplore.search.qdrant.edge import EdgeBackend
+    from vecexplore.search.store import Store
 
     X = clustered(8000, 384)
     eset = EmbeddingSet([f"text {i}" for i in range(len(X))], X, "m", "v")
@@ -362,8 +362,8 @@ def test_hnsw_recall_and_background_build(tmp_path):
 def test_copy_to_a_server_and_back_keeps_ids_payload_and_tags(tmp_path, topic_set):
     from qdrant_client import QdrantClient
 
-    from vecexplore.qdrant.server import ServerBackend
-    from vecexplore.search import Store
+    from vecexplore.search.qdrant.server import ServerBackend
+    from vecexplore.search.store import Store
 
     edge = open_store(path=tmp_path / "edge")
     edge.acting_as("session-1").index("demo", topic_set, columns=[{"n": str(i)} for i in range(topic_set.n)],

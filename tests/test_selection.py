@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from vecexplore.corpus import DEMOS, load_demo
 from vecexplore.errors import VecexploreError
+from vecexplore.files.corpus import DEMOS, load_demo
+from vecexplore.maps.selection import text_mask
 from vecexplore.patterns import MAX_PATTERN, compile_user_pattern
-from vecexplore.selection import text_mask
 
 # Patterns that Python's re backtracks on for hours (the first on any ordinary sentence), and a text that makes
 # the others explode: nested quantifiers over the same characters, then a tail that fails the match.

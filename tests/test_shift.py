@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from vecexplore.domains.shift import compare_corpora, knn_mixing, median_bandwidth, mmd2, mmd_test
 from vecexplore.errors import VecexploreError
-from vecexplore.shift import compare_corpora, knn_mixing, median_bandwidth, mmd2, mmd_test
 
 
 def test_mmd2_equals_the_direct_formula():
@@ -73,8 +73,8 @@ def test_small_unbalanced_and_bad_input():
 def test_verdict_reads_the_statistics_with_the_documented_thresholds():
     from dataclasses import replace
 
-    from vecexplore.reports.domains import verdict
-    from vecexplore.shift import ShiftReport
+    from vecexplore.domains.report import verdict
+    from vecexplore.domains.shift import ShiftReport
 
     base = ShiftReport(0.1, 0.2, 0.6, 0.3, 0.1, 0.4, 0.5, 50, 50, 0.1, (), 1 / 201)
     assert verdict(base) == "B cannot be told apart from A"
@@ -85,7 +85,7 @@ def test_verdict_reads_the_statistics_with_the_documented_thresholds():
 
 
 def test_shift_report_keeps_spaces_apart_and_reads_each_model(topics, glove):
-    from vecexplore.reports.domains import shift_report
+    from vecexplore.domains.report import shift_report
 
     labels = np.array(topics.labels)
     sport = [t for t, lab in zip(topics.texts, labels, strict=True) if lab == "sport"]

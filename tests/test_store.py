@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from vecexplore.errors import VecexploreError
-from vecexplore.store import import_legacy, legacy_collections, open_store
+from vecexplore.search.opening import import_legacy, legacy_collections, open_store
 
 
 def test_second_process_gets_a_clear_message(tmp_path, hostile):
@@ -14,7 +14,7 @@ def test_second_process_gets_a_clear_message(tmp_path, hostile):
     assert store.names() == [] and store.backend.kind == "edge"
     assert open_store(path=tmp_path / "qdrant") is not store and open_store(path=tmp_path / "qdrant").backend is \
         store.backend  # one handle per folder and process
-    script = ("from vecexplore.store import open_store\nfrom vecexplore.errors import VecexploreError\n"
+    script = ("from vecexplore.search.opening import open_store\nfrom vecexplore.errors import VecexploreError\n"
               f"try:\n    open_store(path={str(tmp_path / 'qdrant')!r})\n"
               "except VecexploreError as exc:\n    print(exc)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
@@ -56,8 +56,8 @@ def test_damaged_shard_is_a_clear_error(tmp_path, topic_eset, hostile):
 def test_old_local_mode_folder_is_found_and_imported(tmp_path, topic_eset, hostile):
     from qdrant_client import QdrantClient
 
-    from vecexplore.qdrant.server import ServerBackend
-    from vecexplore.search import Store
+    from vecexplore.search.qdrant.server import ServerBackend
+    from vecexplore.search.store import Store
 
     client = QdrantClient(path=str(tmp_path / "q"))  # what older versions wrote
     Store(ServerBackend(client, "old")).index("old-demo", topic_eset)

@@ -1,11 +1,11 @@
 """vecexplore: explore embedding spaces — the functional core (no Streamlit here)."""
 
 from vecexplore.cache import EmbeddingCache, EmbedStats, embed
-from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import Encoder, load_encoder
 from vecexplore.errors import VecexploreError
-from vecexplore.projection import Projector, knn_kept, trustworthiness
+from vecexplore.files.corpus import Corpus
+from vecexplore.maps.projection import Projector, knn_kept, trustworthiness
 
 __all__ = [
     "Corpus", "EmbedStats", "EmbeddingCache", "EmbeddingSet", "Encoder", "Projector", "VecexploreError",

@@ -1,4 +1,4 @@
-"""``vecexplore`` command line: argparse → one report (vecexplore.reports) → JSON; the same calls as the app."""
+"""``vecexplore`` command line: argparse → one workflow (a capability's ``report``) → JSON, as the app calls it."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from vecexplore.validation import MIN_PERMUTATIONS, option
 def _load_set(args: argparse.Namespace):
     """An embedding set from FILE: a vecexplore Parquet (vectors kept) or a corpus to embed with --model."""
     from vecexplore.cache import EmbeddingCache, EmbedStats
-    from vecexplore.corpus import load_file
     from vecexplore.embedding_set import EmbeddingSet
     from vecexplore.encoders import load_encoder
+    from vecexplore.files.corpus import load_file
     from vecexplore.pipeline import embed_corpus
 
     path = Path(args.file)
@@ -72,9 +72,9 @@ def cmd_embed(args: argparse.Namespace) -> dict:
 
 
 def cmd_project(args: argparse.Namespace) -> dict:
-    from vecexplore.export import coordinates_frame
-    from vecexplore.projection import Projector
-    from vecexplore.reports.maps import faithfulness, map_report
+    from vecexplore.files.export import coordinates_frame
+    from vecexplore.maps.projection import Projector
+    from vecexplore.maps.report import faithfulness, map_report
 
     eset, stats, diag = _load_set(args)
     report = map_report(eset, Projector(args.method, n_components=args.dims, n_neighbors=args.n_neighbors,
@@ -92,7 +92,7 @@ def cmd_project(args: argparse.Namespace) -> dict:
 
 
 def cmd_clusters(args: argparse.Namespace) -> dict:
-    from vecexplore.reports.maps import cluster_report
+    from vecexplore.maps.report import cluster_report
 
     eset, stats, diag = _load_set(args)
     out = cluster_report(eset, args.method, args.k, args.granularity, args.min_cluster_size, args.words,
@@ -115,8 +115,8 @@ def _words_model(args: argparse.Namespace):
 
 
 def cmd_analogy(args: argparse.Namespace) -> dict:
-    from vecexplore.analogy import word_space
-    from vecexplore.reports.words import analogy_answer
+    from vecexplore.words.analogy import word_space
+    from vecexplore.words.report import analogy_answer
 
     encoder, words = _words_model(args)
     space = word_space(encoder, words, args.restrict_vocab)
@@ -124,8 +124,8 @@ def cmd_analogy(args: argparse.Namespace) -> dict:
 
 
 def cmd_analogy_eval(args: argparse.Namespace) -> dict:
-    from vecexplore.analogy import read_analogies
-    from vecexplore.reports.words import analogy_evaluation
+    from vecexplore.words.analogy import read_analogies
+    from vecexplore.words.report import analogy_evaluation
 
     data = read_analogies(_read_text(args.file).splitlines())
     encoder, words = _words_model(args)
@@ -133,8 +133,8 @@ def cmd_analogy_eval(args: argparse.Namespace) -> dict:
 
 
 def cmd_word_sim(args: argparse.Namespace) -> dict:
-    from vecexplore.analogy import read_word_pairs
-    from vecexplore.reports.words import word_similarity_report
+    from vecexplore.words.analogy import read_word_pairs
+    from vecexplore.words.report import word_similarity_report
 
     pairs = read_word_pairs(_read_text(args.file))
     encoder, words = _words_model(args)
@@ -142,7 +142,7 @@ def cmd_word_sim(args: argparse.Namespace) -> dict:
 
 
 def cmd_isotropy(args: argparse.Namespace) -> dict:
-    from vecexplore.reports.transforms import isotropy_report
+    from vecexplore.transforms.report import isotropy_report
 
     eset, _, _ = _load_set(args)
     report = isotropy_report(eset, args.transform, k=args.k, d=args.d)
@@ -153,10 +153,10 @@ def cmd_isotropy(args: argparse.Namespace) -> dict:
 
 def cmd_sts(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache, embed
-    from vecexplore.corpus import load_file
     from vecexplore.encoders import load_encoder
-    from vecexplore.reports.transforms import sts_effect
-    from vecexplore.sts import read_pairs
+    from vecexplore.files.corpus import load_file
+    from vecexplore.transforms.report import sts_effect
+    from vecexplore.transforms.sts import read_pairs
 
     pairs = read_pairs(_read_text(args.pairs))
     fit_texts = load_file(args.fit_on).texts if args.fit_on else None
@@ -174,7 +174,7 @@ def cmd_sts(args: argparse.Namespace) -> dict:
 
 
 def _store(args: argparse.Namespace):
-    from vecexplore.store import open_store
+    from vecexplore.search.opening import open_store
 
     return open_store(url=args.qdrant_url, path=args.qdrant_path)
 
@@ -182,7 +182,7 @@ def _store(args: argparse.Namespace):
 def _query_encoder(store, args: argparse.Namespace):
     """The collection's own model (or ``--model``; the store refuses queries of another one), and its transform."""
     from vecexplore.encoders import TFIDF_ID, load_encoder
-    from vecexplore.isotropy import load_transform
+    from vecexplore.transforms.isotropy import load_transform
 
     model_id = args.model or store.tag(args.collection).model_id
     if model_id == TFIDF_ID:
@@ -203,7 +203,7 @@ def _query_set(store, args: argparse.Namespace, texts: list[str]):
 
 
 def cmd_index(args: argparse.Namespace) -> dict:
-    from vecexplore.isotropy import load_transform
+    from vecexplore.transforms.isotropy import load_transform
 
     eset, stats, diag = _load_set(args)
     if args.transform_file:
@@ -214,7 +214,7 @@ def cmd_index(args: argparse.Namespace) -> dict:
 
 
 def cmd_search(args: argparse.Namespace) -> dict:
-    from vecexplore.reports.searching import parse_filters, search_report
+    from vecexplore.search.report import parse_filters, search_report
 
     if not args.text.strip():
         raise VecexploreError("The query is empty: type what you are looking for.")
@@ -225,8 +225,8 @@ def cmd_search(args: argparse.Namespace) -> dict:
 
 
 def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
-    from vecexplore.reports.searching import parse_filters, retrieval_report
-    from vecexplore.retrieval import read_beir
+    from vecexplore.search.report import parse_filters, retrieval_report
+    from vecexplore.search.retrieval import read_beir
 
     queries, qrels = read_beir(_read_text(args.queries), _read_text(args.qrels))
     store = _store(args)
@@ -238,7 +238,7 @@ def cmd_retrieval_eval(args: argparse.Namespace) -> dict:
 
 def cmd_copy(args: argparse.Namespace) -> dict:
     """Copy a collection between the embedded store and a Qdrant server, in either direction."""
-    from vecexplore.store import open_store, server_store
+    from vecexplore.search.opening import open_store, server_store
 
     embedded, server = open_store(path=args.qdrant_path), server_store(args.server)
     source, target = (embedded, server) if args.direction == "to-server" else (server, embedded)
@@ -247,13 +247,13 @@ def cmd_copy(args: argparse.Namespace) -> dict:
 
 def cmd_import_local(args: argparse.Namespace) -> dict:
     """Copy the collections an older version left in qdrant-client's local mode into Qdrant Edge."""
-    from vecexplore.store import import_legacy, open_store
+    from vecexplore.search.opening import import_legacy, open_store
 
     return {"imported": import_legacy(open_store(path=args.qdrant_path), args.qdrant_path)}
 
 
 def cmd_compress(args: argparse.Namespace) -> dict:
-    from vecexplore.compression import compression_report
+    from vecexplore.search.compression import compression_report
 
     eset, _, _ = _load_set(args)
     return compression_report(eset.vectors, n_queries=args.queries, seed=args.seed).to_dict()
@@ -261,9 +261,9 @@ def cmd_compress(args: argparse.Namespace) -> dict:
 
 def cmd_compare(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.compare import embed_models
-    from vecexplore.corpus import load_file
-    from vecexplore.reports.models import comparison_report
+    from vecexplore.files.corpus import load_file
+    from vecexplore.models.compare import embed_models
+    from vecexplore.models.report import comparison_report
 
     corpus = load_file(args.file, args.text_col, args.label_col)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -275,9 +275,9 @@ def cmd_compare(args: argparse.Namespace) -> dict:
 
 def cmd_translate(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.compare import embed_models
-    from vecexplore.corpus import load_file
-    from vecexplore.reports.models import translation_report
+    from vecexplore.files.corpus import load_file
+    from vecexplore.models.compare import embed_models
+    from vecexplore.models.report import translation_report
 
     corpus = load_file(args.file, args.text_col, None)
     sets, _, notes = embed_models(corpus.texts, [args.source, args.target], cache=EmbeddingCache(),
@@ -288,9 +288,9 @@ def cmd_translate(args: argparse.Namespace) -> dict:
 
 def cmd_shift(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.corpus import load_file
+    from vecexplore.domains.report import shift_report
     from vecexplore.encoders import load_encoder
-    from vecexplore.reports.domains import shift_report
+    from vecexplore.files.corpus import load_file
 
     a = load_file(args.file_a, args.text_col)
     b = load_file(args.file_b, args.text_col)
@@ -303,10 +303,10 @@ def cmd_shift(args: argparse.Namespace) -> dict:
 
 def cmd_finetune(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.corpus import load_file
     from vecexplore.encoders import load_encoder
-    from vecexplore.finetune import FineTuner, new_name, read_pairs_file, split_pairs
-    from vecexplore.reports.finetuning import finetune_report
+    from vecexplore.files.corpus import load_file
+    from vecexplore.finetuning.report import finetune_report
+    from vecexplore.finetuning.tuner import FineTuner, new_name, read_pairs_file, split_pairs
 
     try:
         data = Path(args.pairs).read_bytes()

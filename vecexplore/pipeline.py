@@ -7,10 +7,10 @@ import hashlib
 import numpy as np
 
 from vecexplore.cache import EmbeddingCache, EmbedStats, embed
-from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import Encoder, Progress
 from vecexplore.errors import VecexploreError
+from vecexplore.files.corpus import Corpus
 
 IMPORTED_ID = "imported"
 

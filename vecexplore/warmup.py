@@ -37,7 +37,7 @@ def warm_umap(n: int = 4200, dims: int = 8) -> float:
 
 def warm_density(n: int = 1000) -> float:
     """Compile the density image's aggregation, by count and by group; returns the seconds spent."""
-    from vecexplore.density import density_image
+    from vecexplore.maps.density import density_image
 
     start = time.perf_counter()
     coords = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from pages.ui.figures import figure
-from vecexplore.density import DensityImage, Range
+from vecexplore.maps.density import DensityImage, Range
 
 MAP_WIDTH, MAP_HEIGHT = 1000, 620  # pixels of the density image at most: about the map's size on a wide page
 

@@ -8,9 +8,9 @@ import streamlit as st
 
 from vecexplore.cache import EmbeddingCache
 from vecexplore.encoders import Encoder, load_encoder
-from vecexplore.projection import ProjectionCache
-from vecexplore.search import Store
-from vecexplore.store import open_store
+from vecexplore.maps.projection import ProjectionCache
+from vecexplore.search.opening import open_store
+from vecexplore.search.store import Store
 
 
 @st.cache_resource(show_spinner=False)

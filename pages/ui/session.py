@@ -14,10 +14,10 @@ from pages.ui import resources
 from pages.ui.text import md
 from pages.ui.widgets import guard
 from vecexplore.cache import EmbedStats, embed
-from vecexplore.corpus import Corpus
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import TFIDF_ID, Encoder, finetuned, model_choices
 from vecexplore.errors import VecexploreError
+from vecexplore.files.corpus import Corpus
 from vecexplore.pipeline import embed_corpus, embed_queries, imported_set, query_set
 
 MEMO_SETS = 6  # embedded sets kept in a session (corpus × model), oldest dropped first

@@ -12,12 +12,12 @@ from pages.ui.links import Param
 from pages.ui.session import Selection, models, session_id
 from pages.ui.text import md
 from pages.ui.widgets import column_widgets
-from vecexplore import corpus as corpora
 from vecexplore.config import home
-from vecexplore.corpus import Corpus
 from vecexplore.encoders import BACKENDS, runs_on_backends, typed_model
 from vecexplore.errors import VecexploreError
-from vecexplore.store import QDRANT_URL_ENV
+from vecexplore.files import corpus as corpora
+from vecexplore.files.corpus import Corpus
+from vecexplore.search.opening import QDRANT_URL_ENV
 
 SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
 OTHER_MODEL = "Other sentence-transformers model…"

@@ -9,10 +9,10 @@ from pathlib import Path
 import streamlit as st
 
 from pages.ui.text import md
-from vecexplore import corpus as corpora
 from vecexplore.cache import EmbedStats
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.files import corpus as corpora
 
 TEACHING = Path(__file__).parents[1] / "teaching"
 

@@ -39,7 +39,7 @@ _EXPORT_LOCK = threading.Lock()  # one export at a time in a process (the app's 
 
 def _probe_texts() -> list[str]:
     """Fixed probe texts for the fidelity check: the shipped demo corpora, short and long."""
-    from vecexplore.corpus import DEMOS, load_demo
+    from vecexplore.files.corpus import DEMOS, load_demo
 
     texts = [t for key in DEMOS for t in load_demo(key).texts]
     texts.sort(key=len)

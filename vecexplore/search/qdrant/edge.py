@@ -27,9 +27,9 @@ from pathlib import Path
 import qdrant_edge as qe
 
 from vecexplore.errors import VecexploreError
-from vecexplore.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
-from vecexplore.qdrant.bm25 import Sparse
-from vecexplore.qdrant.filters import FieldFilter
+from vecexplore.search.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
+from vecexplore.search.qdrant.bm25 import Sparse
+from vecexplore.search.qdrant.filters import FieldFilter
 
 DISTANCES = {"cosine": qe.Distance.Cosine, "dot": qe.Distance.Dot, "euclid": qe.Distance.Euclid,
              "manhattan": qe.Distance.Manhattan}
@@ -265,7 +265,7 @@ class EdgeBackend:
                 shard.flush()
                 writes = self._writes.get(name, 0)
                 shutil.copytree(folder / "shard", work, ignore=shutil.ignore_patterns(".lock", "*.lock"))
-            done = subprocess.run([sys.executable, "-m", "vecexplore.qdrant.optimize", str(work)],
+            done = subprocess.run([sys.executable, "-m", "vecexplore.search.qdrant.optimize", str(work)],
                                   capture_output=True, text=True)
             if done.returncode:
                 return

@@ -1,4 +1,5 @@
-"""Build the HNSW graph of one Qdrant Edge shard folder in its own process (see :mod:`vecexplore.qdrant.edge`)."""
+"""Build the HNSW graph of one Qdrant Edge shard folder in its own process (see
+:mod:`vecexplore.search.qdrant.edge`)."""
 
 import sys
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.qdrant.filters import FieldFilter, parse_filter
-from vecexplore.retrieval import Qrels, check_qrels, evaluate_run, hard_negatives
-from vecexplore.search import Hit, Store, point_id
+from vecexplore.search.qdrant.filters import FieldFilter, parse_filter
+from vecexplore.search.retrieval import Qrels, check_qrels, evaluate_run, hard_negatives
+from vecexplore.search.store import Hit, Store, point_id
 
 
 def parse_filters(items: Iterable[str]) -> list[FieldFilter]:
-    """``["label=Business|World", "year=2000..2010"]`` → filters (see :func:`vecexplore.qdrant.parse_filter`)."""
+    """``["label=Business|World", "year=2000..2010"]`` → filters (see :func:`vecexplore.search.qdrant.parse_filter`)."""
     return [parse_filter(item) for item in items]
 
 

@@ -162,7 +162,7 @@ def read_pairs_file(data: bytes | str, name: str = "pairs.csv", threshold: float
     by position. An anchor may come with several positives (retrieval and STS files repeat them): a note says how
     many. Anything that cannot be trained on as given (one column, no rows, a score that is not a number, an empty
     text) is refused with the line to fix."""
-    from vecexplore.corpus import decode_text
+    from vecexplore.files.corpus import decode_text
 
     text = decode_text(data, name) if isinstance(data, bytes) else data
     rows = _rows(text, name)

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vecexplore.cache import EmbeddingCache, EmbedStats, embed
-from vecexplore.compare import probe_accuracy
+from vecexplore.domains.shift import MIN_TEXTS, ShiftReport, compare_corpora
 from vecexplore.embedding_set import EmbeddingSet, same_space
 from vecexplore.encoders import Encoder
 from vecexplore.errors import VecexploreError
-from vecexplore.isotropy import mean_cosine
-from vecexplore.neighbors import cosine_neighbors
-from vecexplore.projection import Projector
-from vecexplore.shift import MIN_TEXTS, ShiftReport, compare_corpora
+from vecexplore.maps.neighbors import cosine_neighbors
+from vecexplore.maps.projection import Projector
+from vecexplore.models.compare import probe_accuracy
+from vecexplore.transforms.isotropy import mean_cosine
 
 CLEAR_P = 0.01  # significance levels: the conventional 1% and 5% (Fisher 1925)
 SHIFT_P = 0.05

@@ -9,10 +9,10 @@ from functools import cached_property
 
 import numpy as np
 
-from vecexplore import isotropy as iso
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.sts import PairFile, transform_effect
+from vecexplore.transforms import isotropy as iso
+from vecexplore.transforms.sts import PairFile, transform_effect
 
 SPECTRUM_SHOWN = 100  # principal components kept for the spectrum picture
 ROGUE_SHOWN = 15  # dimensions kept for the rogue-dimension picture

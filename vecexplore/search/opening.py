@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vecexplore.config import home
 from vecexplore.errors import VecexploreError
-from vecexplore.search import Store
+from vecexplore.search.store import Store
 
 QDRANT_URL_ENV = "VECEXPLORE_QDRANT_URL"
 QDRANT_KEY_ENV = "VECEXPLORE_QDRANT_API_KEY"
@@ -27,7 +27,7 @@ def server_store(url: str) -> Store:
     """The Qdrant server at ``url`` (API key from ``$VECEXPLORE_QDRANT_API_KEY``)."""
     from qdrant_client import QdrantClient
 
-    from vecexplore.qdrant.server import ServerBackend
+    from vecexplore.search.qdrant.server import ServerBackend
 
     client = QdrantClient(url=url, api_key=os.environ.get(QDRANT_KEY_ENV) or None, timeout=30)
     return Store(ServerBackend(client, url))
@@ -36,7 +36,7 @@ def server_store(url: str) -> Store:
 def open_store(url: str | None = None, path: str | Path | None = None) -> Store:
     """The Qdrant server at ``url`` (or ``$VECEXPLORE_QDRANT_URL``), else Qdrant Edge in ``path`` (default
     ``<VECEXPLORE_HOME>/qdrant``), one handle per folder and process."""
-    from vecexplore.qdrant.edge import EdgeBackend
+    from vecexplore.search.qdrant.edge import EdgeBackend
 
     url = url or os.environ.get(QDRANT_URL_ENV)
     if url:
@@ -58,7 +58,7 @@ def import_legacy(target: Store, path: str | Path | None = None) -> list[dict]:
     ``local-mode-imported/`` so that they are not offered again."""
     from qdrant_client import QdrantClient
 
-    from vecexplore.qdrant.server import ServerBackend
+    from vecexplore.search.qdrant.server import ServerBackend
 
     folder = store_folder(path)
     names = legacy_collections(folder)

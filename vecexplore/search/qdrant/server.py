@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from qdrant_client import QdrantClient, models
 
 from vecexplore.errors import VecexploreError
-from vecexplore.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
-from vecexplore.qdrant.bm25 import Sparse
-from vecexplore.qdrant.edge import HNSW_EF, OVERSAMPLING, RRF_K, cast
-from vecexplore.qdrant.filters import FieldFilter
+from vecexplore.search.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
+from vecexplore.search.qdrant.bm25 import Sparse
+from vecexplore.search.qdrant.edge import HNSW_EF, OVERSAMPLING, RRF_K, cast
+from vecexplore.search.qdrant.filters import FieldFilter
 
 DISTANCES = {"cosine": models.Distance.COSINE, "dot": models.Distance.DOT, "euclid": models.Distance.EUCLID,
              "manhattan": models.Distance.MANHATTAN}

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from vecexplore.qdrant.bm25 import Sparse
-from vecexplore.qdrant.filters import FieldFilter
+from vecexplore.search.qdrant.bm25 import Sparse
+from vecexplore.search.qdrant.filters import FieldFilter
 
 DENSE, SPARSE = "dense", "bm25"
 DISTANCES = ("cosine", "dot", "euclid", "manhattan")

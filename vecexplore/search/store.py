@@ -3,9 +3,9 @@
 Every collection records, in its tag and in every point's payload, the model id, model version, dims, distance
 and transform. Indexing or querying with another model, version or transform is refused. Point ids are derived
 from the text, so indexing the same texts again adds nothing. Hybrid search fuses dense vectors with Qdrant's own
-BM25 (:mod:`vecexplore.qdrant.bm25`) by Qdrant's reciprocal rank fusion.
+BM25 (:mod:`vecexplore.search.qdrant.bm25`) by Qdrant's reciprocal rank fusion.
 
-The collections live in a backend (:mod:`vecexplore.qdrant`): Qdrant Edge in this process by default, or a Qdrant
+The collections live in a backend (:mod:`vecexplore.search.qdrant`): Qdrant Edge in this process by default, or a Qdrant
 server. Small collections are searched exactly; past :data:`HNSW_MIN_POINTS` an HNSW graph is built and its
 recall@10 against exact search is measured on sampled stored vectors and recorded in the tag.
 
@@ -42,9 +42,9 @@ from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import seeded_sample
 from vecexplore.owners import CLI_OWNER, created_by, may_change, may_read
-from vecexplore.qdrant import bm25
-from vecexplore.qdrant.backend import DISTANCES, Backend, Record
-from vecexplore.qdrant.filters import FieldFilter
+from vecexplore.search.qdrant import bm25
+from vecexplore.search.qdrant.backend import DISTANCES, Backend, Record
+from vecexplore.search.qdrant.filters import FieldFilter
 
 _NAMESPACE = uuid.UUID("6f1d3b0e-6c2e-4c65-9a55-0e8f3f9c2a11")
 RESERVED = {"text", "label", "source", "model_id", "model_version", "transform"}

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from vecexplore.errors import VecexploreError
-from vecexplore.neighbors import cosine_neighbors
+from vecexplore.maps.neighbors import cosine_neighbors
 from vecexplore.numeric import check_array, cosine, l2_normalize, seeded_sample
 from vecexplore.validation import check, p_value_resolution
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vecexplore.clusters import ClassTfidf
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.maps.clusters import ClassTfidf
 from vecexplore.numeric import seeded_sample
 from vecexplore.patterns import MAX_PATTERN, compile_user_pattern
 

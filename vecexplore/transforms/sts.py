@@ -12,7 +12,7 @@ from importlib import resources
 import numpy as np
 
 from vecexplore.errors import VecexploreError
-from vecexplore.isotropy import make_transform, pair_correlation
+from vecexplore.transforms.isotropy import make_transform, pair_correlation
 
 
 @dataclass(frozen=True)

@@ -351,7 +351,7 @@ def pair_correlation(A: np.ndarray, B: np.ndarray, scores: np.ndarray) -> PairSc
 
 def knn_label_agreement(X: np.ndarray, labels: list[str], k: int = 10) -> float:
     """Mean share of each point's ``k`` cosine nearest neighbours that carry its label."""
-    from vecexplore.neighbors import cosine_neighbors
+    from vecexplore.maps.neighbors import cosine_neighbors
 
     idx, _ = cosine_neighbors(X, X, k, exclude=np.arange(len(X)))
     lab = np.asarray(labels)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vecexplore.analogy import (
+from vecexplore.encoders import Encoder, Progress
+from vecexplore.errors import VecexploreError
+from vecexplore.words.analogy import (
     ADD,
     DEFAULT_RESTRICT,
     AnalogyFile,
@@ -24,8 +26,6 @@ from vecexplore.analogy import (
     word_similarity,
     word_space,
 )
-from vecexplore.encoders import Encoder, Progress
-from vecexplore.errors import VecexploreError
 
 
 @dataclass(frozen=True)

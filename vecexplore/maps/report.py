@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vecexplore.clusters import ClusterLabeler, Purity, label_purity
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.projection import (
+from vecexplore.maps.clusters import ClusterLabeler, Purity, label_purity
+from vecexplore.maps.projection import (
     EXACT_KEPT,
     PointsKept,
     ProjectionCache,

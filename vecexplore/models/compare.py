@@ -8,7 +8,7 @@ import numpy as np
 from scipy.linalg import orthogonal_procrustes
 
 from vecexplore.errors import VecexploreError
-from vecexplore.neighbors import cosine_neighbors
+from vecexplore.maps.neighbors import cosine_neighbors
 from vecexplore.numeric import check_array, l2_normalize, seeded_sample
 
 
@@ -211,7 +211,7 @@ def compare_sets(sets: dict, k: int = 10, max_points: int = 2000) -> tuple[list[
     quality = {}
     labels = sets[ids[0]].labels
     if labels is not None and len(set(labels)) > 1:
-        from vecexplore.isotropy import knn_label_agreement
+        from vecexplore.transforms.isotropy import knn_label_agreement
 
         for m in ids:
             X = l2_normalize(sets[m].vectors)

@@ -12,10 +12,10 @@ import numpy as np
 from vecexplore.cache import EmbeddingCache, embed
 from vecexplore.encoders import Encoder
 from vecexplore.errors import VecexploreError
-from vecexplore.finetune import Pairs, bootstrap_change, held_out_ranks, retrieval_per_query
-from vecexplore.isotropy import metrics as anisotropy
+from vecexplore.finetuning.tuner import Pairs, bootstrap_change, held_out_ranks, retrieval_per_query
+from vecexplore.models.report import SideBySide, side_by_side
 from vecexplore.numeric import cosine
-from vecexplore.reports.models import SideBySide, side_by_side
+from vecexplore.transforms.isotropy import metrics as anisotropy
 
 PRIMARY = "MRR"  # the held-out metric the verdict reads
 ANISOTROPY = ("mean_cosine", "isoscore", "effective_rank", "top_pc_share")

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vecexplore.compare import (
+from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.errors import VecexploreError
+from vecexplore.maps.neighbors import cosine_neighbors
+from vecexplore.maps.projection import Projector
+from vecexplore.models.compare import (
     TranslationReport,
     align,
     common_texts,
@@ -15,10 +19,6 @@ from vecexplore.compare import (
     evaluate_translation,
     knn_jaccard,
 )
-from vecexplore.embedding_set import EmbeddingSet
-from vecexplore.errors import VecexploreError
-from vecexplore.neighbors import cosine_neighbors
-from vecexplore.projection import Projector
 
 
 @dataclass(frozen=True)

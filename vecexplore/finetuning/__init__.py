@@ -1,0 +1,1 @@
+"""Fine-tuning a model on the user's pairs (:mod:`.tuner`) and the before/after report (:mod:`.report`)."""

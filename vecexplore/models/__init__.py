@@ -1,0 +1,2 @@
+"""Comparing models on the same texts: CKA, RSA, k-NN overlap, probes, alignment, translation; :mod:`.report` holds the
+workflows."""

@@ -1,7 +1,0 @@
-"""Qdrant backends behind one interface: Qdrant Edge embedded in the process (the default) and a Qdrant server
-through qdrant-client. :class:`vecexplore.search.Store` holds one of them; nothing above it asks which."""
-
-from vecexplore.qdrant.backend import Backend, Record, ScoredRecord
-from vecexplore.qdrant.filters import FieldFilter, parse_filter
-
-__all__ = ["Backend", "FieldFilter", "Record", "ScoredRecord", "parse_filter"]

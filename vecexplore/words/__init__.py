@@ -1,0 +1,2 @@
+"""Word arithmetic: analogies, free-form expressions, directions, and their evaluation; :mod:`.report` holds the
+workflows."""
