@@ -14,7 +14,7 @@ from pages.ui.text import md, plain
 from vecexplore.encoders import BUILTIN_MODELS, MINILM_ID, finetuned
 from vecexplore.errors import VecexploreError
 from vecexplore.files.corpus import Corpus
-from vecexplore.finetuning.report import FinetuneReport, finetune_report
+from vecexplore.finetuning.report import FinetuneReport, finetune
 from vecexplore.finetuning.tuner import (
     LABEL_WARNING,
     FineTuner,
@@ -166,7 +166,7 @@ st.caption("Trains on the CPU cores no other process is busy on. The same seed g
 if st.button("Fine-tune", type="primary", key="ft_run"):
     session.forget("finetune")
     with widgets.guard():
-        name = new_name(name)
+        new_name(name)
         tuner = FineTuner(base, epochs=epochs, batch_size=batch, learning_rate=lr, hard_negatives=hard,
                           matryoshka=matryoshka, seed=seed)
         slot = st.empty()
@@ -175,17 +175,17 @@ if st.button("Fine-tune", type="primary", key="ft_run"):
             st.button("Cancel", key="ft_cancel", on_click=_cancel)
 
         def progress(step: int, steps: int, loss: float | None) -> None:
+            if step == steps:
+                bar.progress(1.0, text="Saving, then measuring before and after on the held-out pairs…")
+                return
             shown = "" if loss is None else f" · loss {loss:.4f}"
             bar.progress(step / max(steps, 1), text=f"Training step {step} / {steps}{shown}")
 
-        tuner.fit(split.train, progress=progress)
+        report, manifest = finetune(tuner, split, name, lambda m: session.current_encoder(session.Selection(corpus, m)),
+                                    corpus=corpus.sample(MAP_LIMIT).texts if corpus is not None else None,
+                                    source=pairs.name, owner=me, shared=shared, cache=resources.cache(), seed=seed,
+                                    progress=progress)
         slot.empty()
-        with st.spinner("Saving, then measuring before and after on the held-out pairs…"):
-            manifest = tuner.save(name, source=pairs.name, owner=me, shared=shared)
-            texts = corpus.sample(MAP_LIMIT).texts if corpus is not None else None
-            report = finetune_report(session.current_encoder(session.Selection(corpus, base)),
-                                     session.current_encoder(session.Selection(corpus, manifest["id"])), split.held,
-                                     texts, cache=resources.cache(), seed=seed, training=tuner.summary())
         session.remember("finetune", "last", report)
         st.session_state["compare_models"] = [base, manifest["id"]]  # what Compare opens on next
         session.flash(f"Saved {md(manifest['id'])}: it is now in the sidebar's model list, in Compare, Domain shift "

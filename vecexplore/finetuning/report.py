@@ -4,7 +4,7 @@ the texts whose neighbours changed most), anisotropy before and after, and a pla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,9 +12,19 @@ import numpy as np
 from vecexplore.cache import EmbeddingCache, embed
 from vecexplore.encoders import Encoder
 from vecexplore.errors import VecexploreError
-from vecexplore.finetuning.tuner import Pairs, bootstrap_change, held_out_ranks, retrieval_per_query
+from vecexplore.finetuning.tuner import (
+    FineTuner,
+    Pairs,
+    Split,
+    TrainProgress,
+    bootstrap_change,
+    held_out_ranks,
+    new_name,
+    retrieval_per_query,
+)
 from vecexplore.models.report import SideBySide, side_by_side
 from vecexplore.numeric import cosine
+from vecexplore.owners import CLI_OWNER
 from vecexplore.transforms.isotropy import metrics as anisotropy
 
 PRIMARY = "MRR"  # the held-out metric the verdict reads
@@ -140,3 +150,19 @@ def finetune_report(base: Encoder, tuned: Encoder, held: Pairs, corpus: Sequence
     iso = [{"metric": m, "before": iso_before[m], "after": iso_after[m]} for m in ANISOTROPY]
     return FinetuneReport(base.id, tuned.id, tuned.version, len(anchors), len(candidates), rows,
                           *verdict(rows, len(anchors)), texts, side, iso, training or {}, notes)
+
+
+def finetune(tuner: FineTuner, split: Split, name: str, load: Callable[[str], Encoder], *,
+             corpus: Sequence[str] | None = None, source: str = "pairs", owner: str = CLI_OWNER, shared: bool = True,
+             cache: EmbeddingCache | None = None, seed: int = 0, progress: TrainProgress | None = None,
+             should_stop: Callable[[], bool] | None = None) -> tuple[FinetuneReport, dict]:
+    """The one fine-tuning workflow (the lab's page, the CLI and the benchmark call it): train ``tuner`` on
+    ``split.train``, save the model as ``finetuned/<name>`` (made by ``owner``, ``shared`` or private), and report
+    it against its base on ``split.held`` and ``corpus``; ``load(model_id)`` gives each model's encoder on the
+    caller's backend. Returns the report and the saved model's manifest."""
+    name = new_name(name)  # checked before a long run, not after it
+    tuner.fit(split.train, progress=progress, should_stop=should_stop)
+    manifest = tuner.save(name, source=source, owner=owner, shared=shared)
+    report = finetune_report(load(tuner.base), load(manifest["id"]), split.held, corpus, cache=cache, seed=seed,
+                             training=tuner.summary())
+    return report, manifest
