@@ -121,8 +121,8 @@ def raw_trainer(train, threads: int | None) -> dict:
 def child(spec: dict) -> dict:
     from vecexplore.cache import EmbeddingCache
     from vecexplore.encoders import MINILM_ID, load_encoder
-    from vecexplore.finetuning.report import finetune_report
-    from vecexplore.finetuning.tuner import FineTuner, idle_cores
+    from vecexplore.finetuning.report import finetune
+    from vecexplore.finetuning.tuner import FineTuner, Split, idle_cores
 
     load = os.getloadavg()[0]
     split, train = training_pairs(Path(spec["path"]), spec["n"])
@@ -130,15 +130,19 @@ def child(spec: dict) -> dict:
         return {**raw_trainer(train, None), "load": load}
     if spec["mode"] == "raw-lab":
         return {**raw_trainer(train, idle_cores()), "load": load}
-    tuner = FineTuner(batch_size=BATCH, hard_negatives=spec["hard"], seed=SEED).fit(train)
-    out = {**tuner.summary(), "peak_gib": peak_gib(), "load": load}
-    manifest = tuner.save(spec["name"], source=Path(spec["path"]).name)
-    start = time.perf_counter()
-    report = finetune_report(load_encoder(MINILM_ID, backend="torch"), load_encoder(manifest["id"], backend="torch"),
-                             split.held, cache=EmbeddingCache(), seed=SEED)
+    tuner = FineTuner(MINILM_ID, batch_size=BATCH, hard_negatives=spec["hard"], seed=SEED)
+    trained: dict = {}
+
+    def progress(step: int, steps: int, loss: float | None) -> None:
+        if step == steps and "at" not in trained:  # training done: its peak, then the save and the evaluation
+            trained.update(at=time.perf_counter(), peak_gib=peak_gib())
+
+    report, _ = finetune(tuner, Split(train, split.held), spec["name"], lambda m: load_encoder(m, backend="torch"),
+                         source=Path(spec["path"]).name, cache=EmbeddingCache(), seed=SEED, progress=progress)
     evaluation = report.to_dict()
+    out = {**tuner.summary(), "peak_gib": trained.get("peak_gib", peak_gib()), "load": load}
     return {**out, **evaluation, "loss": None, "most_changed": None, "notes": [*out["notes"], *evaluation["notes"]],
-            "eval_seconds": time.perf_counter() - start}
+            "eval_seconds": time.perf_counter() - trained.get("at", time.perf_counter())}
 
 
 def change(row: dict) -> str:
