@@ -23,9 +23,14 @@ def imported_set(corpus: Corpus) -> EmbeddingSet:
 
 def embed_corpus(corpus: Corpus, encoder: Encoder, cache: EmbeddingCache | None = None,
                  progress: Progress | None = None, batch_size: int = 64) -> tuple[EmbeddingSet, EmbedStats]:
-    """Vectors for every text of ``corpus``, from ``cache`` where possible."""
-    return embed(corpus.texts, encoder, labels=corpus.labels, cache=cache, batch_size=batch_size,
-                 progress=progress)
+    """Vectors for every text of ``corpus``, from ``cache`` where possible, with what the model could not see in
+    the set's ``info`` (the encoder's diagnosis: truncated texts, unknown words) and how it ran (``backend``, its
+    ``fidelity`` and ``backend_note``): what the pages and the CLI show beside every embedding."""
+    eset, stats = embed(corpus.texts, encoder, labels=corpus.labels, cache=cache, batch_size=batch_size,
+                        progress=progress)
+    return eset.with_info(**encoder.diagnose(corpus.texts), backend=getattr(encoder, "backend", None),
+                          fidelity=getattr(encoder, "fidelity_", None),
+                          backend_note=getattr(encoder, "backend_note", None)), stats
 
 
 def embed_queries(texts: list[str], encoder: Encoder, cache: EmbeddingCache | None = None) -> np.ndarray:

@@ -128,11 +128,6 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
 
         result = embed_corpus(c, model, cache=resources.cache(), progress=progress)
         slot.empty()
-        diag = model.diagnose(c.texts)
-    eset = result[0].with_info(**diag, backend=getattr(model, "backend", None),
-                               fidelity=getattr(model, "fidelity_", None),
-                               backend_note=getattr(model, "backend_note", None))
-    result = (eset, result[1])
     memo[memo_key] = result
     while len(memo) > MEMO_SETS:
         del memo[next(iter(memo))]  # the oldest first
