@@ -281,3 +281,21 @@ def test_filters_on_real_column_names(capsys, tmp_path, hostile):
                     str(tmp_path / "qrels.tsv"), "--model", "all-MiniLM-L6-v2")
     assert code == 2 and "holds vectors of glove-6B-50d" in out["error"]
     hostile("CLI: retrieval-eval", "--model all-MiniLM-L6-v2 on a GloVe collection", out["error"])
+
+
+def test_shared_options_are_declared_once():
+    """Every command takes --json; --backend exactly the commands that run a model; a numeric option's default is
+    its setting's in LIMITS."""
+    import argparse
+
+    from vecexplore.cli import _parser
+    from vecexplore.validation import LIMITS
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    flags = {name: {f for a in p._actions for f in a.option_strings} for name, p in sub.choices.items()}
+    assert len(flags) == 20 and all("--json" in f for f in flags.values())
+    assert {name for name, f in flags.items() if "--backend" not in f} == {"models", "warmup", "copy", "import-local"}
+    args = parser.parse_args(["project", "c.txt", "--json"])
+    assert (args.n_neighbors, args.k, args.seed) == (LIMITS["n_neighbors"].default, LIMITS["neighbours"].default, 0)
+    assert parser.parse_args(["finetune", "p.csv", "--name", "m"]).lr == LIMITS["learning_rate"].default

@@ -1,8 +1,8 @@
-"""The one place where the allowed range of every numeric setting lives.
+"""The one place where the allowed range, the meaning and the default of every numeric setting live.
 
-The CLI parses its options with :func:`option`, the core checks its parameters with :func:`check`, and the pages
-take their widgets' bounds from :data:`LIMITS`, so a value refused in one place is refused everywhere, with the
-same message.
+The CLI parses its options with :func:`option` (and takes their help and default from :data:`LIMITS`), the core
+checks its parameters with :func:`check`, and the pages take their widgets' bounds and defaults from :data:`LIMITS`,
+so a value refused in one place is refused everywhere, with the same message.
 """
 
 from __future__ import annotations
@@ -16,12 +16,23 @@ from vecexplore.errors import VecexploreError
 
 @dataclass(frozen=True)
 class Limit:
-    """An inclusive range ``[lo, hi]`` for one setting, and what the setting means (for the message)."""
+    """One setting: the inclusive range ``[lo, hi]`` it must lie in, what it means (the messages' words and the
+    CLI's help), what ``hint`` to add to a refusal, its ``default`` (None: chosen by the analysis, or unset) and,
+    where a widget is better with a narrower range than everything allowed, ``widget_lo``/``widget_hi``."""
 
     lo: float
     hi: float
     what: str
     hint: str = ""
+    default: float | None = None
+    widget_lo: float | None = None
+    widget_hi: float | None = None
+
+    @property
+    def widget(self) -> tuple[float, float]:
+        """The range a page's widget offers: ``widget_lo``/``widget_hi`` where set, else ``lo``/``hi``."""
+        return (self.lo if self.widget_lo is None else self.widget_lo,
+                self.hi if self.widget_hi is None else self.widget_hi)
 
     def problem(self, value: float) -> str | None:
         """What is wrong with ``value`` (a sentence without its subject), or None."""
@@ -34,27 +45,30 @@ class Limit:
 MIN_PERMUTATIONS = 100  # p-values resolve to 1/(N + 1): with 100 a p below 0.01 can be reported
 
 LIMITS: dict[str, Limit] = {
-    "top": Limit(1, 1000, "how many answers to list"),
-    "neighbours": Limit(1, 100, "how many nearest neighbours each text is compared by"),
-    "search_k": Limit(1, 1000, "how many hits to return"),
-    "n_neighbors": Limit(2, 200, "UMAP's neighbourhood size"),
-    "min_dist": Limit(0.0, 1.0, "UMAP's minimum distance between points on the map"),
-    "max_points": Limit(100, 1_000_000, "how many texts the quality scores are measured on"),
-    "clusters": Limit(2, 100, "how many k-means clusters to find"),
-    "min_cluster_size": Limit(2, 100_000, "the fewest similar texts HDBSCAN calls a cluster"),
-    "cluster_words": Limit(1, 50, "how many words describe each cluster"),
+    "top": Limit(1, 1000, "how many answers to list", default=5),
+    "neighbours": Limit(1, 100, "how many nearest neighbours each text is compared by", default=10),
+    "search_k": Limit(1, 1000, "how many hits to return", default=10),
+    "n_neighbors": Limit(2, 200, "UMAP's neighbourhood size", default=15, widget_hi=100),
+    "min_dist": Limit(0.0, 1.0, "UMAP's minimum distance between points on the map", default=0.1),
+    "max_points": Limit(100, 1_000_000, "how many texts the quality scores are measured on", default=5000),
+    "clusters": Limit(2, 100, "how many k-means clusters to find"),  # default: chosen by silhouette
+    "min_cluster_size": Limit(2, 100_000, "the fewest similar texts HDBSCAN calls a cluster"),  # default: n/100
+    "cluster_words": Limit(1, 50, "how many words describe each cluster", default=10),
     "permutations": Limit(MIN_PERMUTATIONS, 10_000, "permutations of the MMD test",
-                          "A permutation test with N permutations cannot report a p-value below 1/(N + 1)."),
-    "seed": Limit(0, 2**31 - 1, "the random seed"),
-    "compress_queries": Limit(20, 2000, "stored vectors used as queries in the compression lab"),
-    "restrict_vocab": Limit(1_000, 400_000, "the N most frequent GloVe words answers come from"),
-    "whiten_k": Limit(1, 4096, "dimensions whitening keeps"),
-    "abtt_d": Limit(1, 100, "principal directions all-but-the-top removes"),
-    "epochs": Limit(1, 20, "passes over the training pairs"),
-    "batch_size": Limit(2, 512, "pairs per training step (each anchor's in-batch negatives are the others')"),
-    "learning_rate": Limit(1e-7, 1e-3, "the optimiser's step size", "Fine-tuning usually takes 1e-5 to 1e-4."),
-    "test_share": Limit(0.05, 0.5, "the share of pairs held out for the before/after evaluation"),
-    "threads": Limit(1, 256, "CPU threads torch trains with"),
+                          "A permutation test with N permutations cannot report a p-value below 1/(N + 1).",
+                          default=200),
+    "seed": Limit(0, 2**31 - 1, "the random seed", default=0, widget_hi=10_000),
+    "compress_queries": Limit(20, 2000, "stored vectors used as queries in the compression lab", default=200),
+    "restrict_vocab": Limit(1_000, 400_000, "the N most frequent GloVe words answers come from", default=100_000),
+    "whiten_k": Limit(1, 4096, "dimensions whitening keeps", default=256),  # a widget stops at the set's dims
+    "abtt_d": Limit(1, 100, "principal directions all-but-the-top removes", default=3, widget_hi=20),
+    "epochs": Limit(1, 20, "passes over the training pairs", default=1),
+    "batch_size": Limit(2, 512, "pairs per training step (each anchor's in-batch negatives are the others')",
+                        default=32),
+    "learning_rate": Limit(1e-7, 1e-3, "the optimiser's step size", "Fine-tuning usually takes 1e-5 to 1e-4.",
+                           default=5e-5),
+    "test_share": Limit(0.05, 0.5, "the share of pairs held out for the before/after evaluation", default=0.2),
+    "threads": Limit(1, 256, "CPU threads torch trains with"),  # default: the idle cores
 }
 
 

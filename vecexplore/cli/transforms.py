@@ -1,0 +1,50 @@
+"""Anisotropy and post-processing: ``isotropy``, ``sts``."""
+
+from __future__ import annotations
+
+import argparse
+
+from vecexplore.cli import Arg, command, limited
+from vecexplore.cli.inputs import CORPUS, load_set, read_text
+
+TRANSFORM = (Arg("--transform", choices=["none", "center", "abtt", "whiten", "zca"], default="none"),
+             limited("--k", "whiten_k", note="whitening"),
+             limited("--d", "abtt_d", note="all-but-the-top"))
+
+
+@command("isotropy", "anisotropy metrics, before/after a transform fitted on the corpus", *CORPUS, *TRANSFORM,
+         Arg("--save-transform", help="save the fitted transform (.npz) for reuse"), backend=True)
+def isotropy(args: argparse.Namespace) -> dict:
+    from vecexplore.transforms.report import isotropy_report
+
+    eset, _, _ = load_set(args)
+    report = isotropy_report(eset, args.transform, k=args.k, d=args.d)
+    if args.save_transform and report.applied:
+        report.transform.save(args.save_transform)
+    return report.to_dict()
+
+
+@command("sts", "Spearman/Pearson of cosine vs human scores on sentence pairs",
+         Arg("pairs", help="CSV rows sentence1,sentence2,score (STS-B format)"),
+         Arg("--model", required=True), *TRANSFORM,
+         Arg("--fit-on", help="corpus file to fit the transform on (default: the pairs' sentences)"), backend=True)
+def sts(args: argparse.Namespace) -> dict:
+    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.encoders import load_encoder
+    from vecexplore.files.corpus import load_file
+    from vecexplore.transforms.report import sts_effect
+    from vecexplore.transforms.sts import read_pairs
+
+    pairs = read_pairs(read_text(args.pairs))
+    fit_texts = load_file(args.fit_on).texts if args.fit_on else None
+    encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts,
+                           backend=args.backend)
+    cache = EmbeddingCache()
+    params = {"whiten": {"k": args.k}, "abtt": {"d": args.d}}.get(args.transform, {})
+    effect = sts_effect(pairs, lambda texts: embed(list(texts), encoder, cache=cache)[0].vectors, encoder.id,
+                        [(args.transform, params)], fit_texts)
+    row = effect.row(args.transform, "the corpus" if fit_texts is not None else "the pairs")
+    return {"model": encoder.id, "version": encoder.version, "transform": row["spec"],
+            "fitted_on": args.fit_on or ("the pairs" if args.transform != "none" else None),
+            "spearman": row["spearman"], "pearson": row["pearson"], "n": row["n"], "n_bad_rows": pairs.n_bad,
+            "n_out_of_range": pairs.n_out_of_range}
