@@ -261,3 +261,55 @@ def test_similarity_pairs_and_missing_vectors():
     assert any(s.startswith("good beats bad on similarity by +") for s in report.verdict)
     with pytest.raises(VecexploreError, match="has no vector for 60 of the 60 texts"):
         choose_report({"good": _set("good", A[:1], ["x"])}, ["x"], pairs=pairs)
+
+
+def test_resamples_are_paired_and_repeatable():
+    x = np.random.default_rng(5).normal(size=50)
+    boot = PairedBootstrap(n_boot=250, seed=7, block=100).fit(50)
+    first = boot.resampled(M.MeanScore(x))
+    np.testing.assert_allclose(boot.resampled(M.MeanScore(x + 1.0)) - first, 1.0)  # the same items every time
+    assert len(first) == 250 and not np.allclose(first, first[0])
+    with pytest.raises(VecexploreError, match="at least 2 items"):
+        PairedBootstrap().fit(1)
+
+
+class _FakeEncoder:
+    """diagnose() as a transformer's, and a WordPiece tokenizer as ``tokenizer_`` (the ONNX encoders')."""
+
+    def __init__(self):
+        from tokenizers import Tokenizer, models, pre_tokenizers
+
+        self.tokenizer_ = Tokenizer(models.WordPiece({"[UNK]": 0, "hel": 1, "##lo": 2, "world": 3},
+                                                     unk_token="[UNK]"))
+        self.tokenizer_.pre_tokenizer = pre_tokenizers.Whitespace()
+
+    def diagnose(self, texts):
+        return {"max_seq_length": 2, "n_truncated": 1, "truncated_share": 0.5, "truncated_index": [0]}
+
+
+def test_encoder_fit_is_passed_into_the_report():
+    fit = M.encoder_fit(_FakeEncoder(), ["hello world", "foo"])
+    assert fit == {"max_seq_length": 2, "n_truncated": 1, "truncated_share": 0.5,
+                   "pieces_per_word": pytest.approx(4 / 3), "unknown_token_share": pytest.approx(1 / 4)}
+    X, y = _clustered(n_per=6, n_labels=2)
+    texts = [f"t{i}" for i in range(12)]
+    eset = _set("m", X, texts, y).with_info(oov_share=0.1)
+    report = choose_report({"m": eset}, n_boot=50, fit={"m": fit})
+    assert report.models[0]["fit"]["oov_share"] == 0.1 and report.models[0]["fit"]["pieces_per_word"] == fit[
+        "pieces_per_word"]
+    assert report.differences == [] and report.ranking == ["m"]
+
+
+def test_demo_topics_with_glove_and_tfidf(topics, glove):
+    from vecexplore.encoders import TfidfLsaEncoder
+
+    tfidf = TfidfLsaEncoder(64).fit(topics.texts)
+    sets = {e.id: EmbeddingSet(topics.texts, e.encode(topics.texts), e.id, e.version, topics.labels)
+            .with_info(**e.diagnose(topics.texts)) for e in (glove, tfidf)}
+    report = choose_report(sets, n_boot=200)
+    out = report.to_dict()
+    assert set(out["ranking"]) == set(sets) and set(out["rankings"]) >= {"classification", "clustering"}
+    glove_row = next(m for m in out["models"] if m["model"] == glove.id)
+    assert 0 <= glove_row["fit"]["oov_share"] < 0.2
+    assert glove_row["metrics"]["probe_accuracy"]["value"] > 0.6  # five clearly separate topics
+    assert len(out["verdict"]) >= 3 and out["verdict"][0].startswith(f"Best overall: {out['ranking'][0]}")

@@ -79,13 +79,18 @@ class PairedBootstrap:
         if not 1 <= self.n_boot <= 100_000:
             raise VecexploreError(f"Bootstrap resamples must be between 1 and 100000 (got {self.n_boot}).")
         self.n_ = n
-        self.indices_ = np.random.default_rng(self.seed).integers(0, n, size=(self.n_boot, n), dtype=np.int32)
+        self.starts_ = list(range(0, self.n_boot, self.block))
         return self
 
+    def indices(self, start: int) -> np.ndarray:
+        """The resamples ``start`` to ``start + block`` (rows of item indices), drawn from a generator seeded with
+        ``(seed, start)``: the same rows every time they are asked for, so they are never all held in memory."""
+        rows = min(self.block, self.n_boot - start)
+        return np.random.default_rng((self.seed, start)).integers(0, self.n_, size=(rows, self.n_), dtype=np.int32)
+
     def resampled(self, score: Score) -> np.ndarray:
-        """``score`` on each resample (in blocks of rows, to bound memory)."""
-        return np.concatenate([np.asarray(score.on(self.indices_[s:s + self.block]), dtype=float)
-                               for s in range(0, self.n_boot, self.block)])
+        """``score`` on each resample."""
+        return np.concatenate([np.asarray(score.on(self.indices(s)), dtype=float) for s in self.starts_])
 
     def interval(self, score: Score) -> tuple[Interval, np.ndarray]:
         """The score with its percentile interval, and its resampled values (for :meth:`differences`)."""

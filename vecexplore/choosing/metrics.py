@@ -151,7 +151,8 @@ def knn_correct(X: np.ndarray, labels: Sequence[str], k: int = 10, folds: int = 
     Z = l2_normalize(X).astype(np.float64)
     correct = np.zeros(len(y))
     for train, test in _splitter(labels, folds, seed).split(Z, y):
-        near = train[top_k(Z[test] @ Z[train].T, min(k, len(train)))]
+        near = train[np.vstack([top_k(Z[test[s:s + 1024]] @ Z[train].T, min(k, len(train)))
+                                for s in range(0, len(test), 1024)])]
         votes = np.zeros((len(test), len(classes)))
         np.add.at(votes, (np.repeat(np.arange(len(test)), near.shape[1]), y[near].ravel()), 1)
         correct[test] = votes.argmax(axis=1) == y[test]
@@ -209,10 +210,12 @@ class VMeasure:
 def kmeans_v_measure(X: np.ndarray, labels: Sequence[str], seed: int = 0) -> VMeasure:
     """k-means (k = the number of labels, ``n_init=10``, seeded) on unit-length vectors, against the labels."""
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     _, codes = np.unique(np.asarray(labels), return_inverse=True)
     k = int(codes.max()) + 1
-    clusters = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(l2_normalize(X))
+    with threadpool_limits(1):  # as maps.clusters: several threads ran k-means 5-20x slower on 2 shared cores
+        clusters = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(l2_normalize(X))
     return VMeasure(codes, clusters.astype(int))
 
 
@@ -281,3 +284,17 @@ def tokenizer_fit(tokenizer, texts: Sequence[str]) -> dict:
     unknown = sum(sum(i == unk for i in e.ids) for e in encodings) if unk is not None else 0
     return {"pieces_per_word": pieces / words if words else 0.0,
             "unknown_token_share": unknown / pieces if pieces else 0.0}
+
+
+def encoder_fit(encoder, texts: Sequence[str]) -> dict:
+    """How well ``encoder`` fits ``texts``: its ``diagnose()`` (truncation, unknown words) and, for a model with a
+    ``tokenizers`` tokenizer (``tokenizer_``, or a Hugging Face fast tokenizer's ``backend_tokenizer``), word pieces
+    per word and the unknown-piece share."""
+    fit = fit_from_info(encoder.diagnose(list(texts)))
+    tokenizer = getattr(encoder, "tokenizer_", None)
+    if tokenizer is None:
+        hf = getattr(getattr(encoder, "model_", None), "tokenizer", None)
+        tokenizer = getattr(hf, "backend_tokenizer", None)
+    if tokenizer is not None and hasattr(tokenizer, "encode_batch"):
+        fit.update(tokenizer_fit(tokenizer, texts))
+    return fit

@@ -129,11 +129,12 @@ def choose_report(sets: Mapping[str, EmbeddingSet], texts: Sequence[str] | None 
                   qrels: Mapping[str, Mapping[str, float]] | None = None, doc_ids: Sequence[str] | None = None,
                   titles: Sequence[str] | None = None, pairs: Sequence[tuple[str, str, float]] | None = None,
                   n_boot: int = 1000, seed: int = 0, costs: Mapping[str, Mapping] | None = None,
-                  max_queries: int = 1000) -> ChoiceReport:
+                  fit: Mapping[str, Mapping] | None = None, max_queries: int = 1000) -> ChoiceReport:
     """Rank the models of ``sets`` (name → the set of every text the tasks need, embedded by that model) on the
     tasks :func:`~vecexplore.choosing.tasks.plan_tasks` builds from ``texts`` (default: the first set's texts, and
     its labels) and the other inputs. ``costs`` (name → e.g. ``{"texts_per_s", "bytes_per_vector"}``) is passed
-    through and breaks ties."""
+    through and breaks ties; ``fit`` (name → e.g. :func:`~vecexplore.choosing.metrics.encoder_fit`'s answer) is added
+    to what each set's ``info`` says of truncation and unknown words."""
     if not sets:
         raise VecexploreError("Give at least one embedded model to rank.")
     first = next(iter(sets.values()))
@@ -180,7 +181,8 @@ def choose_report(sets: Mapping[str, EmbeddingSet], texts: Sequence[str] | None 
     disagreements = [] if len(ranking) < 2 else [
         row for task in plan.tasks for row in _disagreements(task, by_task[task.kind], ranking[0], ranking[1])]
     model_rows = [{"model": m, "metrics": values[m], "cost": costs.get(m),
-                   "fit": M.fit_from_info(dict(sets[m].info), lookups[m](plan.texts)), "baseline": False}
+                   "fit": {**M.fit_from_info(dict(sets[m].info), lookups[m](plan.texts)), **(fit or {}).get(m, {})},
+                   "baseline": False}
                   for m in models]
     if values[BM25_ID]:
         model_rows.append({"model": BM25_ID, "metrics": values[BM25_ID], "cost": None, "fit": {}, "baseline": True})
