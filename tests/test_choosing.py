@@ -214,7 +214,7 @@ def test_identical_models_show_no_detectable_difference():
     between = [d for d in report.differences if {d["a"], d["b"]} == {"a", "b"}]
     assert between and all(d["low"] <= 0 <= d["high"] and not d["detectable"] for d in between)
     assert not any("beats" in s and "a" in s.split() and "b" in s.split() for s in report.verdict)
-    assert any("no detectable difference" in s and "the cheaper one is enough" in s for s in report.verdict)
+    assert any("no detectable difference" in s and "the cheaper one (b) is enough" in s for s in report.verdict)
     assert report.ranking == ["b", "a"]  # a tie goes to the faster model
 
 
@@ -313,3 +313,17 @@ def test_demo_topics_with_glove_and_tfidf(topics, glove):
     assert 0 <= glove_row["fit"]["oov_share"] < 0.2
     assert glove_row["metrics"]["probe_accuracy"]["value"] > 0.6  # five clearly separate topics
     assert len(out["verdict"]) >= 3 and out["verdict"][0].startswith(f"Best overall: {out['ranking'][0]}")
+
+
+def test_titles_find_their_texts_better_with_the_better_model():
+    rng = np.random.default_rng(8)
+    texts, titles = [f"body {i}" for i in range(60)], [f"title {i}" for i in range(60)]
+    bodies = rng.normal(size=(60, 16))
+    good = _set("good", np.vstack([bodies, bodies + 0.3 * rng.normal(size=bodies.shape)]), texts + titles)
+    bad = _set("bad", np.vstack([bodies, rng.normal(size=bodies.shape)]), texts + titles)
+    report = choose_report({"bad": bad, "good": good}, texts, titles=titles, n_boot=300)
+    assert report.tasks[0]["source"] == "titles" and report.ranking == ["good", "bad"]
+    mrr = next(d for d in report.differences if d["metric"] == "mrr@10" and {d["a"], d["b"]} == {"good", "bad"})
+    assert mrr["high"] < 0 and mrr["detectable"] and mrr["p_holm"] < 0.05  # bad − good
+    assert any(s.startswith("good beats bad on retrieval by +") and "MRR [+" in s for s in report.verdict)
+    assert report.disagreements and report.disagreements[0]["item"].startswith("title ")

@@ -6,7 +6,7 @@ to the cheaper), verdict sentences, and the texts the top two models disagree on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -16,6 +16,7 @@ from vecexplore.choosing.confidence import PairedBootstrap
 from vecexplore.choosing.tasks import LabelTask, RetrievalTask, SimilarityTask, Task, plan_tasks
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.validation import check
 
 BM25_ID = "BM25 (lexical baseline)"
 K = 10
@@ -95,16 +96,18 @@ def _signed(x: float) -> str:
     return f"{x:+.2f}".replace("-", "−")
 
 
-def _sentence(row: dict, task: str) -> str:
-    """A difference in words, the better model first."""
+def _sentence(row: dict, task: str, cheaper: str | None) -> str:
+    """A difference in words, the better model first; when it is not detectable, which one is cheaper (None:
+    no cost tells them apart)."""
     a, b, value, low, high = row["a"], row["b"], row["value"], row["low"], row["high"]
     if value < 0:
         a, b, value, low, high = b, a, -value, -high, -low
     what = METRIC_NAMES[row["metric"]]
     if row["detectable"]:
         return f"{a} beats {b} on {task} by {_signed(value)} {what} [{_signed(low)}, {_signed(high)}]."
+    enough = f"the cheaper one ({cheaper}) is enough" if cheaper else "the cheaper one is enough"
     return (f"{a} vs {b} on {task}: no detectable difference ({_signed(value)} {what} [{_signed(low)}, "
-            f"{_signed(high)}]) — the cheaper one is enough.")
+            f"{_signed(high)}]) — {enough}.")
 
 
 def _disagreements(task: Task, scores: dict, a: str, b: str, n: int = 5) -> list[dict]:
@@ -137,6 +140,7 @@ def choose_report(sets: Mapping[str, EmbeddingSet], texts: Sequence[str] | None 
     to what each set's ``info`` says of truncation and unknown words."""
     if not sets:
         raise VecexploreError("Give at least one embedded model to rank.")
+    check("seed", seed)
     first = next(iter(sets.values()))
     if texts is None:
         texts, labels = first.texts, labels if labels is not None else first.labels
@@ -177,7 +181,7 @@ def choose_report(sets: Mapping[str, EmbeddingSet], texts: Sequence[str] | None 
                                                       -values[m][PRIMARY[t]]["value"], m)) for t in by_task}
     ranking = sorted(models, key=lambda m: (sum(bool(beaten[t][m]) for t in by_task), _cost_key(m, costs, sets),
                                             -mean_primary(m), m))
-    verdict = _verdict(ranking, rankings, beaten, differences)
+    verdict = _verdict(ranking, rankings, beaten, differences, lambda m: _cost_key(m, costs, sets))
     disagreements = [] if len(ranking) < 2 else [
         row for task in plan.tasks for row in _disagreements(task, by_task[task.kind], ranking[0], ranking[1])]
     model_rows = [{"model": m, "metrics": values[m], "cost": costs.get(m),
@@ -204,19 +208,21 @@ def _beaten_by(rows: list[dict], models: list[str]) -> dict[str, set[str]]:
 
 
 def _verdict(ranking: list[str], rankings: dict[str, list[str]], beaten: dict[str, dict[str, set]],
-             differences: list[dict]) -> list[str]:
-    """Sentences: the best model overall, then per task the best against each other model (and BM25)."""
+             differences: list[dict], cost: Callable[[str], tuple]) -> list[str]:
+    """Sentences: the best model overall, then per task the best against each other model and BM25."""
     best = ranking[0]
     lost = [t for t in rankings if beaten[t][best]]
     head = (f"Best overall: {best} — not beaten by a detectable difference on any task" if not lost else
             f"Best overall: {best} — beaten on {', '.join(lost)}, but no model is beaten on fewer tasks")
     sentences = [head + ("; ties go to the cheaper model." if len(ranking) > 1 else ".")]
+
+    def cheaper(a: str, b: str) -> str | None:
+        if BM25_ID in (a, b):
+            return BM25_ID  # no model to run, a small index
+        return None if cost(a) == cost(b) else min((a, b), key=cost)
+
     for task, order in rankings.items():
-        top = order[0]
         for d in differences:
-            if d["task"] != task or d["metric"] != PRIMARY[task] or top not in (d["a"], d["b"]):
-                continue
-            other = d["b"] if d["a"] == top else d["a"]
-            if other in order or other == BM25_ID:
-                sentences.append(_sentence(d, task))
+            if d["task"] == task and d["metric"] == PRIMARY[task] and order[0] in (d["a"], d["b"]):
+                sentences.append(_sentence(d, task, cheaper(d["a"], d["b"])))
     return sentences
