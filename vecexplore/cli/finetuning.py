@@ -32,7 +32,7 @@ def finetune(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
     from vecexplore.encoders import load_encoder
     from vecexplore.files.corpus import load_file
-    from vecexplore.finetuning.report import finetune_report
+    from vecexplore.finetuning.report import finetune
     from vecexplore.finetuning.tuner import FineTuner, new_name, read_pairs_file, split_pairs
 
     try:
@@ -45,12 +45,10 @@ def finetune(args: argparse.Namespace) -> dict:
     split = split_pairs(pairs, args.test_share, args.seed)
     tuner = FineTuner(args.base, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                       hard_negatives=args.hard_negatives, matryoshka=args.matryoshka, seed=args.seed,
-                      threads=args.threads).fit(split.train)
-    manifest = tuner.save(name, source=Path(args.pairs).name)
-    report = finetune_report(load_encoder(args.base, backend=args.backend),
-                             load_encoder(manifest["id"], backend=args.backend), split.held,
-                             corpus.texts if corpus else None, cache=EmbeddingCache(), seed=args.seed,
-                             training=tuner.summary())
+                      threads=args.threads)
+    report, manifest = finetune(tuner, split, name, lambda m: load_encoder(m, backend=args.backend),
+                                corpus=corpus.texts if corpus else None, source=Path(args.pairs).name,
+                                cache=EmbeddingCache(), seed=args.seed)
     out = report.to_dict()
     return {**out, "path": str(tuner.saved_path_), "data_hash": manifest["data_hash"],
             "notes": [*pairs.notes, *split.notes, *tuner.notes_, *(corpus.notes if corpus else []), *out["notes"]]}

@@ -45,9 +45,8 @@ def load_set(args: argparse.Namespace):
     corpus = load_file(path, args.text_col, args.label_col)
     encoder = load_encoder(args.model, corpus.texts, backend=args.backend)
     eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
-    return eset, stats, {"notes": corpus.notes, "columns": corpus.columns,
-                         "backend": getattr(encoder, "backend", None), "fidelity": getattr(encoder, "fidelity_", None),
-                         **jsonable(encoder.diagnose(corpus.texts))}
+    seen = {k: v for k, v in eset.info.items() if k != "backend_note"}  # the diagnosis, backend and fidelity
+    return eset, stats, {"notes": corpus.notes, "columns": corpus.columns, **jsonable(seen)}
 
 
 def read_text(path: str) -> str:
