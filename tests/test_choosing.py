@@ -236,7 +236,7 @@ def test_a_clearly_better_model_beats_the_other_and_the_json_has_every_key():
     assert set(good["metrics"]) == {"recall@10", "mrr@10", "ndcg@10", "probe_accuracy", "knn_accuracy", "v_measure"}
     assert all(v["low"] <= v["value"] <= v["high"] for v in good["metrics"].values())
     assert good["cost"] == {"texts_per_s": 5.0} and good["fit"] == {"zero_vector_share": 0.0}
-    assert any(m["model"] == BM25_ID and m["baseline"] for m in out["models"])
+    assert any(m["model"] == BM25_ID and m["baseline"] and "k1 = 1.5" in m["description"] for m in out["models"])
     probe = next(d for d in out["differences"] if d["metric"] == "probe_accuracy" and {d["a"], d["b"]} ==
                  {"good", "noise"})
     assert {"a", "b", "metric", "value", "low", "high"} <= set(probe) and probe["low"] > 0

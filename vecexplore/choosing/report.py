@@ -19,6 +19,8 @@ from vecexplore.errors import VecexploreError
 from vecexplore.validation import check
 
 BM25_ID = "BM25 (lexical baseline)"
+BM25_ABOUT = ("Okapi BM25, Lucene's variant (k1 = 1.5, b = 0.75), on lower-cased word tokens without stemming or stop "
+              "words: what plain word matching finds, with no model to run.")
 K = 10
 PRIMARY = {"retrieval": "mrr@10", "classification": "probe_accuracy", "clustering": "v_measure",
            "similarity": "spearman"}
@@ -189,7 +191,8 @@ def choose_report(sets: Mapping[str, EmbeddingSet], texts: Sequence[str] | None 
                    "baseline": False}
                   for m in models]
     if values[BM25_ID]:
-        model_rows.append({"model": BM25_ID, "metrics": values[BM25_ID], "cost": None, "fit": {}, "baseline": True})
+        model_rows.append({"model": BM25_ID, "metrics": values[BM25_ID], "cost": None, "fit": {}, "baseline": True,
+                           "description": BM25_ABOUT})
     return ChoiceReport(
         tasks=[{"kind": t.kind, "source": getattr(t, "source", t.kind), "description": t.description, "n": t.n,
                 "primary_metric": PRIMARY[t.kind], "notes": list(t.notes)} for t in plan.tasks],
