@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import links, session, widgets
+from pages.ui import links, resources, session, settings, widgets
 from pages.ui.figures import HOVER, hover, palette
 from pages.ui.links import Param
 from pages.ui.text import md, plain
@@ -18,14 +18,14 @@ from vecexplore.models.report import ComparisonReport, SideBySide, comparison_re
 
 COMPARE_LIMIT = 10_000  # larger corpora are compared on a seeded sample (each model embeds only that)
 
-@st.cache_resource(show_spinner="Comparing the spaces…", max_entries=8)
-def comparison(_sets: dict, key: tuple, k: int) -> ComparisonReport:
-    return comparison_report(_sets, k=k)
+@st.cache_resource(show_spinner="Comparing the spaces…", max_entries=8, hash_funcs=resources.BY_CONTENT)
+def comparison(sets: dict[str, EmbeddingSet], k: int) -> ComparisonReport:
+    return comparison_report(sets, k=k)
 
 
-@st.cache_resource(show_spinner="Drawing the maps…", max_entries=8)
-def pair_view(_left: EmbeddingSet, _right: EmbeddingSet, key: tuple, k: int, method: str) -> SideBySide:
-    return side_by_side(_left, _right, k, method)
+@st.cache_resource(show_spinner="Drawing the maps…", max_entries=8, hash_funcs=resources.BY_CONTENT)
+def pair_view(left: EmbeddingSet, right: EmbeddingSet, k: int, method: str) -> SideBySide:
+    return side_by_side(left, right, k, method)
 
 
 @st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
@@ -63,7 +63,7 @@ def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], 
 
 
 st.title("⚖️ Compare models")
-links.page([Param("compare_models", list, options=session.models), Param("compare_k", int, lo=2, hi=50),
+links.page([Param("compare_models", list, options=session.models), Param.limited("compare_k", int, "compare_k"),
             Param("compare_method", options=["pca", "umap"]), Param("left_model"), Param("right_model"),
             Param("compare_colour"), Param("translate_method", options=["lstsq", "ridge", "procrustes"])],
            "compare")
@@ -81,7 +81,7 @@ choices = session.models()
 defaults = [m for m in dict.fromkeys([sel.model_id or MINILM_ID, GLOVE_ID, MINILM_ID]) if m in choices][:2]
 c1, c2, c3 = st.columns([3, 1, 1])
 models = c1.multiselect("Models (two or more)", choices, default=defaults, key="compare_models")
-k = c2.slider("Neighbours k", 2, 50, 10, key="compare_k")
+k = settings.slider("compare_k", "compare_k", "Neighbours k", c2)
 method = c3.radio("Maps", ["pca", "umap"], format_func=str.upper, horizontal=True, key="compare_method")
 if len(models) < 2:
     st.info("Choose at least two models to compare.", icon="☝️")
@@ -96,9 +96,8 @@ embedded = {m: session.embeddings(m, corpus) for m in models}
 for n, (eset, stats) in enumerate(embedded.values()):
     widgets.data_flow(eset, stats, "comparison of the spaces", notes=n == 0)
 sets = {m: eset for m, (eset, _) in embedded.items()}
-spaces = (tuple((e.model_id, e.model_version) for e in sets.values()), corpus.fingerprint)  # the caches' key
 with widgets.guard():
-    report = comparison(sets, spaces, k)
+    report = comparison(sets, k)
 sets, pairs, quality, n = report.sets, report.pairs, report.quality, report.n
 for note in report.notes:
     st.warning(md(note), icon="🕳️")
@@ -123,7 +122,7 @@ left = p1.selectbox("Left map", list(sets), key="left_model")
 right = p2.selectbox("Right map", [m for m in sets if m != left], key="right_model")
 colour_by = p3.radio("Colour by", ["k-NN Jaccard", "label"] if sets[left].labels is not None else ["k-NN Jaccard"],
                      horizontal=True, key="compare_colour")
-view = pair_view(sets[left], sets[right], (*spaces, left, right), k, method)
+view = pair_view(sets[left], sets[right], k, method)
 jaccard, xy_left, xy_right = view.jaccard, view.left_map, view.right_map
 texts = sets[left].texts
 hovers = [hover(t) for t in texts]

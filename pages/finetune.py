@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import links, resources, session, widgets
+from pages.ui import links, resources, session, settings, widgets
 from pages.ui.figures import HOVER, hover
 from pages.ui.links import Param
 from pages.ui.text import md, plain
@@ -26,7 +26,6 @@ from vecexplore.finetuning.tuner import (
     suggest_name,
 )
 from vecexplore.owners import created_by
-from vecexplore.validation import LIMITS
 
 SOURCES = ("demo pairs (cooking questions → answers)", "upload a pairs file", "pairs from the corpus labels")
 RATES = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4)
@@ -80,7 +79,7 @@ def loss_curve(training: dict) -> go.Figure:
 
 st.title("🎯 Fine-tuning lab")
 links.page([Param("ft_source", options=SOURCES), Param.limited("ft_test_share", float, "test_share"),
-            Param("ft_seed", int, lo=0, hi=10_000), Param("ft_base", options=trainable),
+            Param.limited("ft_seed", int, "seed"), Param("ft_base", options=trainable),
             Param.limited("ft_epochs", int, "epochs"), Param.limited("ft_batch", int, "batch_size"),
             Param("ft_lr", float, options=RATES), Param("ft_hard", bool), Param("ft_matryoshka", bool)], "finetune")
 with st.expander("What am I looking at?"):
@@ -96,9 +95,8 @@ me = session.session_id()
 st.header("1 · Training pairs")
 source = st.radio("Training pairs", SOURCES, horizontal=True, key="ft_source")
 s1, s2 = st.columns(2)
-share = s1.slider("Held out before training (never trained on)", float(LIMITS["test_share"].lo),
-                  float(LIMITS["test_share"].hi), 0.2, 0.05, key="ft_test_share")
-seed = int(s2.number_input("Seed (split and training)", 0, 10_000, 0, key="ft_seed"))
+share = settings.slider("test_share", "ft_test_share", "Held out before training (never trained on)", s1)
+seed = int(settings.number("seed", "ft_seed", "Seed (split and training)", s2))
 sel = st.session_state.get("selection")
 corpus: Corpus | None = sel.corpus if sel is not None and sel.corpus is not None and sel.corpus.vectors is None \
     else None
@@ -110,8 +108,7 @@ with widgets.guard():
         up = st.file_uploader("Pairs file (.csv or .tsv)", type=["csv", "tsv", "txt"], key="ft_upload",
                               help="anchor,positive — or anchor,positive,negative — or sentence1,sentence2,score "
                                    "(STS style). A header row is optional; quote texts that hold commas.")
-        threshold = st.number_input("Scored files: the least score of a positive", value=4.0, step=0.5,
-                                    key="ft_threshold")
+        threshold = settings.number("threshold", "ft_threshold", "Scored files: the least score of a positive")
         if up is None:
             st.info("Upload a pairs file to train on.", icon="📤")
             st.stop()
@@ -137,10 +134,10 @@ with st.expander("The first training pairs"):
 st.header("2 · Training")
 t1, t2, t3, t4 = st.columns([3, 1, 1, 1])
 base = t1.selectbox("Start from", trainable(), key="ft_base")
-epochs = int(t2.number_input("Epochs", 1, int(LIMITS["epochs"].hi), 1, key="ft_epochs"))
-batch = int(t3.number_input("Batch size", int(LIMITS["batch_size"].lo), int(LIMITS["batch_size"].hi), 32,
-                            key="ft_batch", help=BATCH_HELP))
-lr = t4.selectbox("Learning rate", RATES, index=RATES.index(5e-5), key="ft_lr", format_func=lambda r: f"{r:g}")
+epochs = int(settings.number("epochs", "ft_epochs", "Epochs", t2))
+batch = int(settings.number("batch_size", "ft_batch", "Batch size", t3, help=BATCH_HELP))
+lr = t4.selectbox("Learning rate", RATES, index=RATES.index(settings.default("learning_rate")), key="ft_lr",
+                  format_func=lambda r: f"{r:g}")
 o1, o2, o3 = st.columns([1, 1, 2])
 hard = o1.checkbox("Hard negatives", key="ft_hard",
                    help="Mine one negative per pair with the base model (sentence-transformers' mine_hard_negatives).")

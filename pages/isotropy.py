@@ -10,18 +10,16 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages.ui import links, session, widgets
+from pages.ui import links, resources, session, settings, widgets
 from pages.ui.figures import hover, palette
 from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.files import corpus as corpora
 from vecexplore.maps.projection import Projector
 from vecexplore.transforms import isotropy as iso
 from vecexplore.transforms.report import IsotropyReport, isotropy_report, sts_effect
-from vecexplore.transforms.sts import read_pairs, shipped_pairs
-from vecexplore.validation import LIMITS
+from vecexplore.transforms.sts import shipped_pairs, sts_pairs
 
 LABELS = {"none": "none", "center": "centering", "abtt": "all-but-the-top", "whiten": "whitening (BERT)",
           "zca": "ZCA whitening"}
@@ -32,15 +30,15 @@ ROWS = [("mean_cosine", "Mean cosine of random pairs"), ("mean_cosine_all_pairs"
 BEFORE, AFTER = "#636EFA", "#EF553B"
 
 
-@st.cache_resource(show_spinner="Measuring…", max_entries=8)
-def isotropy_of(_eset: EmbeddingSet, space: tuple, transform: str, k: int, d: int) -> IsotropyReport:
-    """The report of a set and transform, kept per process (keyed by the set's corpus and space)."""
-    return isotropy_report(_eset, transform, k=k, d=d)
+@st.cache_resource(show_spinner="Measuring…", max_entries=8, hash_funcs=resources.BY_CONTENT)
+def isotropy_of(eset: EmbeddingSet, transform: str, k: int, d: int) -> IsotropyReport:
+    """The report of a set and transform, kept per process."""
+    return isotropy_report(eset, transform, k=k, d=d)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def pca_map(vectors: np.ndarray) -> np.ndarray:
-    return Projector("pca").fit_transform(vectors)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=resources.BY_CONTENT)
+def pca_map(eset: EmbeddingSet) -> np.ndarray:
+    return Projector("pca").fit_transform(eset.vectors)
 
 
 def metric_table(before: dict, after: dict | None) -> pd.DataFrame:
@@ -57,26 +55,22 @@ def metric_table(before: dict, after: dict | None) -> pd.DataFrame:
 
 
 st.title("📐 Isotropy")
-links.page([Param("transform", options=iso.TRANSFORMS), Param("whiten_k", int, lo=1, hi=LIMITS["whiten_k"].hi),
-            Param("abtt_d", int, lo=1, hi=LIMITS["abtt_d"].hi)], "isotropy")
+links.page([Param("transform", options=iso.TRANSFORMS), Param.limited("whiten_k", int, "whiten_k"),
+            Param.limited("abtt_d", int, "abtt_d")], "isotropy")
 with st.expander("What am I looking at? (the cone, and why it hurts)"):
     st.markdown(widgets.teaching("isotropy"))
 
 eset, stats = session.embeddings()
-links.clamp("whiten_k", 1, eset.dims)
-links.clamp("abtt_d", 1, max(2, min(20, eset.dims - 1)))
 c1, c2, c3 = st.columns([2, 1, 1])
 name = c1.radio("Transform (fitted on this corpus)", iso.TRANSFORMS, horizontal=True, key="transform",
                 format_func=LABELS.get)
-k = c2.slider("Whitening: dims kept k", 1, eset.dims, min(256, eset.dims), key="whiten_k",
-              disabled=name != "whiten")
-d = c3.slider("All-but-the-top: D removed", 1, max(2, min(20, eset.dims - 1)), 3 if eset.dims > 3 else 1,
-              key="abtt_d", disabled=name != "abtt")
+k = settings.slider("whiten_k", "whiten_k", "Whitening: dims kept k", c2, hi=eset.dims, disabled=name != "whiten")
+d = settings.slider("abtt_d", "abtt_d", "All-but-the-top: D removed", c3, hi=eset.dims - 1, disabled=name != "abtt")
 widgets.data_flow(eset, stats, f"isotropy · {LABELS[name]}")
 
 with widgets.guard():
-    report = isotropy_of(eset, session.space_key(eset), name, k, d)
-transform, Y, before, after = report.transform, report.transformed.vectors, report.before, report.after
+    report = isotropy_of(eset, name, k, d)
+transform, before, after = report.transform, report.before, report.after
 for note in transform.notes_:
     st.warning(md(note), icon="🧮")
 
@@ -124,7 +118,7 @@ if after is not None:
     maps = make_subplots(1, 2, subplot_titles=("before (PCA)", f"after {LABELS[name]} (PCA)"))
     groups = np.array(eset.labels if eset.labels is not None else ["all"] * eset.n, dtype=object)
     hovers = np.array([hover(t) for t in eset.texts], dtype=object)
-    for n, (xy, col) in enumerate(((pca_map(eset.vectors), 1), (pca_map(Y), 2))):
+    for n, (xy, col) in enumerate(((pca_map(eset), 1), (pca_map(report.transformed), 2))):
         for g, label in enumerate(sorted(set(groups))):
             idx = groups == label
             maps.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plain(label),
@@ -156,7 +150,7 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
         elif upload is None:
             raise VecexploreError("Upload a pairs file first.")
         else:
-            pairs = read_pairs(corpora.decode_text(upload.getvalue(), upload.name))
+            pairs = sts_pairs(upload.getvalue(), upload.name)
         with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
             effect = sts_effect(pairs, lambda texts: session.embed_texts(list(texts)), eset.model_id,
                                 [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
@@ -165,8 +159,11 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
 effect = session.recall("sts", inputs)
 if effect is not None:
     rows = effect.rows
-    if effect.n_bad or effect.n_out_of_range:
-        st.warning(f"Skipped {effect.n_bad} bad rows and {effect.n_out_of_range} scores outside 0–5.", icon="🧹")
+    if effect.n_out_of_range:
+        st.warning(f"Left out {effect.n_out_of_range:,} {'pair' if effect.n_out_of_range == 1 else 'pairs'} with "
+                   "scores outside 0–5.", icon="🧹")
+    for note in effect.notes:
+        st.info(md(note), icon="ℹ️")
     frame = pd.DataFrame(rows)
     fig = go.Figure()
     for where, colour in (("—", "#999999"), ("the pairs", BEFORE), ("the corpus", AFTER)):

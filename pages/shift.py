@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import links, resources, session, widgets
+from pages.ui import links, resources, session, settings, widgets
 from pages.ui.figures import HOVER, hover
 from pages.ui.links import Param
 from pages.ui.text import md, plain
@@ -15,7 +15,6 @@ from vecexplore.encoders import GLOVE_ID, MINILM_ID
 from vecexplore.errors import VecexploreError
 from vecexplore.files import corpus as corpora
 from vecexplore.files.corpus import Corpus
-from vecexplore.validation import LIMITS
 
 SOURCES = ("shipped domain demo", "split the current corpus by label", "current corpus vs an upload")
 
@@ -43,7 +42,7 @@ st.title("🌍 Domain shift")
 links.page([Param("shift_source", options=SOURCES), Param("shift_a"), Param("shift_b"), Param("split_a"),
             Param("split_b"), Param("shift_models", list, options=session.models),
             Param.limited("shift_perm", int, "permutations"),
-            Param("shift_seed", int, lo=0, hi=10_000), Param("shift_map_model")], "shift")
+            Param.limited("shift_seed", int, "seed"), Param("shift_map_model")], "shift")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("shift"))
 
@@ -94,9 +93,8 @@ m1, m2, m3 = st.columns([3, 1, 1])
 choices = session.models()
 default = [m for m in dict.fromkeys([MINILM_ID, GLOVE_ID]) if m in choices]
 models = m1.multiselect("Models", choices, default=default, key="shift_models")
-permutations = m2.number_input("Permutations", int(LIMITS["permutations"].lo), int(LIMITS["permutations"].hi), 200, 50,
-                               key="shift_perm", help="p-values resolve to 1/(N + 1): with N = 200, to 0.005.")
-seed = m3.number_input("Seed", 0, 10_000, 0, key="shift_seed")
+permutations = settings.number("permutations", "shift_perm", "Permutations", m2)
+seed = settings.number("seed", "shift_seed", "Seed", m3)
 if not models:
     st.info("Choose at least one model.", icon="☝️")
     st.stop()

@@ -76,15 +76,18 @@ def _navigation_mode(monkeypatch):
 
     The project has a top-level ``pages/`` folder (the pages that ``app.py`` registers with ``st.navigation``).
     Streamlit's server treats the folder as the old ``pages/`` directory only until ``st.navigation`` is first
-    called; AppTest resets that flag before every run, which would run a page without ``app.py`` around it.
+    called; AppTest turns that mode back on before every run (when it makes the run's pages manager), which would
+    run a page without ``app.py`` around it. The app's own switch, ``links.leave_pages_directory_mode``, turns it
+    off again (why no public way exists: its docstring).
     """
     import streamlit.testing.v1.app_test as app_test
-    from streamlit.runtime.pages_manager import PagesManager
 
-    class NavigationPagesManager(PagesManager):
+    from pages.ui.links import leave_pages_directory_mode
+
+    class NavigationPagesManager(app_test.PagesManager):
         def __init__(self, *args, **kwargs):
-            PagesManager.uses_pages_directory = False
             super().__init__(*args, **kwargs)
+            leave_pages_directory_mode()
 
     monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
 

@@ -60,3 +60,23 @@ def test_the_tag_travels_and_spaces_are_kept_apart():
     with pytest.raises(VecexploreError, match="fitted on vectors of m \\(v1\\)"):
         white.transform(other)
     np.testing.assert_allclose(white.transform(a.vectors), b.vectors)  # arrays still work, untagged
+
+
+def test_the_fingerprint_tells_content_and_space_apart():
+    vectors = np.arange(12, dtype=np.float32).reshape(3, 4)
+    base = EmbeddingSet(["a", "b", "c"], vectors, "m", "v1", ["x", "y", "x"])
+    same = EmbeddingSet(["a", "b", "c"], vectors.copy(), "m", "v1", ["x", "y", "x"])
+    assert base.fingerprint == same.fingerprint and base.fingerprint is base.fingerprint  # computed once
+    changed_vector = vectors.copy()
+    changed_vector[2, 3] += 1e-3
+    others = [EmbeddingSet(["a", "b", "c"], changed_vector, "m", "v1", ["x", "y", "x"]),
+              EmbeddingSet(["a", "b", "d"], vectors, "m", "v1", ["x", "y", "x"]),
+              EmbeddingSet(["a", "b", "c"], vectors, "m", "v1", ["x", "y", "y"]),
+              EmbeddingSet(["a", "b", "c"], vectors, "m", "v1"),
+              EmbeddingSet(["a", "b", "c"], vectors, "m", "v2", ["x", "y", "x"]),
+              EmbeddingSet(["a", "b", "c"], vectors, "n", "v1", ["x", "y", "x"]),
+              base.with_vectors(vectors, "center"),
+              EmbeddingSet(["a", "b c"], vectors[:2], "m", "v1"), EmbeddingSet(["a b", "c"], vectors[:2], "m", "v1")]
+    prints = [base.fingerprint, *(o.fingerprint for o in others)]
+    assert len(set(prints)) == len(prints)
+    assert base.with_info(backend="onnx").fingerprint == base.fingerprint  # info is not content

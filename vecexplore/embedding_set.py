@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,23 @@ class EmbeddingSet:
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
         if self.labels is not None:
             object.__setattr__(self, "labels", [str(x) for x in self.labels])
+
+    @property
+    def fingerprint(self) -> str:
+        """What tells this set apart from any other: its space (model id, version, transform) and a hash of its
+        texts, labels and vectors. Computed once per set (a pass over the vectors' bytes: about a second for a
+        million 384-d vectors), so caches can be keyed by content rather than by hand-picked tags."""
+        kept = self.__dict__.get("_fingerprint")
+        if kept is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for part in (self.model_id, self.model_version, self.transform, self.texts, self.labels,
+                         [self.vectors.dtype.str, *self.vectors.shape]):
+                digest.update(json.dumps(part).encode())
+                digest.update(b"\x00")
+            digest.update(self.vectors.data)  # C-contiguous (see __post_init__)
+            kept = digest.hexdigest()
+            object.__setattr__(self, "_fingerprint", kept)
+        return kept
 
     @property
     def transform(self) -> str:

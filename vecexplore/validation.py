@@ -8,8 +8,9 @@ so a value refused in one place is refused everywhere, with the same message.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vecexplore.errors import VecexploreError
 
@@ -18,7 +19,8 @@ from vecexplore.errors import VecexploreError
 class Limit:
     """One setting: the inclusive range ``[lo, hi]`` it must lie in, what it means (the messages' words and the
     CLI's help), what ``hint`` to add to a refusal, its ``default`` (None: chosen by the analysis, or unset) and,
-    where a widget is better with a narrower range than everything allowed, ``widget_lo``/``widget_hi``."""
+    where a widget is better with a narrower range than everything allowed, ``widget_lo``/``widget_hi``; a page's
+    widget also takes its ``step`` and its ``help`` (the tooltip) from here."""
 
     lo: float
     hi: float
@@ -27,6 +29,8 @@ class Limit:
     default: float | None = None
     widget_lo: float | None = None
     widget_hi: float | None = None
+    step: float | None = None
+    help: str = ""
 
     @property
     def widget(self) -> tuple[float, float]:
@@ -49,17 +53,20 @@ LIMITS: dict[str, Limit] = {
     "neighbours": Limit(1, 100, "how many nearest neighbours each text is compared by", default=10),
     "search_k": Limit(1, 1000, "how many hits to return", default=10),
     "n_neighbors": Limit(2, 200, "UMAP's neighbourhood size", default=15, widget_hi=100),
-    "min_dist": Limit(0.0, 1.0, "UMAP's minimum distance between points on the map", default=0.1),
+    "min_dist": Limit(0.0, 1.0, "UMAP's minimum distance between points on the map", default=0.1,
+                      step=0.05),
     "max_points": Limit(100, 1_000_000, "how many texts the quality scores are measured on", default=5000),
     "clusters": Limit(2, 100, "how many k-means clusters to find"),  # default: chosen by silhouette
     "min_cluster_size": Limit(2, 100_000, "the fewest similar texts HDBSCAN calls a cluster"),  # default: n/100
     "cluster_words": Limit(1, 50, "how many words describe each cluster", default=10),
     "permutations": Limit(MIN_PERMUTATIONS, 10_000, "permutations of the MMD test",
                           "A permutation test with N permutations cannot report a p-value below 1/(N + 1).",
-                          default=200),
+                          default=200, step=50, help="p-values resolve to 1/(N + 1): with N = 200, to 0.005."),
     "seed": Limit(0, 2**31 - 1, "the random seed", default=0, widget_hi=10_000),
     "compress_queries": Limit(20, 2000, "stored vectors used as queries in the compression lab", default=200),
-    "restrict_vocab": Limit(1_000, 400_000, "the N most frequent GloVe words answers come from", default=100_000),
+    "restrict_vocab": Limit(1_000, 400_000, "the N most frequent GloVe words answers come from", default=100_000,
+                            step=10_000,
+                            help="Answers come only from these words; questions using others are skipped."),
     "whiten_k": Limit(1, 4096, "dimensions whitening keeps", default=256),  # a widget stops at the set's dims
     "abtt_d": Limit(1, 100, "principal directions all-but-the-top removes", default=3, widget_hi=20),
     "epochs": Limit(1, 20, "passes over the training pairs", default=1),
@@ -67,8 +74,19 @@ LIMITS: dict[str, Limit] = {
                         default=32),
     "learning_rate": Limit(1e-7, 1e-3, "the optimiser's step size", "Fine-tuning usually takes 1e-5 to 1e-4.",
                            default=5e-5),
-    "test_share": Limit(0.05, 0.5, "the share of pairs held out for the before/after evaluation", default=0.2),
+    "test_share": Limit(0.05, 0.5, "the share of pairs held out for the before/after evaluation", default=0.2,
+                        step=0.05),
     "threads": Limit(1, 256, "CPU threads torch trains with"),  # default: the idle cores
+}
+
+# Page widgets that offer a setting of the core over a range of their own (the core still allows LIMITS' range).
+LIMITS |= {
+    "map_k": replace(LIMITS["neighbours"], widget_lo=3, widget_hi=30,
+                     help="For the neighbour list, the faithfulness colour and both quality scores."),
+    "compare_k": replace(LIMITS["neighbours"], widget_lo=2, widget_hi=50),
+    "map_clusters": replace(LIMITS["clusters"], widget_lo=0, default=0),  # the widget's 0: chosen by silhouette
+    "threshold": Limit(-math.inf, math.inf, "the least score of a positive in a scored pairs file", default=4.0,
+                       step=0.5),
 }
 
 

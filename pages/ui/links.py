@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from pages.ui import settings
 from pages.ui.text import md
-from vecexplore.validation import LIMITS
 
 LIST_SEP = "|"
 
@@ -35,8 +35,10 @@ class Param:
 
     @classmethod
     def limited(cls, key: str, kind: type, limit: str) -> Param:
-        """A numeric setting whose range is ``LIMITS[limit]``, the range its widget, the CLI and the core share."""
-        return cls(key, kind, lo=LIMITS[limit].lo, hi=LIMITS[limit].hi)
+        """A numeric setting declared as ``LIMITS[limit]``: a link may hold what its widget offers
+        (:func:`pages.ui.settings.bounds`)."""
+        lo, hi = settings.bounds(limit)
+        return cls(key, kind, lo=lo, hi=hi)
 
     def parse(self, raw: str):
         """The URL's text as this setting's value; ValueError with a reason when it is not allowed."""
@@ -96,15 +98,30 @@ def restore(params: Sequence[Param], scope: str) -> None:
                        "the default is used instead.", icon="🔗")
 
 
-def _through_the_app() -> None:
-    """Make a link straight to a page run the app around it (sidebar, navigation). Streamlit runs a script in
-    ``pages/`` on its own (its older multipage mode) until some session calls ``st.navigation``, which a fresh
-    server has not done when its first visitor opens a link to a page; so switch that mode off and rerun."""
-    from streamlit import config
+def leave_pages_directory_mode() -> bool:
+    """Switch off Streamlit's older multipage mode, in which a script in ``pages/`` runs on its own, without
+    ``app.py`` (sidebar, navigation) around it; True if it was on.
+
+    The one use of Streamlit's private API in the project, and no public way exists (Streamlit 1.67): a folder
+    named ``pages/`` beside the entry point turns that mode on when a server starts, and only a call of
+    ``st.navigation`` turns it off ("As soon as any session of your app executes the st.navigation command, your
+    app will ignore the pages/ directory", st.navigation's documentation). Until then, a link straight to a page
+    runs the page alone: Streamlit's maintainers saw it in streamlit/streamlit#10276 (a pages folder + st.navigation
+    and a URL path opened directly "completely switch[ed] back to MPAv1") and left the per-process flag as it is;
+    their advice is to rename the folder, which this project keeps named ``pages/``. Used by :func:`page` (a link
+    opened on a fresh server) and by the tests (``AppTest`` turns the mode back on before every run)."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
-        PagesManager.uses_pages_directory = False
+    was_on = bool(PagesManager.uses_pages_directory)
+    PagesManager.uses_pages_directory = False
+    return was_on
+
+
+def _through_the_app() -> None:
+    """Make a link straight to a page run the app around it: rerun it through ``app.py``'s navigation."""
+    from streamlit import config
+
+    if not config.get_option("global.appTest") and leave_pages_directory_mode():
         st.rerun()
 
 
@@ -116,13 +133,6 @@ def page(params: Sequence[Param], scope: str) -> None:
     restore(params, scope)
     st.session_state["_link_params"] = [*st.session_state.get("_link_sidebar", ()), *params]
     publish()
-
-
-def clamp(key: str, lo: float, hi: float) -> None:
-    """Keep a restored value inside a range that depends on the data (e.g. a model's dims)."""
-    value = st.session_state.get(key)
-    if value is not None and not lo <= value <= hi:
-        st.session_state[key] = min(max(value, lo), hi)
 
 
 def start_run(sidebar: Sequence[Param]) -> None:

@@ -7,10 +7,15 @@ from __future__ import annotations
 import streamlit as st
 
 from vecexplore.cache import EmbeddingCache
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import Encoder, load_encoder
 from vecexplore.maps.projection import ProjectionCache
 from vecexplore.search.opening import open_store
 from vecexplore.search.store import Store
+
+# ``hash_funcs`` of a cached function that takes embedded sets: a set is known by its content and space (model,
+# version, transform, texts, labels, vectors), computed once per set, never by tags picked by hand.
+BY_CONTENT = {EmbeddingSet: lambda eset: eset.fingerprint}
 
 
 @st.cache_resource(show_spinner=False)
