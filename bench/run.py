@@ -180,7 +180,7 @@ def bench_isotropy(repeats: int) -> dict:
     from vecexplore.encoders import GloveEncoder, MiniLMEncoder
     from vecexplore.transforms.isotropy import metrics
     from vecexplore.transforms.report import sts_effect
-    from vecexplore.transforms.sts import read_pairs
+    from vecexplore.transforms.sts import sts_pairs
 
     rng = np.random.default_rng(0)
     X = (rng.normal(size=(50_000, 384)) * np.linspace(0.1, 2, 384) + 0.5).astype(np.float32)
@@ -190,7 +190,7 @@ def bench_isotropy(repeats: int) -> dict:
     path = SHARED / "stsb-en-dev.csv"
     if not path.exists():
         return out
-    pairs = read_pairs(path.read_text(encoding="utf-8"))
+    pairs = sts_pairs(path.read_bytes(), path.name)
     train, source = sentences(10_000)
     transforms = [("center", {}), ("abtt", {"d": 3}), ("whiten", {"k": 256}), ("whiten", {"k": 128}), ("zca", {})]
     with tempfile.TemporaryDirectory() as tmp:

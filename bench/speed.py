@@ -68,9 +68,9 @@ def bench_int8_quality() -> dict | None:
     if not path.exists():
         return None
     from vecexplore.encoders import MINILM_ID, load_encoder
-    from vecexplore.transforms.sts import pair_correlation, read_pairs
+    from vecexplore.transforms.sts import pair_correlation, sts_pairs
 
-    pairs = read_pairs(path.read_text(encoding="utf-8"))
+    pairs = sts_pairs(path.read_bytes(), path.name)
     sentences = list(dict.fromkeys(pairs.s1 + pairs.s2))
     row = {s: i for i, s in enumerate(sentences)}
     close = [(a, b) for a, b, s in zip(pairs.s1, pairs.s2, pairs.scores, strict=True) if s >= 4.0 and a != b]

@@ -16,11 +16,10 @@ from pages.ui.links import Param
 from pages.ui.text import md, plain
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
-from vecexplore.files import corpus as corpora
 from vecexplore.maps.projection import Projector
 from vecexplore.transforms import isotropy as iso
 from vecexplore.transforms.report import IsotropyReport, isotropy_report, sts_effect
-from vecexplore.transforms.sts import read_pairs, shipped_pairs
+from vecexplore.transforms.sts import shipped_pairs, sts_pairs
 
 LABELS = {"none": "none", "center": "centering", "abtt": "all-but-the-top", "whiten": "whitening (BERT)",
           "zca": "ZCA whitening"}
@@ -151,7 +150,7 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
         elif upload is None:
             raise VecexploreError("Upload a pairs file first.")
         else:
-            pairs = read_pairs(corpora.decode_text(upload.getvalue(), upload.name))
+            pairs = sts_pairs(upload.getvalue(), upload.name)
         with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
             effect = sts_effect(pairs, lambda texts: session.embed_texts(list(texts)), eset.model_id,
                                 [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
@@ -160,8 +159,11 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
 effect = session.recall("sts", inputs)
 if effect is not None:
     rows = effect.rows
-    if effect.n_bad or effect.n_out_of_range:
-        st.warning(f"Skipped {effect.n_bad} bad rows and {effect.n_out_of_range} scores outside 0–5.", icon="🧹")
+    if effect.n_out_of_range:
+        st.warning(f"Left out {effect.n_out_of_range:,} {'pair' if effect.n_out_of_range == 1 else 'pairs'} with "
+                   "scores outside 0–5.", icon="🧹")
+    for note in effect.notes:
+        st.info(md(note), icon="ℹ️")
     frame = pd.DataFrame(rows)
     fig = go.Figure()
     for where, colour in (("—", "#999999"), ("the pairs", BEFORE), ("the corpus", AFTER)):

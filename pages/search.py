@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from pages.ui import links, resources, search_view, session, settings, widgets
 from pages.ui.links import Param
 from pages.ui.text import md
 from vecexplore.errors import VecexploreError
+from vecexplore.files.pairs import QUERIES, read_pairs
 from vecexplore.search.compression import compression_report
 from vecexplore.search.qdrant.backend import DISTANCES
 from vecexplore.search.qdrant.filters import FieldFilter
@@ -109,15 +109,10 @@ if e2.button("Evaluate", key="evaluate"):
     with widgets.guard(stop=False):
         if qfile is None:
             raise VecexploreError("Upload a query,relevant_text CSV first.")
-        try:
-            frame = pd.read_csv(qfile, dtype=str, keep_default_na=False)
-        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise VecexploreError(f"{qfile.name} is not a readable UTF-8 CSV: {exc}") from exc
-        if frame.shape[1] < 2:
-            raise VecexploreError("The CSV needs two columns: query and relevant_text.")
-        queries, qrels, n_unknown = qrels_from_pairs(frame.iloc[:, :2].itertuples(index=False), eset.texts)
+        judged = read_pairs(qfile.getvalue(), qfile.name, QUERIES)
+        queries, qrels, n_unknown = qrels_from_pairs(zip(judged.anchors, judged.positives, strict=True), eset.texts)
         report = retrieval_report(store, name, queries, session.queries(list(queries)), qrels, k=int(k),
-                                  hybrid=hybrid, filters=filters)
+                                  hybrid=hybrid, notes=judged.notes, filters=filters)
         session.remember("retrieval", inputs, (report, n_unknown))
 retrieval = session.recall("retrieval", inputs)
 if retrieval is not None:

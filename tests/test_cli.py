@@ -148,7 +148,7 @@ def test_isotropy_and_sts_commands(capsys, tmp_path):
     assert out["fitted_on"] == str(corpus) and out["transform"].startswith("center()")
     (tmp_path / "bad.csv").write_text("just,two\n")
     code, out = run(capsys, "sts", str(tmp_path / "bad.csv"), "--model", "glove-6B-50d")
-    assert code == 2 and "usable pairs" in out["error"]
+    assert code == 2 and "bad.csv has 2 columns; expected 3" in out["error"]
 
 
 def test_index_search_and_retrieval_eval(capsys, tmp_path):

@@ -22,7 +22,7 @@ from vecexplore.transforms.isotropy import (
     rogue_dimensions,
     spectrum,
 )
-from vecexplore.transforms.sts import read_pairs, shipped_pairs, transform_effect
+from vecexplore.transforms.sts import shipped_pairs, sts_pairs, transform_effect
 
 
 @pytest.fixture(scope="module")
@@ -204,12 +204,14 @@ def test_pair_correlation_and_knn_agreement(data):
 
 
 def test_pairs_file_and_effect(glove):
-    text = "s1,s2,score\na cat sat,a cat sat down,4.5\nbad row only two\nx,y,not a number\nthe sky,the sea,7\n" + \
+    text = "s1,s2,score\na cat sat,a cat sat down,4.5\nthe sky,the sea,7\n" + \
         "".join(f"dog number {i},cat number {i},{i % 5}\n" for i in range(10))
-    pairs = read_pairs(text)
-    assert len(pairs) == 11 and pairs.n_bad == 2 and pairs.n_out_of_range == 1
-    with pytest.raises(VecexploreError, match="Only 0 usable pairs"):
-        read_pairs("a,b\n")
+    pairs = sts_pairs(text)
+    assert len(pairs) == 11 and pairs.n_out_of_range == 1
+    with pytest.raises(VecexploreError, match="line 3 has a different number of fields"):
+        sts_pairs(text.replace("the sky,the sea,7", "bad row only two"))
+    with pytest.raises(VecexploreError, match="only 0 usable pairs"):
+        sts_pairs("a,b,7\nc,d,8\n")
     demo = shipped_pairs()
     assert len(demo) == 100 and demo.scores.min() >= 0 and demo.scores.max() <= 5
     rows = transform_effect(demo, glove.encode, [("whiten", {"k": 16}), ("center", {})],
@@ -222,7 +224,7 @@ def test_pairs_file_and_effect(glove):
 
 
 def test_stsb_dev_whitening_helps_glove(glove, shared_data):
-    pairs = read_pairs((shared_data / "stsb-en-dev.csv").read_text())
+    pairs = sts_pairs((shared_data / "stsb-en-dev.csv").read_bytes(), "stsb-en-dev.csv")
     assert len(pairs) == 1500
     rows = {(r["transform"], r["fitted on"]): r["spearman"]
             for r in transform_effect(pairs, glove.encode, [("whiten", {"k": 256})])}

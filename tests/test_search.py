@@ -12,11 +12,12 @@ from helpers import exact_top
 from vecexplore.cache import embed
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.files.beir import read_beir
 from vecexplore.numeric import l2_normalize
 from vecexplore.search.compression import compression_report
 from vecexplore.search.opening import open_store
 from vecexplore.search.qdrant.filters import FieldFilter, parse_filter
-from vecexplore.search.retrieval import check_qrels, evaluate_run, hard_negatives, query_metrics, read_beir
+from vecexplore.search.retrieval import check_qrels, evaluate_run, hard_negatives, query_metrics
 from vecexplore.search.store import point_id
 
 
@@ -164,8 +165,9 @@ def test_retrieval_metrics_by_hand():
 
 
 def test_beir_files_and_bad_qrels():
-    queries, qrels = read_beir('{"_id": "q1", "text": "hello"}\n{"_id": "q2", "text": "bye"}\n',
-                               "query-id\tcorpus-id\tscore\nq1\td1\t1\nq9\td2\t1\nq2\tdX\t2\n")
+    judged = read_beir('{"_id": "q1", "text": "hello"}\n{"_id": "q2", "text": "bye"}\n',
+                       "query-id\tcorpus-id\tscore\nq1\td1\t1\nq9\td2\t1\nq2\tdX\t2\n")
+    queries, qrels = judged.queries, judged.qrels
     assert queries == {"q1": "hello", "q2": "bye"} and qrels["q2"] == {"dX": 2.0}
     notes = check_qrels(queries, qrels, {"d1", "d2"})
     assert "1 judged queries are not in the query file" in notes[0] and "'dX'" in notes[1]

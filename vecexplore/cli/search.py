@@ -86,14 +86,16 @@ def search(args: argparse.Namespace) -> dict:
          QUERY_MODEL, *STORE, limited("--k", "search_k", note="recall@k"),
          HYBRID, FILTER, backend=True)
 def retrieval_eval(args: argparse.Namespace) -> dict:
+    from vecexplore.files.beir import read_beir
     from vecexplore.search.report import parse_filters, retrieval_report
-    from vecexplore.search.retrieval import read_beir
 
-    queries, qrels = read_beir(read_text(args.queries), read_text(args.qrels))
+    judged = read_beir(read_text(args.queries), read_text(args.qrels), (Path(args.queries).name,
+                                                                        Path(args.qrels).name))
     store = _store(args)
-    query_set = _query_set(store, args, list(queries.values()))
-    report = retrieval_report(store, args.collection, queries, query_set, qrels, k=args.k, hybrid=args.hybrid,
-                              id_field=args.id_field, filters=parse_filters(args.filter or []))
+    query_set = _query_set(store, args, list(judged.queries.values()))
+    report = retrieval_report(store, args.collection, judged.queries, query_set, judged.qrels, k=args.k,
+                              hybrid=args.hybrid, id_field=args.id_field, notes=judged.notes,
+                              filters=parse_filters(args.filter or []))
     return {"collection": args.collection, "model": query_set.model_id, "hybrid": args.hybrid, **report.to_dict()}
 
 

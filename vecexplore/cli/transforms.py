@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from vecexplore.cli import Arg, command, limited
 from vecexplore.cli.inputs import CORPUS, load_set, read_text
@@ -33,9 +34,9 @@ def sts(args: argparse.Namespace) -> dict:
     from vecexplore.encoders import load_encoder
     from vecexplore.files.corpus import load_file
     from vecexplore.transforms.report import sts_effect
-    from vecexplore.transforms.sts import read_pairs
+    from vecexplore.transforms.sts import sts_pairs
 
-    pairs = read_pairs(read_text(args.pairs))
+    pairs = sts_pairs(read_text(args.pairs), Path(args.pairs).name)
     fit_texts = load_file(args.fit_on).texts if args.fit_on else None
     encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts,
                            backend=args.backend)
@@ -46,5 +47,5 @@ def sts(args: argparse.Namespace) -> dict:
     row = effect.row(args.transform, "the corpus" if fit_texts is not None else "the pairs")
     return {"model": encoder.id, "version": encoder.version, "transform": row["spec"],
             "fitted_on": args.fit_on or ("the pairs" if args.transform != "none" else None),
-            "spearman": row["spearman"], "pearson": row["pearson"], "n": row["n"], "n_bad_rows": pairs.n_bad,
-            "n_out_of_range": pairs.n_out_of_range}
+            "spearman": row["spearman"], "pearson": row["pearson"], "n": row["n"],
+            "n_out_of_range": pairs.n_out_of_range, "notes": list(pairs.notes)}

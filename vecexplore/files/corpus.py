@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vecexplore.errors import VecexploreError
+from vecexplore.files.rows import decode_text, json_lines
 from vecexplore.numeric import seeded_sample
 
 TABLE_SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl", ".parquet")
@@ -103,16 +104,6 @@ class Corpus:
         return self._subset(keep, f"Dropped {dropped:,} duplicate texts.") if dropped else self
 
 
-def decode_text(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise VecexploreError(
-            f"{name} is not UTF-8 text (undecodable byte 0x{data[exc.start]:02x} at position {exc.start}). "
-            "Re-save it as UTF-8 and upload it again."
-        ) from exc
-
-
 def _finish(texts: pd.Series, labels: pd.Series | None, name: str, vectors: np.ndarray | None = None,
             extra: pd.DataFrame | None = None) -> Corpus:
     """Drop blank/NaN texts (with a note), stringify labels, check what is left."""
@@ -161,30 +152,13 @@ def read_table(name: str, data: bytes) -> pd.DataFrame:
         if suffix == ".txt":
             return pd.DataFrame({"text": content.splitlines()})
         if suffix == ".jsonl":
-            return pd.DataFrame.from_records(_json_lines(content, name))
+            return pd.DataFrame.from_records([row for _, row in json_lines(content, name)])
         return pd.read_csv(io.StringIO(content), sep="\t" if suffix == ".tsv" else ",", dtype=str,
                            keep_default_na=False, na_values=[""])
     except VecexploreError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for a malformed file
         raise VecexploreError(f"Cannot read {name} as {suffix[1:]}: {exc}") from exc
-
-
-def _json_lines(content: str, name: str) -> list[dict]:
-    """One JSON object per non-blank line; an error names the line (a file's line, not the object's)."""
-    rows = []
-    for n, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VecexploreError(f"Cannot read {name}: line {n} is not valid JSON ({exc.msg} at column "
-                                  f"{exc.colno}).") from exc
-        if not isinstance(row, dict):
-            raise VecexploreError(f"Cannot read {name}: line {n} is not a JSON object ({{\"text\": ...}}).")
-        rows.append(row)
-    return rows
 
 
 def from_table(frame: pd.DataFrame, text_col: str, label_col: str | None = None,

@@ -12,11 +12,8 @@ settings, so it loads like any other model (``finetuned/<name>``).
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import json
-import math
 import os
 import re
 import shutil
@@ -33,19 +30,12 @@ import numpy as np
 from vecexplore.encoders import MINILM_ID, finetuned, trainable_folder
 from vecexplore.encoders._common import folder_digest
 from vecexplore.errors import VecexploreError
+from vecexplore.files.pairs import TRAINING, read_pairs
 from vecexplore.owners import CLI_OWNER
 from vecexplore.validation import check
 
 MIN_PAIRS = 10
 DEFAULT_THRESHOLD = 4.0  # STS scores run 0–5; 4 = "mostly equivalent"
-# A header's words, by the column they name; "text" names no column of its own (it fills the one left unnamed).
-_ROLES = {"anchor": ("anchor", "query", "question", "sentence1", "s1", "text1", "title"),
-          "positive": ("positive", "answer", "document", "passage", "sentence2", "s2", "text2", "description"),
-          "negative": ("negative", "hard_negative"),
-          "score": ("score", "similarity", "label")}
-_ROLE_OF = {word: role for role, words in _ROLES.items() for word in words}
-_HEADER_WORDS = {*_ROLE_OF, "text"}
-_SCORE_WORDS = set(_ROLES["score"])
 LABEL_WARNING = ("These pairs teach the model your labels: texts that share a label are pulled together and, within "
                  "a batch, texts of other labels pushed apart. The held-out retrieval then measures how well the "
                  "labels are kept, not meaning.")
@@ -105,134 +95,32 @@ class Pairs:
         return h.hexdigest()[:12]
 
 
-def _rows(text: str, name: str) -> list[tuple[int, list[str]]]:
-    """(line number, stripped fields) of every non-blank row; tab-separated when the first row has a tab and no
-    comma, else CSV."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = "\t" if name.lower().endswith(".tsv") or ("\t" in first and "," not in first) else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = []
-    try:
-        for fields in reader:
-            if any(f.strip() for f in fields):
-                rows.append((reader.line_num, [f.strip() for f in fields]))
-    except csv.Error as exc:
-        raise VecexploreError(f"Cannot read {name} as CSV near line {reader.line_num}: {exc}.") from exc
-    return rows
-
-
-def _number(value: str) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _header_columns(header: list[str], name: str, usage: str) -> dict[str, int]:
-    """The column of each role a header names (``anchor``, ``positive`` and at most one of ``negative`` /
-    ``score``); columns whose word names no role ("text", an empty field) fill the roles left, in that order."""
-    columns: dict[str, int] = {}
-    loose = []
-    for i, word in enumerate(header):
-        role = _ROLE_OF.get(word)
-        if role is None:
-            loose.append(i)
-        elif role in columns:
-            raise VecexploreError(f"{name}: the header names the {role} twice ({header[columns[role]]!r} in column "
-                                  f"{columns[role] + 1}, {word!r} in column {i + 1}); {usage}.")
-        else:
-            columns[role] = i
-    if "negative" in columns and "score" in columns:
-        raise VecexploreError(f"{name}: the header names both a negative and a score column; {usage}.")
-    for role in ("anchor", "positive", "negative"):
-        if loose and role not in columns and not (role == "negative" and "score" in columns):
-            columns[role] = loose.pop(0)
-    for role in ("anchor", "positive"):
-        if role not in columns:
-            raise VecexploreError(f"{name}: the header ({','.join(header)}) names no {role} column; {usage}.")
-    return columns
-
-
 def read_pairs_file(data: bytes | str, name: str = "pairs.csv", threshold: float | None = None) -> Pairs:
-    """Pairs from a CSV/TSV file: ``anchor,positive``, ``anchor,positive,negative`` or ``sentence1,sentence2,score``
-    (positives: score ≥ ``threshold``, default 4 of STS's 0–5). A header row is optional: with one, the columns are
-    read by their names (``positive,anchor`` too; ``query``/``question``/``sentence1`` name the anchor,
-    ``answer``/``passage``/``sentence2`` the positive, ``score``/``similarity``/``label`` the score); without one,
-    by position. An anchor may come with several positives (retrieval and STS files repeat them): a note says how
-    many. Anything that cannot be trained on as given (one column, no rows, a score that is not a number, an empty
-    text) is refused with the line to fix."""
-    from vecexplore.files.corpus import decode_text
-
-    text = decode_text(data, name) if isinstance(data, bytes) else data
-    rows = _rows(text, name)
-    usage = ("a pairs file has two texts per line, 'anchor,positive' (optionally ',negative'), or STS-style "
-             "'sentence1,sentence2,score'; quote texts that contain commas")
-    if not rows:
-        raise VecexploreError(f"{name} has no pairs: {usage}.")
-    header = [f.lower() for f in rows[0][1]]
-    has_header = all(f in _HEADER_WORDS for f in header if f)
-    body = rows[1:] if has_header else rows
-    if not body:
-        raise VecexploreError(f"{name} has a header but no pairs: {usage}.")
-    width = len(header) if has_header else len(body[0][1])
-    if width < 2:
-        raise VecexploreError(f"{name} has one column: {usage}.")
-    if width > 3:
-        raise VecexploreError(f"{name} has {width} columns; expected 2 or 3: {usage}.")
-    ragged = [line for line, fields in body if len(fields) != width]
-    if ragged:
-        raise VecexploreError(f"{name}: line {ragged[0]} has a different number of fields than the first row "
-                              f"({width}; {len(ragged)} such lines); {usage}.")
-    notes = []
-    if has_header:
-        columns = _header_columns(header, name, usage)
-        if [columns["anchor"], columns["positive"]] != [0, 1]:
-            notes.append(f"Columns read by their header: the anchor is column {columns['anchor'] + 1} "
-                         f"({rows[0][1][columns['anchor']]!r}), the positive column {columns['positive'] + 1} "
-                         f"({rows[0][1][columns['positive']]!r}).")
-    else:
-        columns = {"anchor": 0, "positive": 1}
-        if width == 3:
-            scored = sum(_number(f[2]) is not None for _, f in body) * 2 >= len(body)
-            columns["score" if scored else "negative"] = 2
-    scored = "score" in columns
-    texts = [columns[role] for role in ("anchor", "positive", "negative") if role in columns]
-    empty = [line for line, fields in body if not all(fields[i] for i in texts)]
-    if empty:
-        raise VecexploreError(f"{name}: line {empty[0]} has an empty text ({len(empty)} such lines). Fill or delete "
-                              "those lines.")
-    scores = None
-    if scored:
-        values = [_number(f[columns["score"]]) for _, f in body]
-        bad = [(line, f[columns["score"]]) for (line, f), v in zip(body, values, strict=True) if v is None]
-        if bad:
-            raise VecexploreError(f"{name}: line {bad[0][0]}'s score {bad[0][1]!r} is not a number ({len(bad)} such "
-                                  "lines); a scored pairs file has 'sentence1,sentence2,score' on every line.")
-        scores = np.asarray(values, dtype=float)
+    """Pairs to train on from a pairs file (read by :func:`vecexplore.files.pairs.read_pairs`: a header read by
+    name, bad lines refused with their line, repeated rows kept and counted): ``anchor,positive``,
+    ``anchor,positive,negative`` or ``sentence1,sentence2,score`` (positives: score ≥ ``threshold``, default 4 of
+    STS's 0–5). An anchor may come with several positives (retrieval and STS files repeat them): a note says what
+    that changes."""
+    rows = read_pairs(data, name, TRAINING)
+    notes = list(rows.notes)
+    scores = rows.scores
+    if scores is not None:
         threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         if not (scores >= threshold).any():
             raise VecexploreError(f"No pair in {name} scores {threshold:g} or more (scores run {scores.min():g}–"
                                   f"{scores.max():g}): lower the threshold for positives.")
         notes.append(f"{int((scores >= threshold).sum()):,} of {len(scores):,} scored pairs reach {threshold:g} and "
                      "are positives; the held-out scored pairs also measure STS Spearman.")
-
-    def column(role: str) -> tuple[str, ...]:
-        return tuple(f[columns[role]] for _, f in body)
-
-    pairs = Pairs(column("anchor"), column("positive"), column("negative") if "negative" in columns else None,
-                  scores, threshold if scored else None, name, tuple(notes))
+    pairs = Pairs(rows.anchors, rows.positives, rows.negatives, scores, threshold if scores is not None else None,
+                  name, tuple(notes))
     if int(pairs.is_positive.sum()) < MIN_PAIRS:
         raise VecexploreError(f"{name} has {int(pairs.is_positive.sum())} positive pairs; fine-tuning needs at least "
                               f"{MIN_PAIRS} (a few hundred to see a difference).")
-    repeated = repeated_anchors(pairs)
-    if repeated:
-        most = max(repeated.values())
-        count = "1 anchor comes" if len(repeated) == 1 else f"{len(repeated):,} anchors come"
+    if repeated_anchors(pairs):
         pairs = replace(pairs, notes=(*pairs.notes, (
-            f"{count} with several positives (up to {most}): all pairs of an anchor stay on the same side of the "
-            "held-out split, a training batch never holds the same text twice, and a held-out anchor's recall@k is "
-            "the share of its positives in its top k.")))
+            "An anchor with several positives: all its pairs stay on the same side of the held-out split, a training "
+            "batch never holds the same text twice, and a held-out anchor's recall@k is the share of its positives "
+            "in its top k.")))
     return pairs
 
 

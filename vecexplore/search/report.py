@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.files.beir import Qrels
 from vecexplore.search.qdrant.filters import FieldFilter, parse_filter
-from vecexplore.search.retrieval import Qrels, check_qrels, evaluate_run, hard_negatives
+from vecexplore.search.retrieval import check_qrels, evaluate_run, hard_negatives
 from vecexplore.search.store import Hit, Store, point_id
 
 

@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from vecexplore.errors import VecexploreError
+from vecexplore.files.beir import Qrels
 from vecexplore.validation import check
-
-Qrels = dict[str, dict[str, float]]  # query id -> {doc id: relevance}
-
-
-def read_beir(queries_jsonl: str, qrels_tsv: str) -> tuple[dict[str, str], Qrels]:
-    """BEIR files: ``queries.jsonl`` ({"_id", "text"} per line) and ``qrels.tsv`` (query-id, corpus-id, score;
-    a header row is skipped)."""
-    queries = {}
-    for n, line in enumerate(queries_jsonl.splitlines(), 1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-                queries[str(row["_id"])] = str(row["text"])
-            except (json.JSONDecodeError, KeyError) as exc:
-                raise VecexploreError(f"queries.jsonl line {n} is not {{\"_id\": ..., \"text\": ...}}: {exc}") from exc
-    qrels: Qrels = {}
-    for row in csv.reader(io.StringIO(qrels_tsv), delimiter="\t"):
-        if len(row) < 3 or row[0] in {"query-id", "query_id", "qid"}:
-            continue
-        try:
-            qrels.setdefault(row[0], {})[row[1]] = float(row[2])
-        except ValueError as exc:
-            raise VecexploreError(f"qrels row {row} has a non-numeric relevance.") from exc
-    return queries, qrels
 
 
 def check_qrels(queries: Mapping[str, str], qrels: Qrels, known_ids: set[str]) -> list[str]:

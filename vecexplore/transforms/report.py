@@ -90,12 +90,13 @@ def isotropy_report(eset: EmbeddingSet, transform: str = "none", k: int | None =
 @dataclass(frozen=True)
 class StsEffect:
     """Spearman/Pearson of cosine against human scores with no transform and after each transform, fitted on
-    the pairs and (if given) on a corpus; rows of the pairs file that could not be used are counted."""
+    the pairs and (if given) on a corpus; the pairs left out for a score outside the scale are counted, and the
+    notes say how the file was read."""
 
     model: str
     rows: list[dict]
-    n_bad: int
     n_out_of_range: int
+    notes: tuple[str, ...] = ()
 
     def row(self, transform: str, fitted_on: str) -> dict:
         """The row of one transform (its name, as asked for) fitted on ``"the pairs"`` or ``"the corpus"``."""
@@ -103,12 +104,12 @@ class StsEffect:
                     ("—", fitted_on))
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "rows": self.rows, "n_bad_rows": self.n_bad,
-                "n_out_of_range": self.n_out_of_range}
+        return {"model": self.model, "rows": self.rows, "n_out_of_range": self.n_out_of_range,
+                "notes": list(self.notes)}
 
 
 def sts_effect(pairs: PairFile, embed: Callable[[Sequence[str]], np.ndarray], model: str,
                transforms: Sequence[tuple[str, dict]], fit_corpus: Sequence[str] | None = None) -> StsEffect:
     """The effect of each ``(name, params)`` transform on Spearman over ``pairs`` (texts embedded by ``embed``)."""
-    return StsEffect(model, transform_effect(pairs, embed, transforms, fit_corpus), pairs.n_bad,
-                     pairs.n_out_of_range)
+    return StsEffect(model, transform_effect(pairs, embed, transforms, fit_corpus), pairs.n_out_of_range,
+                     pairs.notes)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -12,52 +9,41 @@ from importlib import resources
 import numpy as np
 
 from vecexplore.errors import VecexploreError
+from vecexplore.files.pairs import SCORED, read_pairs
 from vecexplore.transforms.isotropy import make_transform, pair_correlation
 
 
 @dataclass(frozen=True)
 class PairFile:
-    """Sentence pairs with a human similarity score; rows that could not be used are counted."""
+    """Sentence pairs with a human similarity score, notes on how the file was read (repeated rows are kept and
+    counted there), and how many pairs were left out for a score outside the scale."""
 
     s1: list[str]
     s2: list[str]
     scores: np.ndarray
-    n_bad: int
     n_out_of_range: int
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.s1)
 
 
-def read_pairs(text: str, score_range: tuple[float, float] = (0.0, 5.0)) -> PairFile:
-    """Rows ``sentence1,sentence2,score`` (CSV, quoted where needed; a header row is skipped). Rows without two
-    texts and a number are bad; scores outside ``score_range`` (STS: 0–5) are dropped and counted."""
-    s1, s2, scores = [], [], []
-    bad = out = 0
-    for i, row in enumerate(csv.reader(io.StringIO(text))):
-        if not row or all(not f.strip() for f in row):
-            continue
-        try:
-            score = float(row[2]) if len(row) >= 3 else math.nan
-        except ValueError:
-            score = math.nan
-        if len(row) < 3 or not row[0].strip() or not row[1].strip() or not math.isfinite(score):
-            bad += i > 0  # a first row that is not a pair is a header
-            continue
-        if not score_range[0] <= score <= score_range[1]:
-            out += 1
-            continue
-        s1.append(row[0].strip())
-        s2.append(row[1].strip())
-        scores.append(score)
-    if len(scores) < 3:
-        raise VecexploreError(f"Only {len(scores)} usable pairs ({bad} bad rows, {out} scores outside "
-                              f"{score_range[0]:g}–{score_range[1]:g}); expected lines 'sentence1,sentence2,score'.")
-    return PairFile(s1, s2, np.asarray(scores, dtype=float), bad, out)
+def sts_pairs(data: bytes | str, name: str = "pairs.csv", score_range: tuple[float, float] = (0.0, 5.0)) -> PairFile:
+    """An STS pairs file (``sentence1,sentence2,score``, read by :func:`vecexplore.files.pairs.read_pairs`: bad lines
+    are refused with their line). Scores outside ``score_range`` (STS: 0–5) are left out and counted."""
+    pairs = read_pairs(data, name, SCORED)
+    keep = (pairs.scores >= score_range[0]) & (pairs.scores <= score_range[1])
+    out = int((~keep).sum())
+    if keep.sum() < 3:
+        raise VecexploreError(f"{name}: only {int(keep.sum())} usable pairs ({out} scores outside "
+                              f"{score_range[0]:g}–{score_range[1]:g}); Spearman needs at least 3.")
+    index = np.flatnonzero(keep)
+    return PairFile([pairs.anchors[i] for i in index], [pairs.positives[i] for i in index],
+                    pairs.scores[index], out, pairs.notes)
 
 
 def shipped_pairs() -> PairFile:
-    return read_pairs(resources.files("vecexplore.data").joinpath("demo_sts.csv").read_text(encoding="utf-8"))
+    return sts_pairs(resources.files("vecexplore.data").joinpath("demo_sts.csv").read_bytes(), "demo_sts.csv")
 
 
 def transform_effect(pairs: PairFile, embed: Callable[[Sequence[str]], np.ndarray],
