@@ -58,7 +58,8 @@ EXPECTED = {
         'top_pc_share', 'top_rogue_dims', 'top_rogue_share', 'transform', 'version',
     },
     'sts': {
-        'fitted_on', 'model', 'n', 'n_out_of_range', 'notes', 'pearson', 'spearman', 'transform', 'version',
+        'fitted_on', 'model', 'n', 'n_bad_rows', 'n_out_of_range', 'notes', 'pearson', 'spearman', 'transform',
+        'version',
     },
     'index': {
         'cache_hits', 'collection', 'created', 'embed_seconds', 'n', 'points', 'search', 'seconds', 'tag',

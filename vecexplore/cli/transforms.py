@@ -48,4 +48,5 @@ def sts(args: argparse.Namespace) -> dict:
     return {"model": encoder.id, "version": encoder.version, "transform": row["spec"],
             "fitted_on": args.fit_on or ("the pairs" if args.transform != "none" else None),
             "spearman": row["spearman"], "pearson": row["pearson"], "n": row["n"],
+            "n_bad_rows": 0,  # kept for scripts that read it: a bad line is now refused with its line number
             "n_out_of_range": pairs.n_out_of_range, "notes": list(pairs.notes)}

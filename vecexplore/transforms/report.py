@@ -104,7 +104,7 @@ class StsEffect:
                     ("—", fitted_on))
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "rows": self.rows, "n_out_of_range": self.n_out_of_range,
+        return {"model": self.model, "rows": self.rows, "n_bad_rows": 0, "n_out_of_range": self.n_out_of_range,
                 "notes": list(self.notes)}
 
 
