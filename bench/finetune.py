@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,9 +26,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import numpy as np  # noqa: E402
+from common import ROOT, SHARED, machine, peak_gib  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "docs" / "benchmarks-finetune.md"
 TEST_SHARE, SEED, BATCH = 0.2, 0, 32
 
@@ -42,10 +40,6 @@ RUNS = [  # (label, data, training pairs, what runs, hard negatives)
     ("vecexplore FineTuner", "ag", 2000, "lab", False),
     ("vecexplore FineTuner + hard negatives", "ag", 2000, "lab", True),
 ]
-
-
-def peak_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # ru_maxrss is KiB on Linux
 
 
 def stsb_file(folder: Path) -> tuple[Path, str]:
@@ -151,8 +145,6 @@ def change(row: dict) -> str:
 
 
 def write(results: list[dict], data: dict[str, str], started: float, load: tuple) -> None:
-    from run import machine
-
     m = machine(["vecexplore", "torch", "sentence-transformers", "transformers", "datasets", "accelerate"])
     lines = [
         "# Fine-tuning lab: benchmark", "",

@@ -1,7 +1,7 @@
 """A million texts (issue 17): upload → embed (m2v-minilm) → map → labels → density draw → zoom, stage by stage.
 
 Usage: ``python bench/million.py [--n 1000000] [--out docs/benchmarks-million.md]``. The texts are AG News titles
-joined with same-class descriptions (``speed.hundred_k``) when ``../shared/data`` is there, else the demo corpus
+joined with same-class descriptions (``common.hundred_k``) when ``../shared/data`` is there, else the demo corpus
 recombined; they are written to a CSV, which a fresh process reads as an upload is read. Two fresh processes, so
 that each peak memory is its own: *cold* (empty embedding and map caches), then *warm* (caches filled), which
 then also times UMAP (fitted on a 20,000-text sample, the rest placed with its transform) to compare with PCA.
@@ -10,10 +10,8 @@ then also times UMAP (fitted on a 20,000-text sample, the rest placed with its t
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -27,19 +25,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
-from speed import hundred_k  # noqa: E402
+from common import ROOT, hundred_k, machine, peak_gib, write_table  # noqa: E402
 
 OUT = ROOT / "docs" / "benchmarks-million.md"
 GOALS = {"first_map_s": 180.0, "peak_gib": 8.0, "zoom_s": 1.0}
 ZOOM_SHARE = 0.10  # the zoomed window holds about this share of the points
 ZOOM_REPEATS = 5
-
-
-def peak_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # ru_maxrss is KiB on Linux
 
 
 def zoom_window(coords: np.ndarray, share: float) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -77,16 +68,11 @@ FIRST_MAP = ("read", "embed", "map", "labels", "first_draw")  # from upload to t
 
 def child(path: Path, run: str) -> dict:
     """One fresh process: every stage of the million-text path, timed, with the peak memory after each."""
-    import pandas as pd
-
-    from pages.ui.density import canvas, density_figure
-    from pages.ui.figures import palette
     from vecexplore.cache import EmbeddingCache
     from vecexplore.encoders import M2V_ID, load_encoder
     from vecexplore.files.corpus import from_table, read_table
     from vecexplore.files.export import coordinates_frame
-    from vecexplore.maps.clusters import label_positions
-    from vecexplore.maps.density import density_image, full_window, sampled_layer
+    from vecexplore.maps.drawing import density_map, name_marks
     from vecexplore.maps.neighbors import point_neighbors
     from vecexplore.maps.projection import ProjectionCache, Projector
     from vecexplore.maps.report import cluster_report, map_quality
@@ -134,19 +120,17 @@ def child(path: Path, run: str) -> dict:
                 found = cluster_report(part, method)
                 labelling[f"{method} {part.n:,}"] = (time.perf_counter() - start, found.labeler.n_clusters_)
 
-    def draw(window) -> dict:
+    def draw(window) -> dict:  # what the page draws: the density view by label, cluster names on top
         start = time.perf_counter()
-        groups = pd.Categorical(eset.labels)  # as the page does on every run
-        image = density_image(coords, *window, *canvas(*window), groups=groups,
-                              colours=[palette(i) for i in range(len(groups.categories))])
-        density = time.perf_counter() - start
-        shown = sampled_layer(coords, *window)
-        names = {clusters.labeler.names_[c]: xy for c, xy in label_positions(coords, clusters.labels).items()}
-        spec = density_figure(image, coords, eset.texts, shown, eset.labels, names=names).to_json()
-        return {"density_s": density, "total_s": time.perf_counter() - start, "in_window": image.points_in_window,
-                "shown": len(shown), "json_mib": len(spec) / 2**20, "pixels": [image.width, image.height]}
+        drawn = density_map(coords, window, eset.texts, eset.labels,
+                            names=name_marks(coords, clusters.labels, clusters.labeler.names_))
+        spec = drawn.figure.to_json()
+        image = drawn.image
+        return {"density_s": drawn.density_s, "total_s": time.perf_counter() - start,
+                "in_window": image.points_in_window, "shown": len(drawn.shown), "json_mib": len(spec) / 2**20,
+                "pixels": [image.width, image.height]}
 
-    first = stage("first_draw", lambda: draw(full_window(coords)))
+    first = stage("first_draw", lambda: draw(None))  # the whole map
     window = zoom_window(coords, ZOOM_SHARE)
     zooms = [stage("zoom", lambda: draw(window)) for _ in range(ZOOM_REPEATS)]
     stages["zoom"].update(s=statistics.median(z["total_s"] for z in zooms), runs_s=[z["total_s"] for z in zooms])
@@ -178,8 +162,6 @@ def distil() -> dict:
 
 
 def machine_lines(started: float) -> list[str]:
-    from run import machine
-
     m = machine(["numpy", "pandas", "scikit-learn", "umap-learn", "numba", "datashader", "model2vec", "plotly"])
     return [
         f"- CPU: {m['cpu']} — {m['cores']} cores, {m['memory_gib']} GiB RAM, no GPU; {m['platform']}, "
@@ -282,18 +264,14 @@ def main() -> None:
     texts, labels, source = hundred_k(args.n)
     result = {}
     with tempfile.TemporaryDirectory(prefix="vecexplore-million-") as tmp:
-        path = Path(tmp) / "million.csv"
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["text", "label"])
-            writer.writerows(zip(texts, labels, strict=True))
+        path = write_table(Path(tmp) / "million.csv", texts, labels)
         del texts, labels
         csv_mib = path.stat().st_size / 2**20
         state = Path(tmp) / "home"
         state.mkdir()
         (home() / "models").mkdir(exist_ok=True)
         (state / "models").symlink_to(home() / "models", target_is_directory=True)  # the distilled model: made once
-        env = {**os.environ, "VECEXPLORE_HOME": str(state), "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "VECEXPLORE_HOME": str(state)}
         for run in ("distil", "cold", "warm"):
             done = subprocess.run([sys.executable, __file__, "--child", str(path), run], env=env, cwd=ROOT,
                                   capture_output=True, text=True)

@@ -140,11 +140,8 @@ def quantization_lines(q: dict) -> list[str]:
 def main() -> None:
     """Re-measure this section alone (10k and 100k) and replace it in docs/benchmarks.md, saying so."""
     import argparse
-    import sys
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    from run import replace_section, sentences, store_vectors
-    from speed import hundred_k
+    from common import hundred_k, replace_section, sentences, store_vectors
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--cache", type=Path, required=True,

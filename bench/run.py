@@ -9,21 +9,16 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, SHARED, hundred_k, interleaved, machine, sentences, store_vectors, timed  # noqa: E402
 from load import load_lines  # noqa: E402
 from load import measure as measure_load  # noqa: E402
 from qdrant import bench_quantization, bench_store, quantization_lines, store_lines  # noqa: E402
@@ -34,45 +29,8 @@ from speed import (  # noqa: E402
     bench_int8_quality,
     bench_scale,
     cold_lines,
-    hundred_k,
     scale_lines,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-OUT = ROOT / "docs" / "benchmarks.md"
-
-
-def sentences(n: int) -> tuple[list[str], str]:
-    """``n`` distinct real sentences (STS-B) if the shared data is present, else the demo corpus, varied."""
-    path = SHARED / "stsb-en-train.csv"
-    if path.exists():
-        seen: dict[str, None] = {}
-        with open(path, newline="", encoding="utf-8") as fh:
-            for row in csv.reader(fh):
-                seen.update(dict.fromkeys(row[:2]))
-        texts = list(seen)
-        if len(texts) >= n:
-            return texts[:n], f"STS-B train sentences ({path.name})"
-    from vecexplore.files.corpus import load_demo
-
-    base = load_demo("topics").texts
-    return [f"{base[i % len(base)]} ({i})" for i in range(n)], "demo topics corpus, numbered variants"
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Run each function ``repeats`` times, alternating, and return all timings."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            times[name].append(timed(fn))
-    return times
 
 
 def bench_encode(n: int, repeats: int) -> dict:
@@ -203,16 +161,6 @@ def bench_isotropy(repeats: int) -> dict:
     return out
 
 
-def store_vectors(texts: list[str], cache_path: Path | None = None) -> np.ndarray:
-    """MiniLM vectors (the app's default backend) of ``texts``, through an embedding cache."""
-    from vecexplore.cache import EmbeddingCache, embed
-    from vecexplore.encoders import load_encoder
-
-    with tempfile.TemporaryDirectory() as tmp:
-        cache = EmbeddingCache(cache_path or Path(tmp) / "c.sqlite")
-        return embed(texts, load_encoder("all-MiniLM-L6-v2"), cache=cache)[0].vectors
-
-
 def bench_compare(n: int = 1000) -> dict | None:
     """Five models on an AG News sample: throughput, CKA, k-NN Jaccard, probe accuracy."""
     path = SHARED / "ag_news_test.csv"
@@ -295,25 +243,6 @@ def shift_lines(sh: dict | None) -> list[str]:
                          f"{s['c2st_p_value']:.3g} | {s['centroid_cosine_distance']:.3f} | {s['knn_mixing']:.3f} "
                          f"({s['knn_mixing_expected']:.3f}) | {s['seconds']:.1f} |")
     return [*lines, ""]
-
-
-LIBS = ["vecexplore", "torch", "sentence-transformers", "transformers", "onnxruntime", "umap-learn", "numba",
-        "scikit-learn", "numpy", "qdrant-client", "streamlit", "plotly", "gensim"]
-
-
-def machine(libs: list[str] = LIBS) -> dict:
-    """The CPU, cores, memory, Python, BLAS and the versions of ``libs``: what every benchmark doc names."""
-    cpuinfo = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-             if line.startswith("model name")] if cpuinfo.exists() else []
-    cpu = names[0] if names else platform.processor() or "unknown"
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    from threadpoolctl import threadpool_info
-
-    blas = ", ".join(sorted({f"{i['internal_api']} ({i.get('num_threads')} threads)" for i in threadpool_info()}))
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
-            "platform": platform.platform(), "blas": blas,
-            "versions": {lib: metadata.version(lib) for lib in libs}}
 
 
 def fmt_times(times: dict[str, list[float]]) -> list[str]:
@@ -439,20 +368,6 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: tupl
         *(load_lines(loads, m["cpu"]) if loads else []),
     ]
     return "\n".join(lines)
-
-
-def replace_section(lines: list[str], by: str, seconds: float) -> str:
-    """Put the re-measured section ``lines`` (its heading first) in place of the same section of the report,
-    saying what re-measured it and when; the other sections keep their run. Returns the new section."""
-    m = machine()
-    head = (f"Re-measured alone by `{by}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({seconds:.0f} s) "
-            f"on the machine above ({m['cpu']}, {m['cores']} cores); the other sections are from the full run.")
-    section = "\n".join([lines[0], "", head, *lines[1:]]).rstrip() + "\n"
-    text = OUT.read_text(encoding="utf-8")
-    begin = text.index(lines[0])
-    end = text.find("\n## ", begin + len(lines[0]))
-    OUT.write_text(text[:begin] + section + (text[end:] if end >= 0 else ""), encoding="utf-8")
-    return section
 
 
 def main() -> None:

@@ -1,12 +1,12 @@
 """Speed and scale benchmarks (issue 8): encode backends, cold start, 100k texts end to end.
 
 Imported by ``bench/run.py``; every function returns plain data that ``run.py`` writes to docs/benchmarks.md.
-The cold-start and 100k measurements run in fresh subprocesses, as a new user's app process would be.
+The cold-start and 100k measurements run in fresh processes (``bench/fresh.py``), as a new user's app process
+would be. ``python bench/speed.py`` re-measures the 100k section alone.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import statistics
@@ -17,9 +17,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import ROOT, SHARED, hundred_k, interleaved, replace_section, write_table
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+FRESH = Path(__file__).resolve().parent / "fresh.py"  # the stages a fresh process runs
+
+
+def fresh(*args: str, env: dict[str, str]) -> dict:
+    """Run ``bench/fresh.py args`` in a new Python process and return the JSON it prints last."""
+    done = subprocess.run([sys.executable, str(FRESH), *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -42,12 +50,7 @@ def bench_backends(texts: list[str], source: str, repeats: int) -> dict:
     runs = {"sentence-transformers encode (torch, defaults)": lambda: raw.encode(texts)}
     runs.update({f"vecexplore embed, backend {name} ({enc.backend})": (lambda enc=enc: embed(texts, enc))
                  for name, enc in encoders.items()})
-    times: dict[str, list[float]] = {k: [] for k in runs}
-    for _ in range(repeats):
-        for name, fn in runs.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+    times = interleaved(runs, repeats)
     med = {k: statistics.median(v) for k, v in times.items()}
     raw_s = med["sentence-transformers encode (torch, defaults)"]
     ref = raw.encode(texts)
@@ -89,35 +92,6 @@ def bench_int8_quality() -> dict | None:
     return out
 
 
-COLD = r"""
-import json, os, sys, time
-t0 = time.perf_counter()
-import numpy as np
-from vecexplore.maps.projection import ProjectionCache, Projector
-X = np.load(sys.argv[1])
-mode = sys.argv[2]
-out = {}
-if mode == "cache-hit":
-    proj = ProjectionCache(sys.argv[3]).get(X, Projector("umap"))
-    assert proj is not None
-    out["umap_ready_s"] = time.perf_counter() - t0
-    print(json.dumps(out)); raise SystemExit
-if mode == "warm-thread":
-    from vecexplore.warmup import start_background
-    start_background(models=()).join()
-    out["warm_up_s"] = time.perf_counter() - t0
-Projector("pca").fit(X)
-out["pca_ready_s"] = time.perf_counter() - t0
-start = time.perf_counter()
-proj = Projector("umap").fit(X)
-out["umap_s"] = time.perf_counter() - start
-out["umap_ready_s"] = time.perf_counter() - t0
-if mode == "fresh":
-    ProjectionCache(sys.argv[3]).put(X, proj)
-print(json.dumps(out))
-"""
-
-
 def bench_cold_start(X: np.ndarray) -> dict:
     """A fresh process maps ``X`` (10k MiniLM vectors): PCA first, then UMAP; timed from the process start."""
     out = {}
@@ -128,119 +102,16 @@ def bench_cold_start(X: np.ndarray) -> dict:
         env = {**os.environ, "NUMBA_CACHE_DIR": str(numba), "VECEXPLORE_HOME": str(Path(tmp) / "home")}
 
         def run(mode: str) -> dict:
-            result = subprocess.run([sys.executable, "-c", COLD, str(path), mode, str(Path(tmp) / "proj")],
-                                    env=env, capture_output=True, text=True, check=True)
-            return json.loads(result.stdout.strip().splitlines()[-1])
+            return fresh("cold", str(path), mode, str(Path(tmp) / "proj"), env=env)
 
         out["new install, no warm-up (empty numba cache)"] = run("fresh")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from vecexplore.warmup import warm_umap; warm_umap()"], env=env,
-                       check=True, capture_output=True)
+        fresh("warm-umap", env=env)
         out["_warmup_cli_s"] = time.perf_counter() - start
         out["after install warm-up (numba disk cache filled)"] = run("plain")
         out["app start: warm-up thread done before the first map"] = run("warm-thread")
         out["restart, same corpus and settings (projection cache)"] = run("cache-hit")
     return out
-
-
-def hundred_k(n: int = 100_000) -> tuple[list[str], list[str], str]:
-    """``n`` distinct news-like texts: AG News titles joined with another same-class item's description
-    (seeded), if the shared data is there; else the demo topics corpus recombined."""
-    path = SHARED / "ag_news_test.csv"
-    if path.exists():
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-        by_class: dict[str, list[tuple[str, str]]] = {}
-        for cls, title, desc in rows:
-            by_class.setdefault(cls, []).append((title.strip(), desc.replace("\\", " ").strip()))
-        rng = np.random.default_rng(0)
-        seen: dict[str, str] = {}
-        classes = sorted(by_class)
-        while len(seen) < n:
-            cls = classes[rng.integers(len(classes))]
-            items = by_class[cls]
-            a, b = rng.integers(len(items), size=2)
-            seen.setdefault(f"{items[a][0]}. {items[b][1]}", cls)
-        return list(seen), list(seen.values()), "AG News test titles + same-class descriptions, recombined"
-    from vecexplore.files.corpus import load_demo
-
-    big = load_demo("topics").recombined(n)
-    return big.texts, big.labels, "demo topics corpus, three sentences per text, recombined"
-
-
-SCALE = r"""
-import json, resource, sys, time
-from vecexplore.warmup import start_background
-start_background(models=())  # as app.py does at start: numba compiles while the corpus is embedded
-peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # GiB (ru_maxrss is KiB)
-stages = {}
-def stage(name, fn):
-    t = time.perf_counter(); value = fn(); stages[name] = {"s": time.perf_counter() - t, "peak_gib": peak()}
-    return value
-import numpy as np
-from vecexplore.cache import EmbeddingCache
-from vecexplore.files.corpus import load_file
-from vecexplore.encoders import load_encoder
-from vecexplore.pipeline import embed_corpus
-from vecexplore.maps.projection import ProjectionCache, Projector
-from vecexplore.maps.report import map_quality
-corpus = stage("read the CSV", lambda: load_file(sys.argv[1], "text", "label"))
-encoder = stage("load the model (default backend)", lambda: load_encoder("all-MiniLM-L6-v2"))
-eset = stage("embed (progress + cache per chunk)", lambda: embed_corpus(corpus, encoder, cache=EmbeddingCache())[0])
-X = eset.vectors
-proj = stage("UMAP 2-D (fit 20k sample + transform the rest)",
-             lambda: ProjectionCache().fit(X, Projector("umap"))[0])
-quality = stage("trustworthiness + k-NN kept (3,000-point sample)",
-                lambda: map_quality(X, proj.embedding_, 10, max_points=3000))
-from vecexplore.maps.report import cluster_report
-clusters = stage("cluster names (k-means, k by silhouette, c-TF-IDF)", lambda: cluster_report(eset))
-from pages.ui.density import canvas, density_figure
-from vecexplore.maps.clusters import label_positions
-from vecexplore.maps.density import density_image, full_window, in_window, sampled_layer
-coords = proj.embedding_
-import pandas as pd
-from pages.ui.figures import palette
-def draw(window):  # what the page draws above 50,000 texts in 2-D: the density view by label, cluster names on top
-    groups = pd.Categorical(eset.labels)  # as the page does on every run
-    image = density_image(coords, *window, *canvas(*window), groups=groups,
-                          colours=[palette(i) for i in range(len(groups.categories))])
-    names = {clusters.labeler.names_[c]: xy for c, xy in label_positions(coords, clusters.labels).items()}
-    return len(density_figure(image, coords, eset.texts, sampled_layer(coords, *window), eset.labels,
-                              names=names).to_json())
-whole = full_window(coords)
-first_bytes = stage("first draw: density image of every text by label + 10,000-point layer + figure JSON",
-                    lambda: draw(whole))
-(x0, x1), (y0, y1) = whole
-cx, cy = np.median(coords, axis=0)
-zoom = ((cx - (x1 - x0) / 8, cx + (x1 - x0) / 8), (cy - (y1 - y0) / 8, cy + (y1 - y0) / 8))
-zoom_bytes = stage("zoomed re-draw (a box of 1/16 of the map's area)", lambda: draw(zoom))
-in_zoom = int(in_window(coords, *zoom).sum())
-from vecexplore.search.opening import open_store
-store = open_store()
-if sys.argv[2] == "cold":
-    stage("index into Qdrant Edge (embedded) + HNSW build", lambda: store.index("big", eset))
-from vecexplore.pipeline import query_set
-asked = ["oil prices rise after the storm", "the team won the final", "new phone chip"] * 7
-queries = [query_set([q], encoder) for q in asked]
-def search_all():
-    times = []
-    for q in queries:
-        t = time.perf_counter(); store.search("big", q, k=10); times.append(time.perf_counter() - t)
-    return times
-times = stage("21 searches, k = 10", search_all)
-from vecexplore.models.compare import embed_models
-from vecexplore.models.report import comparison_report
-sample = corpus.sample(10_000)
-def compare():
-    sets, _, _ = embed_models(sample.texts, ["all-MiniLM-L6-v2", "glove-6B-50d"], sample.labels,
-                              cache=EmbeddingCache())
-    return comparison_report(sets)
-stage("compare MiniLM vs GloVe (10k sample)", compare)
-print(json.dumps({"stages": stages, "n": len(X), "trust": quality.trustworthiness, "knn_kept": quality.knn_kept,
-                  "method": proj.method_, "notes": proj.notes_, "figure_bytes": [first_bytes, zoom_bytes],
-                  "in_zoom": in_zoom, "clusters": clusters.labeler.n_clusters_,
-                  "search_p50_ms": 1000 * float(np.median(times)), "peak_gib": peak()}))
-"""
 
 
 def bench_scale(n: int = 100_000, home: Path | None = None) -> dict:
@@ -251,19 +122,11 @@ def bench_scale(n: int = 100_000, home: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         if home is not None:
             tmp = str(home)
-        path = Path(tmp) / "big.csv"
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["text", "label"])
-            writer.writerows(zip(texts, labels, strict=True))
-        env = {**os.environ, "VECEXPLORE_HOME": str(Path(tmp) / "home"), "PYTHONPATH": str(ROOT)}
+        path = write_table(Path(tmp) / "big.csv", texts, labels)
+        env = {**os.environ, "VECEXPLORE_HOME": str(Path(tmp) / "home")}
         (Path(tmp) / "home").mkdir(parents=True, exist_ok=True)
         for run in ("cold", "warm"):
-            result = subprocess.run([sys.executable, "-c", SCALE, str(path), run], env=env, cwd=ROOT,
-                                    capture_output=True, text=True)
-            if result.returncode:
-                raise RuntimeError(result.stderr[-3000:])
-            out[run] = json.loads(result.stdout.strip().splitlines()[-1])
+            out[run] = fresh("scale", str(path), run, env=env)
     return out
 
 
@@ -373,11 +236,6 @@ def scale_lines(sc: dict) -> list[str]:
 
 def main() -> None:
     """Re-measure the 100,000-text end-to-end section alone and replace it in docs/benchmarks.md, saying so."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from run import replace_section
-
     start = time.perf_counter()
     lines = scale_lines(bench_scale(100_000))
     print(replace_section(lines, "bench/speed.py", time.perf_counter() - start))

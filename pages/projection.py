@@ -8,15 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui import links, resources, session, widgets
-from pages.ui.density import box_range, canvas, density_figure, sample_note
-from pages.ui.figures import DRAW_LIMIT, drawn_points, figure, palette
+from pages.ui.density import box_range, sample_note
+from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
 from pages.ui.links import Param
 from pages.ui.text import md
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.files.export import coordinates_frame, to_parquet_bytes, to_tf_projector
-from vecexplore.maps.clusters import GRANULARITIES, METHODS, NOISE_NAME, label_positions
-from vecexplore.maps.density import check_range, density_image, full_window, sampled_layer
+from vecexplore.maps.clusters import GRANULARITIES, METHODS
+from vecexplore.maps.density import check_range
+from vecexplore.maps.drawing import density_map, name_marks
 from vecexplore.maps.neighbors import cosine_neighbors, point_neighbors
 from vecexplore.maps.projection import Projector
 from vecexplore.maps.report import ClusterReport, Faithfulness, MapReport, cluster_report, faithfulness, map_report
@@ -244,8 +245,7 @@ if typed is not None:
     ring_sets["neighbours of your text"] = typed[0]
 centres = {}
 if clustered is not None and show_names and coords.shape[0] == len(clustered.labels):
-    positions = label_positions(coords, clustered.labels)
-    centres = {names[c]: xy for c, xy in positions.items() if names[c] != NOISE_NAME}
+    centres = name_marks(coords, clustered.labels, names)
 values = ("k-NN kept", faithful.per_point()) if faithful is not None else None
 with map_slot:
     if colour == "faithfulness":
@@ -256,18 +256,12 @@ with map_slot:
             try:  # the zoom comes from a box drawn on the map, or a link (a hand-edited one shows the whole map)
                 window = (check_range(zoom[:2], "x range"), check_range(zoom[2:], "y range")) if zoom else None
             except VecexploreError:
-                window = None
-            window = window or full_window(coords)
-            w, h = canvas(*window)
-            cats = None if groups is None else pd.Categorical(groups)  # the density coloured like the points
-            image = density_image(coords, *window, width=w, height=h, groups=cats,
-                                  colours=None if cats is None else [palette(i) for i in range(len(cats.categories))])
-            shown = sampled_layer(coords, *window, limit=10_000)
-            fig = density_figure(image, coords, eset.texts, shown, groups, focus, ring_sets, query_mark, values, keep,
-                                 centres)
-            st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                window = None  # the whole map
+            drawn_map = density_map(coords, window, eset.texts, groups, focus, ring_sets, query_mark, values, keep,
+                                    centres)
+            st.plotly_chart(drawn_map.figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                             config={"displaylogo": False}, width="stretch")
-            st.caption(f"🔍 {sample_note(image, shown, eset.n)}")
+            st.caption(f"🔍 {sample_note(drawn_map.image, drawn_map.shown, eset.n)}")
             if zoom:
                 st.button("Show the whole map", on_click=reset_zoom, key="reset_zoom")
     else:

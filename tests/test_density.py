@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pages.ui.density import box_range, canvas, density_figure, sample_note
-from pages.ui.figures import palette
+from pages.ui.density import box_range, sample_note
 from vecexplore.errors import VecexploreError
 from vecexplore.maps.density import density_image, full_window, in_window, sampled_layer
+from vecexplore.maps.drawing import canvas, density_figure, density_map
+from vecexplore.plotting import palette
 
 WINDOW = ((-2.0, 3.0), (-1.5, 2.5))
 
@@ -176,21 +177,24 @@ def test_large_corpus_path_on_200k_texts(glove, topics, tmp_path):
     coords = proj.embedding_
     assert coords.shape == (n, 2) and proj.method_ == "pca"
 
-    groups = pd.Categorical(labels)
-    colours = [palette(i) for i in range(len(groups.categories))]
-    image = density_image(coords, *full_window(coords), *canvas(*full_window(coords)), groups=groups, colours=colours)
-    assert image.points_in_window == n
-    shown = sampled_layer(coords, image.x_range, image.y_range)
-    fig = density_figure(image, coords, eset.texts, shown, labels)
-    drawn = np.concatenate([np.asarray(trace.customdata)[:, 0] for trace in fig.data])
+    whole = density_map(coords, None, eset.texts, labels)  # what the page and bench/million.py draw
+    image, shown = whole.image, whole.shown
+    assert image.points_in_window == n and (image.x_range, image.y_range) == full_window(coords)
+    assert (image.width, image.height) == canvas(*full_window(coords))
+    colours = [palette(i) for i in range(len(pd.Categorical(labels).categories))]
+    expected = density_image(coords, *full_window(coords), *canvas(*full_window(coords)),
+                             groups=pd.Categorical(labels), colours=colours)
+    np.testing.assert_array_equal(image.rgba, expected.rgba)  # coloured like the points, label by label
+    np.testing.assert_array_equal(shown, sampled_layer(coords, image.x_range, image.y_range))
+    drawn = np.concatenate([np.asarray(trace.customdata)[:, 0] for trace in whole.figure.data])
     assert sorted(drawn) == shown.tolist() and len(drawn) == 10_000
-    assert json.loads(fig.to_json())["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+    assert json.loads(whole.figure.to_json())["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
 
     window = tuple((float(np.quantile(c, 0.3)), float(np.quantile(c, 0.7))) for c in coords.T)
-    zoom = density_image(coords, *window, *canvas(*window), groups=groups, colours=colours)
+    zoom = density_map(coords, window, eset.texts, labels)
     inside = in_window(coords, *window)
-    assert zoom.points_in_window == int(inside.sum()) and 0 < zoom.points_in_window < n
-    assert np.isin(sampled_layer(coords, *window), np.flatnonzero(inside)).all()
+    assert zoom.image.points_in_window == int(inside.sum()) and 0 < zoom.image.points_in_window < n
+    assert np.isin(zoom.shown, np.flatnonzero(inside)).all()
 
     idx, sims = point_neighbors(eset.vectors, 123_456, 5)
     unit = l2_normalize(eset.vectors)
@@ -226,3 +230,28 @@ def test_density_view_keeps_the_maps_colour_by_value_filter_names_and_typed_text
     greyed = np.asarray(by_name["filtered out"].customdata)[:, 0].astype(int)
     assert sorted(greyed) == sorted(shown[~keep[shown]])
     assert [a.text for a in fig.layout.annotations] == ["cluster one"]
+
+
+def test_density_map_is_the_density_image_the_sample_and_the_figure_of_the_window(points):
+    """``density_map`` (the one draw the page and the benchmarks call): the image at canvas size coloured by group
+    in the points' palette, the seeded layer of the window, and ``density_figure`` of them with the map's marks."""
+    from vecexplore.maps.clusters import NOISE, NOISE_NAME
+    from vecexplore.maps.drawing import name_marks
+
+    texts = [f"text {i}" for i in range(len(points))]
+    groups = ["a" if i % 3 else "b" for i in range(len(points))]
+    labels = np.where(points[:, 0] < 0, 0, 1)
+    labels[:50] = NOISE
+    names = name_marks(points, labels, {0: "left", 1: "right", NOISE: NOISE_NAME})
+    assert list(names) == ["left", "right"]  # noise is not named
+    drawn = density_map(points, WINDOW, texts, groups, focus=3, names=names, limit=500)
+    image = density_image(points, *WINDOW, *canvas(*WINDOW), groups=pd.Categorical(groups),
+                          colours=[palette(0), palette(1)])
+    shown = sampled_layer(points, *WINDOW, limit=500)
+    np.testing.assert_array_equal(drawn.image.rgba, image.rgba)
+    np.testing.assert_array_equal(drawn.shown, shown)
+    assert drawn.density_s > 0
+    assert drawn.figure.to_json() == density_figure(image, points, texts, shown, groups, 3, names=names).to_json()
+    whole = density_map(points, None, texts)  # no window: the whole map, one colour scale
+    assert (whole.image.x_range, whole.image.y_range) == full_window(points)
+    assert whole.image.points_in_window == len(points) and [t.name for t in whole.figure.data] == ["all"]

@@ -3,13 +3,17 @@
 Streamlit renders Markdown (with LaTeX, emoji and colour directives, and GitHub's autolinks) in ``st.markdown``,
 captions, alerts, headers, widget labels and metric values; plotly renders a subset of HTML in hover labels,
 legends, titles and text marks. Every string that can carry user text goes through :func:`md` or :func:`plain`
-before it reaches one of those.
+before it reaches one of those (``plain`` is the core's, :mod:`vecexplore.plotting`, which draws the
+figures).
 """
 
 from __future__ import annotations
 
-import html
 import re
+
+from vecexplore.plotting import plain
+
+__all__ = ["md", "plain"]
 
 _PUNCT = re.compile(r"[!-/:-@\[-`{-~]")  # every ASCII punctuation character
 _AUTOLINK = re.compile(r"(?i)(?<=www)\.|(?<=:)//|@")  # what GitHub-flavoured Markdown turns into a link
@@ -24,9 +28,3 @@ def md(text: object) -> str:
     flat = " ".join(str(text).split())
     flat = _AUTOLINK.sub(lambda m: _JOINER + m.group(), flat)
     return _PUNCT.sub(lambda m: f"&#{ord(m.group())};", flat)
-
-
-def plain(text: object) -> str:
-    """``text`` for plotly (hover labels, legend names, titles, text marks): ``&``, ``<`` and ``>`` escaped, so no
-    tag forms. Quotes are left alone: plotly would show ``&quot;`` literally."""
-    return html.escape(str(text), quote=False)
