@@ -70,12 +70,6 @@ def show_flash() -> None:
         st.success(message, icon="✅")
 
 
-def space_key(eset: EmbeddingSet) -> tuple:
-    """What a result computed from ``eset`` (the sidebar's corpus in some model) depends on: the corpus and the
-    space (model, version, transform). Cheap, unlike hashing the vectors."""
-    return (st.session_state.selection.corpus.fingerprint, eset.model_id, eset.model_version, eset.transform)
-
-
 def backend() -> str:
     """The sidebar's backend for transformer models."""
     return st.session_state.get("backend", "auto")
