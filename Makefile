@@ -24,8 +24,10 @@ $(VENV)/.test: $(VENV)/.app
 	$(PIP) -e '.[test]'
 	touch $@
 
+# `streamlit run app.py` under a launcher: SIGTERM or Ctrl+C stops it within ~3 s, whatever a session is doing
+# (vecexplore/serve.py)
 app: $(VENV)/.warm
-	$(VENV)/bin/streamlit run app.py
+	$(PY) -m vecexplore.serve
 
 test: $(VENV)/.test
 	$(VENV)/bin/ruff check .

@@ -19,7 +19,8 @@ Standalone: ``python bench/load.py [--sessions 20]`` rewrites the *Load* section
 own section: the server as ``make app`` runs it (``python -m vecexplore.serve``); N sessions browse (Home, the
 Projection page's map, a text filter) without, then with, one more session opening the catastrophic link
 ``/projection?filter_regex=true&filter_text=(\w+\s?)*$`` (Python's re backtracked on it for hours holding the GIL;
-RE2 runs it in linear time); then SIGTERM while N sessions and the hostile one are running, timed to the exit.
+RE2 runs it in linear time); then SIGTERM while N sessions and the hostile one are running, timed to the exit,
+and the same stop on a plain ``streamlit run app.py`` for comparison.
 """
 
 from __future__ import annotations
@@ -335,9 +336,23 @@ async def hostile_session(url: str, step_timeout_s: float) -> dict:
     return result
 
 
+async def stop_while_busy(server: Server, sessions: int, step_timeout_s: float) -> dict:
+    """``sessions`` browsing sessions and the hostile one start; SIGTERM once the first page is served. Returns
+    the seconds to the server's exit, how many sessions were still being served, and whether it was killed."""
+    served = asyncio.Event()
+    running = [asyncio.ensure_future(browse_session(server.url, i, step_timeout_s, served)) for i in range(sessions)]
+    running.append(asyncio.ensure_future(hostile_session(server.url, step_timeout_s)))
+    await asyncio.wait_for(served.wait(), step_timeout_s)
+    busy = sum(not t.done() for t in running)
+    stop_s = await asyncio.to_thread(server.stop)
+    await asyncio.gather(*running)  # each ends with a dropped connection
+    said = Path(server.log.name).read_text(encoding="utf-8", errors="replace")
+    return {"stop_s": stop_s, "busy_at_stop": busy, "killed": "did not stop within" in said}
+
+
 async def run_hostile(server: Server, sessions: int, step_timeout_s: float) -> dict:
     """Session 0 alone (the one-off costs), then ``sessions`` browsing at once without, then with, the hostile
-    session; then ``sessions`` more and the hostile one again, and SIGTERM once they are being served."""
+    session; then :func:`stop_while_busy`."""
     first = await browse_session(server.url, 0, 300)
     start = time.perf_counter()
     without = await asyncio.gather(*(browse_session(server.url, i, step_timeout_s) for i in range(1, sessions + 1)))
@@ -346,27 +361,35 @@ async def run_hostile(server: Server, sessions: int, step_timeout_s: float) -> d
     browsing = [browse_session(server.url, i, step_timeout_s) for i in range(1, sessions + 1)]
     *with_, hostile = await asyncio.gather(*browsing, hostile_session(server.url, step_timeout_s))
     wall_with = time.perf_counter() - start
-    served = asyncio.Event()
-    last = [asyncio.ensure_future(browse_session(server.url, i, step_timeout_s, served)) for i in range(sessions)]
-    last.append(asyncio.ensure_future(hostile_session(server.url, step_timeout_s)))
-    await asyncio.wait_for(served.wait(), step_timeout_s)
-    busy = sum(not t.done() for t in last)
-    stop_s = await asyncio.to_thread(server.stop)
-    await asyncio.gather(*last)  # each ends with a dropped connection
     return {"first": first, "without": list(without), "with": list(with_), "hostile": hostile,
-            "wall_without_s": wall_without, "wall_with_s": wall_with, "stop_s": stop_s, "busy_at_stop": busy}
+            "wall_without_s": wall_without, "wall_with_s": wall_with,
+            "stop": await stop_while_busy(server, sessions, step_timeout_s)}
+
+
+async def run_plain_stop(server: Server, sessions: int, step_timeout_s: float) -> dict:
+    """For comparison, the same stop with no launcher: session 0 alone, then :func:`stop_while_busy`."""
+    await browse_session(server.url, 0, 300)
+    return await stop_while_busy(server, sessions, step_timeout_s)
 
 
 def measure_hostile(sessions: int = 20) -> dict:
-    """One fresh server, run as ``make app`` runs it (the launcher), under :func:`run_hostile`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp), launcher=True)
-        try:
-            out = asyncio.run(run_hostile(server, sessions, 180))
-        finally:
-            if server.proc.poll() is None:
-                server.stop()
-    return {"sessions": sessions, **out, "peak_rss_gib": server.peak / 2**30, "cores": os.cpu_count()}
+    """A fresh server run as ``make app`` runs it (the launcher) under :func:`run_hostile`, then a fresh plain
+    ``streamlit run app.py`` under :func:`run_plain_stop`."""
+    load_before = os.getloadavg()[0]
+    out = {}
+    for launcher, run in ((True, run_hostile), (False, run_plain_stop)):
+        with tempfile.TemporaryDirectory() as tmp:
+            server = Server(Path(tmp), launcher=launcher)
+            try:
+                result = asyncio.run(run(server, sessions, 180))
+            finally:
+                if server.proc.poll() is None:
+                    server.stop()
+        if launcher:
+            out = {**result, "peak_rss_gib": server.peak / 2**30}
+        else:
+            out["plain_stop"] = result
+    return {"sessions": sessions, **out, "cores": os.cpu_count(), "load": (load_before, os.getloadavg()[0])}
 
 
 def hostile_lines(h: dict, cpu: str) -> list[str]:
@@ -382,7 +405,7 @@ def hostile_lines(h: dict, cpu: str) -> list[str]:
         return [t for r in results for t in r["times"].values()]
 
     errors = [(label, r["session"], e) for label in ("without", "with") for r in h[label] for e in r["errors"]]
-    hostile = h["hostile"]
+    hostile, stop, plain = h["hostile"], h["stop"], h["plain_stop"]
     p95 = {label: _pct(pages(h[label]), 95) for label in ("without", "with")}
     lines = [
         "## Hostile session: a catastrophic filter link among browsing sessions",
@@ -394,7 +417,9 @@ def hostile_lines(h: dict, cpu: str) -> list[str]:
         f"session opening `/projection?filter_regex=true&filter_text={EVIL}`. Python's `re` backtracked on that "
         "pattern for hours while holding the GIL: every session froze and the server ignored SIGTERM. The filter "
         "now runs RE2 (linear time, GIL released: `vecexplore/patterns.py`). Page times run from the action to "
-        "the end of the script run it starts.",
+        f"the end of the script run it starts. Last, {n} sessions and the hostile one start again and the server "
+        "gets SIGTERM as soon as the first page is served, timed to its exit; then the same on a fresh plain "
+        "`streamlit run app.py`. The launcher gives the server 3 s to exit by itself, then kills it.",
         "",
         f"| step ({n} browsing sessions) | p50 s | p95 s | max s |",
         "|---|---|---|---|",
@@ -412,8 +437,13 @@ def hostile_lines(h: dict, cpu: str) -> list[str]:
         "| 0, 0 |",
         f"| wall time of the {n} sessions without / with | {h['wall_without_s']:.1f} s / {h['wall_with_s']:.1f} s "
         "| — |",
-        f"| SIGTERM → server exited, with {h['busy_at_stop']} sessions being served | {h['stop_s']:.1f} s | "
+        f"| SIGTERM → server exited, with {stop['busy_at_stop']} sessions being served | {stop['stop_s']:.1f} s "
+        f"({'killed by the launcher after its grace period' if stop['killed'] else 'exited by itself'}) | "
         f"≤ {STOP_GOAL_S} s |",
+        f"| the same with a plain `streamlit run app.py` (no launcher; {plain['busy_at_stop']} sessions) | "
+        f"{plain['stop_s']:.1f} s | — |",
+        f"| load average of the machine (1 min) before / after the run | {h['load'][0]:.1f} / {h['load'][1]:.1f} "
+        "| — (other work on the same cores slows every page alike) |",
         f"| server peak memory (RSS) | {h['peak_rss_gib']:.2f} GiB | — |",
         "",
         *[f"- {label} run, session {s}: {e}" for label, s, e in errors[:20]],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -42,17 +44,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def streamlit_server(tmp_path_factory, prepare_home: Callable[[Path], None], warmup: bool) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port with a throw-away ``VECEXPLORE_HOME`` (set up by
-    ``prepare_home``); yields its URL once it answers its health check, and stops it afterwards."""
+def start_server(tmp_path_factory, prepare_home: Callable[[Path], None], warmup: bool,
+                 launcher: bool = False) -> tuple[str, subprocess.Popen, IO[str]]:
+    """Start ``streamlit run app.py`` (or, with ``launcher``, ``python -m vecexplore.serve``, which ``make app``
+    runs) on a free port with a throw-away ``VECEXPLORE_HOME`` (set up by ``prepare_home``); returns its URL once
+    it answers its health check, the process and its log."""
     port = _free_port()
     home = tmp_path_factory.mktemp("home")
     prepare_home(home)
     env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1", "VECEXPLORE_WARMUP": str(int(warmup))}
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
+    command = [sys.executable, "-m", "vecexplore.serve"] if launcher else \
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        [*command, "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -67,6 +73,12 @@ def streamlit_server(tmp_path_factory, prepare_home: Callable[[Path], None], war
         proc.kill()
         log.seek(0)
         pytest.fail("streamlit did not start:\n" + log.read())
+    return url, proc, log
+
+
+def streamlit_server(tmp_path_factory, prepare_home: Callable[[Path], None], warmup: bool) -> Iterator[str]:
+    """:func:`start_server`: yields its URL, and stops it afterwards."""
+    url, proc, log = start_server(tmp_path_factory, prepare_home, warmup)
     yield url
     proc.terminate()
     proc.wait(timeout=30)
@@ -381,7 +393,7 @@ def big_csv(tmp_path_factory) -> Path:
     """200,000 distinct texts (three demo sentences of one topic each), as a user's upload."""
     import pandas as pd
 
-    from vecexplore.corpus import load_demo
+    from vecexplore.files.corpus import load_demo
 
     big = load_demo("topics").recombined(BIG)
     path = tmp_path_factory.mktemp("big") / "big_topics.csv"
@@ -512,3 +524,55 @@ def test_hostile_text_is_never_rendered_or_fetched(server, page, hostile):
     hostile("browser: sidebar paste → Projection → Search", "lines and a query with Markdown images, HTML, LaTeX, "
             "javascript: links, <script>, autolinks", "the text literally; no request to 127.0.0.1:9, no dialog, "
             "no image, link, formula or bold drawn")
+
+
+EVIL_LINK = "/projection?method=pca&filter_regex=true&filter_text=(\\w%2B\\s?)*$"
+
+
+def test_a_catastrophic_regex_link_freezes_no_one_and_sigterm_stops_the_server(tmp_path_factory, browser, hostile):
+    """Session 1 opens a link whose filter ``(\\w+\\s?)*$`` Python's re would backtrack on for hours, holding the
+    GIL (every session froze, SIGTERM was ignored). While it is open, session 2 loads the app and settles; both
+    show their map. Then SIGTERM stops the server as ``make app`` runs it (``python -m vecexplore.serve``)."""
+    url, proc, log = start_server(tmp_path_factory, share_models, warmup=False, launcher=True)
+    contexts = []
+    try:
+        one, two = (browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2))
+        contexts += [one, two]
+        first, second = one.new_page(), two.new_page()
+        for pg in (first, second):
+            pg.set_default_timeout(STEP)
+        first.goto(url + EVIL_LINK)
+        # The sidebar is drawn before the page runs. (A session that connects before a fresh server's first run
+        # has called st.navigation gets Streamlit's old pages/ folder view: no sidebar, no corpus.)
+        first.get_by_text("1 · Corpus").wait_for()
+        second.goto(url + "/projection?method=pca")
+        for pg in (second, first):  # the second session settles while the first is open
+            pg.locator('[data-testid="stMetric"]').filter(has_text="Method used").wait_for(timeout=SLOW)
+            settled(pg)
+            pg.locator(".js-plotly-plot canvas").first.wait_for(state="attached")
+        assert first.get_by_label("Text contains").input_value() == r"(\w+\s?)*$"
+        assert first.locator('[data-testid="stException"]').count() == 0
+        shot(first, "hostile-regex-link-session-1")
+        shot(first.locator(".js-plotly-plot").first, "hostile-regex-link-session-1-map")  # below the fold
+        shot(second, "hostile-regex-link-session-2")
+
+        asked = time.perf_counter()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server was still running 30 s after SIGTERM")
+        stopped = time.perf_counter() - asked
+        print(f"SIGTERM → server stopped in {stopped:.2f} s (exit status {proc.returncode})")
+        assert proc.returncode == 0
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+        hostile("browser: Projection link, two sessions", f"{EVIL_LINK} opened while a second session loads",
+                "both sessions draw their map (RE2 matches every text in linear time); SIGTERM then stops the server")
+    finally:
+        for context in contexts:
+            context.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
