@@ -71,3 +71,16 @@ def upload(at: AppTest, name: str, data: bytes, key: str = "upload") -> AppTest:
 def exact_top(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     """Indices of each query's ``k`` highest cosines among ``base``: the reference for search results."""
     return top_k(l2_normalize(queries) @ l2_normalize(base).T, k)
+
+
+def ranx_per_query(qrels: dict, run: dict, metrics: tuple[str, ...]) -> dict[str, list[float]]:
+    """ranx's per-query ``metrics`` for ``qrels`` and ``run``, computed in a child process: importing ranx switches
+    numba's threading layer, which the UMAP tests in this process share."""
+    import subprocess
+    import sys
+
+    script = ("import json, sys, ranx; q, r, ms = json.load(sys.stdin); q, r = ranx.Qrels(q), ranx.Run(r); "
+              "print(json.dumps({m: list(ranx.evaluate(q, r, m, return_mean=False)) for m in ms}))")
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps([qrels, run, list(metrics)]),
+                          capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])

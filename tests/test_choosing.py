@@ -2,12 +2,11 @@
 scikit-learn, scipy), the paired bootstrap's coverage, and the report card's verdicts."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from helpers import ranx_per_query
 from vecexplore.choosing import metrics as M
 from vecexplore.choosing.confidence import PairedBootstrap, bootstrap_p, holm
 from vecexplore.choosing.report import BM25_ID, choose_report
@@ -72,7 +71,7 @@ def test_demo_topics_give_classification_and_clustering(topics):
 
 
 def test_retrieval_metrics_match_ranx():
-    """ranx runs in a child process: importing it switches numba's threading layer, which the UMAP tests share."""
+    """Against ranx (run in a child process: see helpers.ranx_per_query)."""
     pytest.importorskip("ranx", reason="ranx is the reference for recall@10, MRR@10 and nDCG@10")
     rng = np.random.default_rng(6)
     queries, docs = rng.normal(size=(30, 12)), rng.normal(size=(40, 12))
@@ -82,12 +81,7 @@ def test_retrieval_metrics_match_ranx():
     scores = M.pair_cosines(np.repeat(queries, 40, 0), np.tile(docs, (30, 1))).reshape(30, 40)
     qrels = {f"q{i:02d}": {f"d{j:02d}": int(g) for j, g in rel.items()} for i, rel in enumerate(relevant)}
     run = {f"q{i:02d}": {f"d{j:02d}": float(scores[i, j]) for j in range(40)} for i in range(30)}
-    script = ("import json, sys, ranx; q, r = json.load(sys.stdin); q, r = ranx.Qrels(q), ranx.Run(r); "
-              "print(json.dumps({m: list(ranx.evaluate(q, r, m, return_mean=False)) "
-              "for m in ('recall@10', 'mrr@10', 'ndcg@10')}))")
-    done = subprocess.run([sys.executable, "-c", script], input=json.dumps([qrels, run]), capture_output=True,
-                          text=True, timeout=300, check=True)
-    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    theirs = ranx_per_query(qrels, run, ("recall@10", "mrr@10", "ndcg@10"))
     for metric in ("recall@10", "mrr@10", "ndcg@10"):
         np.testing.assert_allclose(ours[metric], theirs[metric], atol=1e-6)
     assert 0 < ours["mrr@10"].mean() < 1

@@ -13,6 +13,7 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import label_ranking_average_precision_score, top_k_accuracy_score
 
+from helpers import ranx_per_query
 from vecexplore.encoders import finetuned, load_encoder, model_catalogue, model_choices
 from vecexplore.encoders.onnx_runtime import export_dir
 from vecexplore.errors import VecexploreError
@@ -222,11 +223,6 @@ def test_several_positives_per_anchor_against_a_direct_count():
 
 
 def test_several_positives_per_anchor_match_ranx():
-    """ranx runs in a child process: importing it switches numba's threading layer, which the UMAP tests share."""
-    import json
-    import subprocess
-    import sys
-
     pytest.importorskip("ranx", reason="ranx is the reference for recall@k / MRR with several positives")
     rng = np.random.default_rng(6)
     anchors, candidates = rng.normal(size=(30, 12)), rng.normal(size=(40, 12))
@@ -235,12 +231,7 @@ def test_several_positives_per_anchor_match_ranx():
     scores = cosine(anchors[:, None, :], candidates[None, :, :])
     qrels = {f"q{i:02d}": {f"d{j:02d}": 1 for j in rel} for i, rel in enumerate(relevant)}
     run = {f"q{i:02d}": {f"d{j:02d}": float(scores[i, j]) for j in range(40)} for i in range(30)}
-    script = ("import json, sys, ranx; q, r = json.load(sys.stdin); q, r = ranx.Qrels(q), ranx.Run(r); "
-              "print(json.dumps({m: list(ranx.evaluate(q, r, m, return_mean=False)) "
-              "for m in ('recall@1', 'recall@10', 'mrr')}))")
-    done = subprocess.run([sys.executable, "-c", script], input=json.dumps([qrels, run]), capture_output=True,
-                          text=True, timeout=300, check=True)
-    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    theirs = ranx_per_query(qrels, run, ("recall@1", "recall@10", "mrr"))
     for ours, metric in (("recall@1", "recall@1"), ("recall@10", "recall@10"), ("MRR", "mrr")):
         np.testing.assert_allclose(per[ours], theirs[metric], atol=1e-9)
 
