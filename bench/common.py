@@ -5,13 +5,11 @@ of them."""
 from __future__ import annotations
 
 import csv
-import os
 import platform
 import resource
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -106,17 +104,12 @@ def peak_gib() -> float:
 
 def machine(libs: list[str] = LIBS) -> dict:
     """The CPU, cores, memory, Python, BLAS and the versions of ``libs``: what every benchmark doc names."""
-    cpuinfo = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-             if line.startswith("model name")] if cpuinfo.exists() else []
-    cpu = names[0] if names else platform.processor() or "unknown"
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     from threadpoolctl import threadpool_info
 
+    from vecexplore.machine import describe
+
     blas = ", ".join(sorted({f"{i['internal_api']} ({i.get('num_threads')} threads)" for i in threadpool_info()}))
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
-            "platform": platform.platform(), "blas": blas,
-            "versions": {lib: metadata.version(lib) for lib in libs}}
+    return {**describe(libs), "platform": platform.platform(), "blas": blas}
 
 
 def replace_section(lines: list[str], by: str, seconds: float) -> str:
@@ -131,3 +124,9 @@ def replace_section(lines: list[str], by: str, seconds: float) -> str:
     end = text.find("\n## ", begin + len(lines[0]))
     OUT.write_text(text[:begin] + section + (text[end:] if end >= 0 else ""), encoding="utf-8")
     return section
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table's lines: the header, its rule and one line per row (cells already formatted)."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *["| " + " | ".join(row) + " |" for row in rows]]

@@ -114,7 +114,8 @@ def raw_trainer(train, threads: int | None) -> dict:
 
 def child(spec: dict) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.encoders import MINILM_ID, load_encoder
+    from vecexplore.embedder import Embedder
+    from vecexplore.encoders import MINILM_ID
     from vecexplore.finetuning.report import finetune
     from vecexplore.finetuning.tuner import FineTuner, Split, idle_cores
 
@@ -131,8 +132,9 @@ def child(spec: dict) -> dict:
         if step == steps and "at" not in trained:  # training done: its peak, then the save and the evaluation
             trained.update(at=time.perf_counter(), peak_gib=peak_gib())
 
-    report, _ = finetune(tuner, Split(train, split.held), spec["name"], lambda m: load_encoder(m, backend="torch"),
-                         source=Path(spec["path"]).name, cache=EmbeddingCache(), seed=SEED, progress=progress)
+    base = Embedder(MINILM_ID, "torch", EmbeddingCache())
+    report, _ = finetune(tuner, Split(train, split.held), spec["name"], base, source=Path(spec["path"]).name,
+                         seed=SEED, progress=progress)
     evaluation = report.to_dict()
     out = {**tuner.summary(), "peak_gib": trained.get("peak_gib", peak_gib()), "load": load}
     return {**out, **evaluation, "loss": None, "most_changed": None, "notes": [*out["notes"], *evaluation["notes"]],

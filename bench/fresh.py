@@ -76,8 +76,7 @@ def scale(table: str, run: str) -> dict:
     from vecexplore.cache import EmbeddingCache
     from vecexplore.encoders import load_encoder
     from vecexplore.files.corpus import load_file
-    from vecexplore.maps.projection import ProjectionCache, Projector
-    from vecexplore.maps.report import map_quality
+    from vecexplore.maps.projection import ProjectionCache, Projector, map_quality
     from vecexplore.pipeline import embed_corpus
 
     corpus = stage("read the CSV", lambda: load_file(table, "text", "label"))
@@ -128,14 +127,15 @@ def scale(table: str, run: str) -> dict:
         return times
 
     times = stage("21 searches, k = 10", search_all)
+    from vecexplore.embedder import Embedder
     from vecexplore.models.compare import embed_models
     from vecexplore.models.report import comparison_report
 
     sample = corpus.sample(10_000)
 
     def compare():
-        sets, _, _ = embed_models(sample.texts, ["all-MiniLM-L6-v2", "glove-6B-50d"], sample.labels,
-                                  cache=EmbeddingCache())
+        cache = EmbeddingCache()
+        sets, _, _ = embed_models(sample, [Embedder(m, cache=cache) for m in ("all-MiniLM-L6-v2", "glove-6B-50d")])
         return comparison_report(sets)
 
     stage("compare MiniLM vs GloVe (10k sample)", compare)

@@ -31,12 +31,13 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
+
+from vecexplore.machine import cpu_name
+from vecexplore.serve import server_command, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -87,22 +88,14 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1", "VECEXPLORE_WARMUP": "1"}
         self.log = open(home / "streamlit.log", "w")  # noqa: SIM115 (closed in stop)
-        command = [sys.executable, "-m", "vecexplore.serve"] if launcher else \
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-        self.proc = subprocess.Popen(
-            [*command, "--server.headless", "true", "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(server_command(self.port, launcher), cwd=ROOT, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         self.peak = 0
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.5)
+        if wait_healthy(self.url):
+            return
         raise RuntimeError("streamlit did not start; see " + self.log.name)
 
     def _sample(self) -> None:
@@ -518,13 +511,6 @@ def load_lines(loads: list[dict], cpu: str) -> list[str]:
         table, _ = _table(load)
         lines += [f"### {titles[load['mode']]}", "", *table]
     return lines
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def write_section(section: list[str]) -> None:

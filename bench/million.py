@@ -74,8 +74,8 @@ def child(path: Path, run: str) -> dict:
     from vecexplore.files.export import coordinates_frame
     from vecexplore.maps.drawing import density_map, name_marks
     from vecexplore.maps.neighbors import point_neighbors
-    from vecexplore.maps.projection import ProjectionCache, Projector
-    from vecexplore.maps.report import cluster_report, map_quality
+    from vecexplore.maps.projection import ProjectionCache, Projector, map_quality
+    from vecexplore.maps.report import cluster_report
     from vecexplore.pipeline import embed_corpus
 
     stages: dict[str, dict] = {}

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import table
 
 
 def _p(times: list[float], q: float) -> float:
@@ -120,21 +121,14 @@ def bench_quantization(X: np.ndarray) -> dict:
 
 
 def quantization_lines(q: dict) -> list[str]:
-    lines = [
-        "## Compression lab: Qdrant's quantizations",
-        "",
-        f"{q['n']:,} MiniLM vectors ({q['dims']}-d); {q['n_queries']} stored vectors as queries (each excluded from "
-        f"its own results), recall@{q['k']} against exact float32; no HNSW graph, so recall measures the codes "
-        f"alone; rescoring = Qdrant rescoring a ×{q['oversampling']:g} oversampled shortlist on the original "
-        f"vectors. Bytes are the codes' nominal size. The whole table took {q['seconds']:.0f} s.",
-        "",
-        "| method | rescoring | bytes / vector | recall@10 | query p50 (ms) |",
-        "|---|---|---|---|---|",
-        *[f"| {r['method']} | {r['rescoring']} | {r['bytes_per_vector']} | {r['recall']:.3f} | "
-          f"{r['query_p50_ms']:.2f} |" for r in q["rows"]],
-        "",
-    ]
-    return lines
+    intro = (f"{q['n']:,} MiniLM vectors ({q['dims']}-d); {q['n_queries']} stored vectors as queries (each excluded "
+             f"from its own results), recall@{q['k']} against exact float32; no HNSW graph, so recall measures the "
+             f"codes alone; rescoring = Qdrant rescoring a ×{q['oversampling']:g} oversampled shortlist on the "
+             f"original vectors. Bytes are the codes' nominal size. The whole table took {q['seconds']:.0f} s.")
+    rows = [[r["method"], r["rescoring"], str(r["bytes_per_vector"]), f"{r['recall']:.3f}", f"{r['query_p50_ms']:.2f}"]
+            for r in q["rows"]]
+    return ["## Compression lab: Qdrant's quantizations", "", intro, "",
+            *table(["method", "rescoring", "bytes / vector", "recall@10", "query p50 (ms)"], rows), ""]
 
 
 def main() -> None:

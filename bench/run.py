@@ -103,6 +103,7 @@ def bench_analogies(repeats: int) -> dict | None:
         return None
     from gensim.models import KeyedVectors
 
+    from vecexplore.embedder import Embedder
     from vecexplore.encoders import GloveEncoder
     from vecexplore.words.analogy import ADD, WordSpace, read_analogies
     from vecexplore.words.report import analogy_evaluation
@@ -117,7 +118,7 @@ def bench_analogies(repeats: int) -> dict | None:
     theirs: list[float] = []
     for _ in range(repeats):  # interleaved, like every other comparison here
         start = time.perf_counter()
-        report = analogy_evaluation(glove, data, ADD, space=space).report
+        report = analogy_evaluation(Embedder.of(glove), data, ADD, space=space).report
         ours.append(time.perf_counter() - start)
         start = time.perf_counter()
         score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=100_000)
@@ -134,7 +135,8 @@ def bench_analogies(repeats: int) -> dict | None:
 
 def bench_isotropy(repeats: int) -> dict:
     """STS-B dev Spearman before/after each transform (GloVe average, MiniLM), and metric time on 50k × 384."""
-    from vecexplore.cache import EmbeddingCache, embed
+    from vecexplore.cache import EmbeddingCache
+    from vecexplore.embedder import Embedder
     from vecexplore.encoders import GloveEncoder, MiniLMEncoder
     from vecexplore.transforms.isotropy import metrics
     from vecexplore.transforms.report import sts_effect
@@ -154,8 +156,7 @@ def bench_isotropy(repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cache = EmbeddingCache(Path(tmp) / "c.sqlite")
         for encoder in (GloveEncoder(), MiniLMEncoder()):
-            rows = sts_effect(pairs, lambda texts, e=encoder: embed(list(texts), e, cache=cache)[0].vectors,
-                              encoder.id, transforms, fit_corpus=train).rows
+            rows = sts_effect(pairs, Embedder.of(encoder, cache), transforms, fit_corpus=train).rows
             out["sts"][encoder.id] = rows
     out["n_pairs"], out["fit_source"] = len(pairs), source
     return out
@@ -167,6 +168,8 @@ def bench_compare(n: int = 1000) -> dict | None:
     if not path.exists():
         return None
     from vecexplore.cache import EmbeddingCache
+    from vecexplore.embedder import Embedder
+    from vecexplore.files.corpus import Corpus
     from vecexplore.models.compare import embed_models
     from vecexplore.models.report import comparison_report
 
@@ -178,7 +181,9 @@ def bench_compare(n: int = 1000) -> dict | None:
     labels = [classes[int(r[0]) - 1] for r in rows]
     with tempfile.TemporaryDirectory() as tmp:
         models = ["all-MiniLM-L6-v2", "paraphrase-MiniLM-L3-v2", "m2v-minilm", "glove-6B-50d", "tfidf-lsa"]
-        sets, info, notes = embed_models(texts, models, labels, cache=EmbeddingCache(Path(tmp) / "c.sqlite"))
+        cache = EmbeddingCache(Path(tmp) / "c.sqlite")
+        sets, info, notes = embed_models(Corpus(texts, labels), [Embedder(m, cache=cache, fit_texts=texts)
+                                                                  for m in models])
     report = comparison_report(sets, k=10, info=info)
     return {"n": n, "info": report.info, "quality": report.quality, "pairs": report.pairs, "notes": notes}
 
@@ -208,7 +213,8 @@ def bench_shift(n: int = 2000, permutations: int = 200) -> dict | None:
         return None
     from vecexplore.cache import EmbeddingCache
     from vecexplore.domains.report import shift_report
-    from vecexplore.encoders import BUILTIN_MODELS, load_encoder
+    from vecexplore.embedder import Embedder
+    from vecexplore.encoders import BUILTIN_MODELS
 
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -219,13 +225,13 @@ def bench_shift(n: int = 2000, permutations: int = 200) -> dict | None:
     b = [others[i] for i in rng.choice(len(others), n, replace=False)]
     halves = rng.permutation(len(sports))
     h1, h2 = [sports[i] for i in halves[: len(sports) // 2]], [sports[i] for i in halves[len(sports) // 2 :]]
-    encoders = {m: load_encoder(m, [*a, *b]) for m in BUILTIN_MODELS}  # one per model for both comparisons
     with tempfile.TemporaryDirectory() as tmp:
         cache = EmbeddingCache(Path(tmp) / "c.sqlite")
-        vs_others = shift_report(a, b, list(encoders), encoders.__getitem__, cache, permutations)
-        vs_itself = shift_report(h1, h2, list(encoders), encoders.__getitem__, cache, permutations)
+        embedders = [Embedder(m, cache=cache, fit_texts=[*a, *b]) for m in BUILTIN_MODELS]  # loaded once, used twice
+        vs_others = shift_report(a, b, embedders, permutations)
+        vs_itself = shift_report(h1, h2, embedders, permutations)
     out = {m: {"vs_others": vs_others.models[m].stats.to_dict(), "vs_itself": vs_itself.models[m].stats.to_dict()}
-           for m in encoders}
+           for m in BUILTIN_MODELS}
     return {"n": n, "n_a": len(a), "models": out, "n_half": len(h1)}
 
 

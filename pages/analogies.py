@@ -7,6 +7,7 @@ import streamlit as st
 from pages.ui import analogy_view, links, session, widgets
 from pages.ui.links import Param
 from pages.ui.text import md
+from vecexplore.embedder import Embedder
 from vecexplore.errors import VecexploreError
 from vecexplore.files import corpus as corpora
 from vecexplore.words import analogy as an
@@ -90,7 +91,7 @@ if st.button("Run the evaluation", type="primary", key="run_eval"):
         else:
             data = an.shipped_analogies()
         bar = st.progress(0.0, text=f"Answering {len(data.questions):,} questions…")
-        evaluation = analogy_evaluation(encoder, data, method, space=space,
+        evaluation = analogy_evaluation(Embedder.of(encoder), data, method, space=space,
                                         progress=lambda done, total: bar.progress(done / max(total, 1)))
         bar.empty()
         session.remember("analogy_eval", inputs, evaluation.report)

@@ -11,9 +11,12 @@ from pages.ui import links, resources, session, settings, widgets
 from pages.ui.figures import HOVER, hover, palette
 from pages.ui.links import Param
 from pages.ui.text import md, plain
+from vecexplore.cache import EmbedStats
+from vecexplore.embedder import Embedder
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import GLOVE_ID, MINILM_ID
-from vecexplore.models import compare as cmp
+from vecexplore.files.corpus import Corpus
+from vecexplore.models.compare import embed_models
 from vecexplore.models.report import ComparisonReport, SideBySide, comparison_report, side_by_side, translation_report
 
 COMPARE_LIMIT = 10_000  # larger corpora are compared on a seeded sample (each model embeds only that)
@@ -31,8 +34,7 @@ def pair_view(left: EmbeddingSet, right: EmbeddingSet, k: int, method: str) -> S
 @st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
 def speed(model_id: str, stamp: str, backend: str, texts: tuple[str, ...]) -> float:
     """Texts per second of ``model_id`` (``stamp``: its ``session.model_stamp``) on ``texts``."""
-    return cmp.throughput(session.current_encoder(session.Selection(st.session_state.selection.corpus, model_id)),
-                          list(texts))
+    return session.embedder(model_id).texts_per_second(list(texts))
 
 
 def side_map(xy: np.ndarray, colour: np.ndarray | list[str], hovers: list[str], chosen: list[int],
@@ -92,14 +94,20 @@ if len(corpus) > COMPARE_LIMIT:
     corpus = corpus.sample(COMPARE_LIMIT)
     st.info(f"Comparing a seeded sample of {COMPARE_LIMIT:,} of the {len(sel.corpus):,} texts: every statistic "
             "below is measured on it (each model embeds only these).", icon="🎲")
-embedded = {m: session.embeddings(m, corpus) for m in models}
-for n, (eset, stats) in enumerate(embedded.values()):
-    widgets.data_flow(eset, stats, "comparison of the spaces", notes=n == 0)
-sets = {m: eset for m, (eset, _) in embedded.items()}
+
+
+def embed_one(embedder: Embedder, texts: Corpus) -> tuple[EmbeddingSet, EmbedStats]:
+    eset, stats = session.embeddings(embedder.model_id, texts)
+    widgets.data_flow(eset, stats, "comparison of the spaces", notes=embedder.model_id == models[0])
+    return eset, stats
+
+
 with widgets.guard():
+    sets, _, dropped = embed_models(corpus, [session.embedder(m, corpus) for m in models], throughput_sample=0,
+                                    embed=embed_one)
     report = comparison(sets, k)
 sets, pairs, quality, n = report.sets, report.pairs, report.quality, report.n
-for note in report.notes:
+for note in [*dropped, *report.notes]:
     st.warning(md(note), icon="🕳️")
 if n > 2000:
     st.info(f"RSA uses a seeded sample of 2,000 of the {n:,} texts (a full similarity matrix would not fit).",

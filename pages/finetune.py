@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import links, resources, session, settings, widgets
+from pages.ui import links, session, settings, widgets
 from pages.ui.figures import HOVER, hover
 from pages.ui.links import Param
 from pages.ui.text import md, plain
@@ -178,10 +178,9 @@ if st.button("Fine-tune", type="primary", key="ft_run"):
             shown = "" if loss is None else f" · loss {loss:.4f}"
             bar.progress(step / max(steps, 1), text=f"Training step {step} / {steps}{shown}")
 
-        report, manifest = finetune(tuner, split, name, lambda m: session.current_encoder(session.Selection(corpus, m)),
+        report, manifest = finetune(tuner, split, name, session.embedder(tuner.base, corpus),
                                     corpus=corpus.sample(MAP_LIMIT).texts if corpus is not None else None,
-                                    source=pairs.name, owner=me, shared=shared, cache=resources.cache(), seed=seed,
-                                    progress=progress)
+                                    source=pairs.name, owner=me, shared=shared, seed=seed, progress=progress)
         slot.empty()
         session.remember("finetune", "last", report)
         st.session_state["compare_models"] = [base, manifest["id"]]  # what Compare opens on next

@@ -152,7 +152,7 @@ if st.button("Measure the effect", type="primary", key="run_sts"):
         else:
             pairs = sts_pairs(upload.getvalue(), upload.name)
         with st.spinner(f"Embedding {2 * len(pairs):,} sentences and fitting 4 transforms twice…"):
-            effect = sts_effect(pairs, lambda texts: session.embed_texts(list(texts)), eset.model_id,
+            effect = sts_effect(pairs, session.embedder(),
                                 [("center", {}), ("abtt", {"d": d}), ("whiten", {"k": k}), ("zca", {})],
                                 fit_corpus=eset.texts)
         session.remember("sts", inputs, effect)

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import links, resources, session, settings, widgets
+from pages.ui import links, session, settings, widgets
 from pages.ui.figures import HOVER, hover
 from pages.ui.links import Param
 from pages.ui.text import md, plain
@@ -34,8 +34,7 @@ def shift_of(texts_a: tuple[str, ...], texts_b: tuple[str, ...], labels_b: tuple
     """The report for two corpora and these settings, kept per process (the same inputs give the same report;
     ``stamps``: the models' ``session.model_stamp``)."""
     union = Corpus([*texts_a, *texts_b])
-    return shift_report(texts_a, texts_b, models, lambda m: session.current_encoder(session.Selection(union, m)),
-                        resources.cache(), permutations, seed, labels_b)
+    return shift_report(texts_a, texts_b, [session.embedder(m, union) for m in models], permutations, seed, labels_b)
 
 
 st.title("🌍 Domain shift")

@@ -11,7 +11,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from typing import IO
 import pytest
 
 from conftest import ROOT, share_models
+from vecexplore.serve import server_command, wait_healthy
 
 CHROMIUM = Path(os.environ.get("VECEXPLORE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("VECEXPLORE_ARTIFACTS", ROOT / "artifacts")) / "browser"
@@ -54,22 +54,9 @@ def start_server(tmp_path_factory, prepare_home: Callable[[Path], None], warmup:
     prepare_home(home)
     env = {**os.environ, "VECEXPLORE_HOME": str(home), "HF_HUB_OFFLINE": "1", "VECEXPLORE_WARMUP": str(int(warmup))}
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
-    command = [sys.executable, "-m", "vecexplore.serve"] if launcher else \
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-    proc = subprocess.Popen(
-        [*command, "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    proc = subprocess.Popen(server_command(port, launcher), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not wait_healthy(url):
         proc.kill()
         log.seek(0)
         pytest.fail("streamlit did not start:\n" + log.read())

@@ -14,6 +14,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import label_ranking_average_precision_score, top_k_accuracy_score
 
 from helpers import ranx_per_query
+from vecexplore.embedder import Embedder
 from vecexplore.encoders import finetuned, load_encoder, model_catalogue, model_choices
 from vecexplore.encoders.onnx_runtime import export_dir
 from vecexplore.errors import VecexploreError
@@ -365,7 +366,7 @@ def test_report_against_direct_computations(minilm, glove, split):
     from vecexplore.transforms.isotropy import metrics
 
     corpus = [*split.held.anchors, *split.held.positives]
-    report = finetune_report(minilm, glove, split.held, corpus, k=5, n_boot=200)
+    report = finetune_report(Embedder.of(minilm), Embedder.of(glove), split.held, corpus, k=5, n_boot=200)
     rows = {r["metric"]: r for r in report.metrics}
     for encoder, side in ((minilm, "before"), (glove, "after")):
         scores = cosine(encoder.encode(list(split.held.anchors))[:, None, :],
@@ -399,7 +400,7 @@ def test_report_with_several_positives_per_anchor(minilm, glove, split):
     extra = range(0, 20, 2)
     pairs = replace(held, anchors=held.anchors + tuple(held.anchors[i] for i in extra),
                     positives=held.positives + tuple(held.positives[i + 1] for i in extra))
-    report = finetune_report(minilm, glove, pairs, k=5, n_boot=200)
+    report = finetune_report(Embedder.of(minilm), Embedder.of(glove), pairs, k=5, n_boot=200)
     anchors, candidates = list(held.anchors), list(held.positives)
     relevant = {a: [candidates.index(p) for b, p in zip(pairs.anchors, pairs.positives, strict=True) if b == a]
                 for a in anchors}
@@ -429,7 +430,7 @@ def test_report_sts_spearman_when_scores_exist(minilm, glove):
     buffer = io.StringIO()
     csv.writer(buffer).writerows(zip(sts.s1, sts.s2, sts.scores, strict=True))
     pairs = read_pairs_file(buffer.getvalue(), "sts.csv", threshold=3.0)
-    report = finetune_report(minilm, glove, pairs, n_boot=200)
+    report = finetune_report(Embedder.of(minilm), Embedder.of(glove), pairs, n_boot=200)
     row = next(r for r in report.metrics if r["metric"] == "STS Spearman")
     before = spearmanr(cosine(minilm.encode(sts.s1), minilm.encode(sts.s2)), sts.scores).statistic
     after = spearmanr(cosine(glove.encode(sts.s1), glove.encode(sts.s2)), sts.scores).statistic

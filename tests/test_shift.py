@@ -86,14 +86,15 @@ def test_verdict_reads_the_statistics_with_the_documented_thresholds():
 
 def test_shift_report_keeps_spaces_apart_and_reads_each_model(topics, glove):
     from vecexplore.domains.report import shift_report
+    from vecexplore.embedder import Embedder
 
     labels = np.array(topics.labels)
     sport = [t for t, lab in zip(topics.texts, labels, strict=True) if lab == "sport"]
     money = [t for t, lab in zip(topics.texts, labels, strict=True) if lab == "finance"]
-    report = shift_report(sport, money, ["glove-6B-50d"], lambda m: glove, permutations=100)
+    report = shift_report(sport, money, [Embedder.of(glove)], permutations=100)
     view = report.models["glove-6B-50d"]
     assert view.a.model_id == view.b.model_id == "glove-6B-50d" and view.stats.n_a == 60
     assert view.verdict == "B is clearly separated from A" and report.reading()[0][0] == "glove-6B-50d"
     assert {"mmd2", "verdict", "anisotropy_a", "oov_b", "p_value_resolution"} <= set(view.to_dict())
     with pytest.raises(VecexploreError, match="identical"):
-        shift_report(sport, sport, ["glove-6B-50d"], lambda m: glove)
+        shift_report(sport, sport, [Embedder.of(glove)])

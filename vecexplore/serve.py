@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -88,6 +89,27 @@ def supervise(command: list[str], grace: float) -> int:
         _say(f"stopped {time.monotonic() - asked[0]:.1f} s after the signal (server exit status {code})")
         return 0
     return code if code >= 0 else 128 - code
+
+
+def server_command(port: int, launcher: bool = True) -> list[str]:
+    """The command that serves the app headless on ``127.0.0.1:port``: through this launcher (what ``make app``
+    runs) or, with ``launcher=False``, plain ``streamlit run`` (benchmarks and tests compare the two)."""
+    command = [sys.executable, "-m", "vecexplore.serve"] if launcher else \
+        [sys.executable, "-m", "streamlit", "run", str(APP)]
+    return [*command, "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false"]
+
+
+def wait_healthy(url: str, timeout: float = 120.0) -> bool:
+    """Whether the server at ``url`` answers Streamlit's health check within ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,6 +77,12 @@ LIMITS: dict[str, Limit] = {
     "test_share": Limit(0.05, 0.5, "the share of pairs held out for the before/after evaluation", default=0.2,
                         step=0.05),
     "threads": Limit(1, 256, "CPU threads torch trains with"),  # default: the idle cores
+    "resamples": Limit(100, 100_000, "bootstrap resamples behind each interval", default=1000, widget_hi=5000,
+                       step=100, help="More resamples give steadier interval ends; 1,000 is the usual choice."),
+    "max_ms_per_text": Limit(0.001, 1e6, "the most milliseconds per text a model may take", step=0.5,
+                             help="The report card names the best model within this speed budget."),
+    "max_bytes_per_vector": Limit(1, 1e9, "the most bytes a stored vector may take", step=64,
+                                  help="float32: 4 bytes a dimension; the card also shows int8 and binary."),
 }
 
 # Page widgets that offer a setting of the core over a range of their own (the core still allows LIMITS' range).

@@ -13,12 +13,13 @@ import streamlit as st
 from pages.ui import resources
 from pages.ui.text import md
 from pages.ui.widgets import guard
-from vecexplore.cache import EmbedStats, embed
+from vecexplore.cache import EmbedStats
+from vecexplore.embedder import Embedder
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import TFIDF_ID, Encoder, finetuned, model_choices
 from vecexplore.errors import VecexploreError
 from vecexplore.files.corpus import Corpus
-from vecexplore.pipeline import embed_corpus, embed_queries, imported_set, query_set
+from vecexplore.pipeline import embed_corpus, imported_set
 
 MEMO_SETS = 6  # embedded sets kept in a session (corpus × model), oldest dropped first
 CANCEL_FROM = 2_000  # corpora this large get a Cancel button beside the progress bar
@@ -143,24 +144,27 @@ def current_encoder(sel: Selection) -> Encoder:
     return resources.encoder(sel.model_id, "auto", sel.corpus.fingerprint, tuple(sel.corpus.texts))
 
 
-def _new_text_encoder() -> Encoder:
+def embedder(model_id: str | None = None, corpus: Corpus | None = None) -> Embedder:
+    """The sidebar's model (or ``model_id``) as an :class:`Embedder` on the session's backend and the shared cache;
+    its encoder is the process-wide copy (``tfidf-lsa``: fitted on ``corpus``, default the current one)."""
     sel: Selection = st.session_state.selection
-    if sel.corpus.vectors is not None:
+    if model_id is None and sel.corpus is not None and sel.corpus.vectors is not None:
         raise VecexploreError("These vectors were imported without their model, so new text cannot be embedded "
                               "among them. Pick a corpus and a model in the sidebar to search by text.")
-    return current_encoder(sel)
+    chosen = Selection(corpus if corpus is not None else sel.corpus, model_id or sel.model_id)
+    return Embedder(chosen.model_id, backend(), resources.cache(), loader=lambda: current_encoder(chosen))
 
 
 def embed_texts(texts: list[str]) -> np.ndarray:
     """Texts that are not in the corpus (e.g. scored pairs), embedded by the current model and cache."""
-    return embed(texts, _new_text_encoder(), cache=resources.cache())[0].vectors
+    return embedder().vectors(texts)
 
 
 def embed_query(texts: list[str]) -> np.ndarray:
     """Queries (or a typed text) embedded by the current model; one the model cannot see is refused."""
-    return embed_queries(texts, _new_text_encoder(), cache=resources.cache())
+    return embedder().queries(texts).vectors
 
 
 def queries(texts: list[str]) -> EmbeddingSet:
     """Queries embedded by the current model, tagged with it (what the search store checks)."""
-    return query_set(texts, _new_text_encoder(), cache=resources.cache())
+    return embedder().queries(texts)

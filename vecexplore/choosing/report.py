@@ -42,6 +42,9 @@ class ChoiceReport:
     seed: int
     method: str
     notes: list[str] = field(default_factory=list)
+    budgets: list[str] = field(default_factory=list)  # the best model within each budget the user set
+    warnings: list[str] = field(default_factory=list)  # candidates that may have seen the evaluation texts
+    environment: dict = field(default_factory=dict)  # CPU, cores, versions, backends: where the costs come from
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -16,13 +16,13 @@ from vecexplore.cli.inputs import SEED, TEXT_COL
 def shift(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
     from vecexplore.domains.report import shift_report
-    from vecexplore.encoders import load_encoder
+    from vecexplore.embedder import Embedder
     from vecexplore.files.corpus import load_file
 
     a = load_file(args.file_a, args.text_col)
     b = load_file(args.file_b, args.text_col)
     union = [*a.texts, *b.texts]
-    report = shift_report(a.texts, b.texts, args.model or ["all-MiniLM-L6-v2"],
-                          lambda model_id: load_encoder(model_id, union, backend=args.backend), EmbeddingCache(),
-                          permutations=args.permutations, seed=args.seed)
+    cache = EmbeddingCache()
+    embedders = [Embedder(m, args.backend, cache, union) for m in args.model or ["all-MiniLM-L6-v2"]]
+    report = shift_report(a.texts, b.texts, embedders, permutations=args.permutations, seed=args.seed)
     return {"a": args.file_a, "b": args.file_b, "models": report.to_dict()["models"], "notes": a.notes + b.notes}

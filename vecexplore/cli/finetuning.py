@@ -30,7 +30,7 @@ from vecexplore.errors import VecexploreError
          TEXT_COL, backend=True)
 def finetune(args: argparse.Namespace) -> dict:
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.encoders import load_encoder
+    from vecexplore.embedder import Embedder
     from vecexplore.files.corpus import load_file
     from vecexplore.finetuning.report import finetune
     from vecexplore.finetuning.tuner import FineTuner, new_name, read_pairs_file, split_pairs
@@ -46,9 +46,9 @@ def finetune(args: argparse.Namespace) -> dict:
     tuner = FineTuner(args.base, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                       hard_negatives=args.hard_negatives, matryoshka=args.matryoshka, seed=args.seed,
                       threads=args.threads)
-    report, manifest = finetune(tuner, split, name, lambda m: load_encoder(m, backend=args.backend),
+    report, manifest = finetune(tuner, split, name, Embedder(args.base, args.backend, EmbeddingCache()),
                                 corpus=corpus.texts if corpus else None, source=Path(args.pairs).name,
-                                cache=EmbeddingCache(), seed=args.seed)
+                                seed=args.seed)
     out = report.to_dict()
     return {**out, "path": str(tuner.saved_path_), "data_hash": manifest["data_hash"],
             "notes": [*pairs.notes, *split.notes, *tuner.notes_, *(corpus.notes if corpus else []), *out["notes"]]}

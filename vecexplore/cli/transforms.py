@@ -30,20 +30,19 @@ def isotropy(args: argparse.Namespace) -> dict:
          Arg("--model", required=True), *TRANSFORM,
          Arg("--fit-on", help="corpus file to fit the transform on (default: the pairs' sentences)"), backend=True)
 def sts(args: argparse.Namespace) -> dict:
-    from vecexplore.cache import EmbeddingCache, embed
-    from vecexplore.encoders import load_encoder
+    from vecexplore.cache import EmbeddingCache
+    from vecexplore.embedder import Embedder
     from vecexplore.files.corpus import load_file
     from vecexplore.transforms.report import sts_effect
     from vecexplore.transforms.sts import sts_pairs
 
     pairs = sts_pairs(read_text(args.pairs), Path(args.pairs).name)
     fit_texts = load_file(args.fit_on).texts if args.fit_on else None
-    encoder = load_encoder(args.model, [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts,
-                           backend=args.backend)
-    cache = EmbeddingCache()
+    embedder = Embedder(args.model, args.backend, EmbeddingCache(),
+                        [*pairs.s1, *pairs.s2] if fit_texts is None else fit_texts)
     params = {"whiten": {"k": args.k}, "abtt": {"d": args.d}}.get(args.transform, {})
-    effect = sts_effect(pairs, lambda texts: embed(list(texts), encoder, cache=cache)[0].vectors, encoder.id,
-                        [(args.transform, params)], fit_texts)
+    effect = sts_effect(pairs, embedder, [(args.transform, params)], fit_texts)
+    encoder = embedder.encoder()
     row = effect.row(args.transform, "the corpus" if fit_texts is not None else "the pairs")
     return {"model": encoder.id, "version": encoder.version, "transform": row["spec"],
             "fitted_on": args.fit_on or ("the pairs" if args.transform != "none" else None),

@@ -17,7 +17,7 @@ VOCABULARY = (limited("--restrict-vocab", "restrict_vocab"),
 
 def _words_model(args: argparse.Namespace):
     """The model for word arithmetic and, for sentence models, the word list given with ``--words``."""
-    from vecexplore.encoders import load_encoder
+    from vecexplore.embedder import Embedder
 
     words = None
     if args.words:
@@ -25,7 +25,7 @@ def _words_model(args: argparse.Namespace):
             words = Path(args.words).read_text(encoding="utf-8").split()
         except OSError as exc:
             raise VecexploreError(f"Cannot read the word list {args.words}: {exc.strerror or exc}.") from exc
-    return load_encoder(args.model, backend=args.backend), words
+    return Embedder(args.model, args.backend), words
 
 
 @command("analogy", "a is to b as c is to ? (man king woman → queen)", Arg("a"), Arg("b"), Arg("c"), MODEL, METHOD,
@@ -34,8 +34,8 @@ def analogy(args: argparse.Namespace) -> dict:
     from vecexplore.words.analogy import word_space
     from vecexplore.words.report import analogy_answer
 
-    encoder, words = _words_model(args)
-    space = word_space(encoder, words, args.restrict_vocab)
+    embedder, words = _words_model(args)
+    space = word_space(embedder.encoder(), words, args.restrict_vocab)
     return analogy_answer(space, args.a, args.b, args.c, method=args.method, k=args.top).to_dict()
 
 
@@ -46,8 +46,8 @@ def analogy_eval(args: argparse.Namespace) -> dict:
     from vecexplore.words.report import analogy_evaluation
 
     data = read_analogies(read_text(args.file).splitlines())
-    encoder, words = _words_model(args)
-    return analogy_evaluation(encoder, data, args.method, words, args.restrict_vocab).to_dict()
+    embedder, words = _words_model(args)
+    return analogy_evaluation(embedder, data, args.method, words, args.restrict_vocab).to_dict()
 
 
 @command("word-sim", "Spearman/Pearson on word pairs with human scores (e.g. SimLex-999)", Arg("file"), MODEL,
@@ -57,5 +57,5 @@ def word_sim(args: argparse.Namespace) -> dict:
     from vecexplore.words.report import word_similarity_report
 
     pairs = read_word_pairs(read_text(args.file))
-    encoder, words = _words_model(args)
-    return word_similarity_report(encoder, pairs, words, args.restrict_vocab).to_dict()
+    embedder, words = _words_model(args)
+    return word_similarity_report(embedder, pairs, words, args.restrict_vocab).to_dict()

@@ -3,15 +3,15 @@ and in plain words, and which model keeps B's own labels apart."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from vecexplore.cache import EmbeddingCache, EmbedStats, embed
+from vecexplore.cache import EmbedStats
 from vecexplore.domains.shift import MIN_TEXTS, ShiftReport, compare_corpora
+from vecexplore.embedder import Embedder
 from vecexplore.embedding_set import EmbeddingSet, same_space
-from vecexplore.encoders import Encoder
 from vecexplore.errors import VecexploreError
 from vecexplore.maps.neighbors import cosine_neighbors
 from vecexplore.maps.projection import Projector
@@ -83,28 +83,24 @@ class DomainShiftReport:
                 "notes": self.notes}
 
 
-def shift_report(texts_a: Sequence[str], texts_b: Sequence[str], model_ids: Sequence[str],
-                 encoder_for: Callable[[str], Encoder], cache: EmbeddingCache | None = None,
+def shift_report(texts_a: Sequence[str], texts_b: Sequence[str], embedders: Sequence[Embedder],
                  permutations: int = 200, seed: int = 0, labels_b: Sequence[str] | None = None) -> DomainShiftReport:
-    """Corpus B against reference corpus A in each of ``model_ids`` (``encoder_for`` builds or fetches a model;
-    ``cache`` keeps the vectors)."""
+    """Corpus B against reference corpus A in the space of each of ``embedders``."""
     if list(texts_a) == list(texts_b):
         raise VecexploreError("The two corpora are identical: there is nothing to compare.")
-    if not model_ids:
+    if not embedders:
         raise VecexploreError("Choose at least one model.")
     models = {}
-    for model_id in dict.fromkeys(model_ids):
-        encoder = encoder_for(model_id)
-        set_a, stats_a = embed(list(texts_a), encoder, cache=cache)
-        set_b, stats_b = embed(list(texts_b), encoder, cache=cache)
+    for embedder in {e.model_id: e for e in embedders}.values():
+        set_a, stats_a = embedder.embed(texts_a)
+        set_b, stats_b = embedder.embed(texts_b)
         same_space(set_a, set_b, "Corpora A and B")
         stats = compare_corpora(set_a.vectors, set_b.vectors, permutations=permutations, seed=seed)
-        diag_a, diag_b = encoder.diagnose(list(texts_a)), encoder.diagnose(list(texts_b))
         extra = {"anisotropy_a": mean_cosine(set_a.vectors).mean, "anisotropy_b": mean_cosine(set_b.vectors).mean}
         for key, name in (("oov_share", "oov"), ("truncated_share", "truncated")):
-            if key in diag_b:
-                extra[f"{name}_a"], extra[f"{name}_b"] = diag_a[key], diag_b[key]
-        models[model_id] = ModelShift(set_a, set_b, stats_a, stats_b, stats, extra)
+            if key in set_b.info:
+                extra[f"{name}_a"], extra[f"{name}_b"] = set_a.info[key], set_b.info[key]
+        models[embedder.model_id] = ModelShift(set_a, set_b, stats_a, stats_b, stats, extra)
     probes = {}
     if labels_b is not None and len(set(labels_b)) > 1:
         probes = {m: probe_accuracy(s.b.vectors, list(labels_b)) for m, s in models.items()}

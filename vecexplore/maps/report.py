@@ -13,40 +13,14 @@ from vecexplore.errors import VecexploreError
 from vecexplore.maps.clusters import ClusterLabeler, Purity, label_purity
 from vecexplore.maps.projection import (
     EXACT_KEPT,
+    MapQuality,
     PointsKept,
     ProjectionCache,
     Projector,
-    knn_kept,
     knn_kept_per_point,
+    map_quality,
     quality_k,
-    trustworthiness,
 )
-
-
-@dataclass(frozen=True)
-class MapQuality:
-    """Trustworthiness and the share of k-NN kept, at the neighbourhood size ``k`` the data allow (None: fewer
-    than 5 texts), measured on ``sample`` texts (a seeded sample above ``max_points``)."""
-
-    k: int | None
-    trustworthiness: float | None
-    knn_kept: float | None
-    sample: int
-
-    def to_dict(self) -> dict:
-        if self.k is None:
-            return {}
-        return {"trustworthiness": self.trustworthiness, "knn_kept": self.knn_kept, "quality_k": self.k}
-
-
-def map_quality(vectors: np.ndarray, coords: np.ndarray, k: int = 10, max_points: int | None = 5000) -> MapQuality:
-    """Both quality scores of a map at ``k`` lowered below n/2 (trustworthiness' own condition)."""
-    sample = len(vectors) if max_points is None else min(len(vectors), max_points)
-    qk = quality_k(k, sample)
-    if qk is None:
-        return MapQuality(None, None, None, sample)
-    return MapQuality(qk, trustworthiness(vectors, coords, qk, max_points=max_points),
-                      knn_kept(vectors, coords, qk, max_points=max_points), sample)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import orthogonal_procrustes
 
+from vecexplore.embedder import Embedder
+from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
+from vecexplore.files.corpus import Corpus
 from vecexplore.maps.neighbors import cosine_neighbors
 from vecexplore.numeric import check_array, l2_normalize, seeded_sample
 
@@ -144,33 +148,28 @@ def evaluate_translation(A: np.ndarray, B: np.ndarray, method: str = "lstsq", te
                              float(np.mean([i in row for i, row in enumerate(ranks)])))
 
 
-def throughput(encoder, texts: list[str]) -> float:
-    """Texts per second of ``encoder`` on ``texts`` (no cache), after a short warm-up."""
-    import time
+def embed_models(corpus: Corpus, embedders: Sequence[Embedder], throughput_sample: int = 500,
+                 embed: Callable[[Embedder, Corpus], tuple[EmbeddingSet, object]] | None = None,
+                 drop_blind: bool = True) -> tuple[dict[str, EmbeddingSet], dict[str, dict], list[str]]:
+    """The same corpus in each model's space: ``({name: EmbeddingSet}, {name: info}, notes)``, keyed by each
+    embedder's ``name``; ``info`` holds dims, bytes per vector and (unless ``throughput_sample`` is 0) texts per
+    second on the first texts.
 
-    encoder.encode(texts[:8])
-    start = time.perf_counter()
-    encoder.encode(texts)
-    seconds = time.perf_counter() - start
-    return len(texts) / seconds if seconds > 0 else float("inf")
-
-
-def embed_models(texts: list[str], model_ids: list[str], labels: list[str] | None = None, cache=None,
-                 throughput_sample: int = 500, backend: str = "auto") -> tuple[dict, dict, list[str]]:
-    """The same texts in each model's space: ``({model: EmbeddingSet}, {model: info}, notes)``.
-
-    Texts a model cannot embed (no known word: a zero vector) are dropped from every space, and counted."""
-    from vecexplore.cache import embed
-    from vecexplore.encoders import load_encoder
-
-    if len(dict.fromkeys(model_ids)) < 2:
+    ``embed(embedder, corpus)`` embeds one model (default ``embedder.embed``; the app passes its own, with a
+    progress bar and the session's memory; the report card measures costs in it). With ``drop_blind``, texts a
+    model cannot embed (no known word: a zero vector) are dropped from every space, and counted."""
+    unique = list({e.name: e for e in embedders}.values())
+    if len(unique) < 2:
         raise VecexploreError("Choose at least two different models to compare.")
     sets, info = {}, {}
-    for model_id in dict.fromkeys(model_ids):
-        encoder = load_encoder(model_id, texts, backend=backend)
-        sets[model_id] = embed(texts, encoder, labels=labels, cache=cache)[0]
-        info[model_id] = {"dims": sets[model_id].dims, "bytes_per_vector": 4 * sets[model_id].dims,
-                          "sent_per_s": throughput(encoder, texts[:throughput_sample])}
+    for embedder in unique:
+        eset = (embed or Embedder.embed)(embedder, corpus)[0]
+        sets[embedder.name] = eset
+        info[embedder.name] = {"dims": eset.dims, "bytes_per_vector": 4 * eset.dims}
+        if throughput_sample:
+            info[embedder.name]["sent_per_s"] = embedder.texts_per_second(corpus.texts[:throughput_sample])
+    if not drop_blind:
+        return sets, info, []
     sets, notes = common_texts(sets)
     return sets, info, notes
 

@@ -13,6 +13,7 @@ import math
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def _search(shard: qe.EdgeShard, X: np.ndarray, q_idx: np.ndarray, k: int,
 
 
 def compression_report(X: np.ndarray, n_queries: int = 200, k: int = 10, dims: tuple[int, ...] | None = None,
-                       seed: int = 0, progress=None) -> CompressionReport:
+                       seed: int = 0, progress=None, methods: Sequence[str] | None = None) -> CompressionReport:
     """recall@k and query p50 of float32, truncated float32 (first ``dims`` dimensions; default d/2, d/4, d/8)
     and each Qdrant quantization with and without rescoring, against exact float32 cosine search."""
     X = np.asarray(X, dtype=np.float32)
@@ -95,6 +96,11 @@ def compression_report(X: np.ndarray, n_queries: int = 200, k: int = 10, dims: t
     truth = top_k(l2_normalize(X[q_idx]) @ l2_normalize(X).T, k, q_idx)
     dims = tuple(t for t in (d // 2, d // 4, d // 8) if t >= 8) if dims is None else dims
     forms = quantizations(d)
+    if methods is not None:
+        unknown = sorted(set(methods) - set(forms))
+        if unknown:
+            raise VecexploreError(f"Unknown quantization {unknown[0]!r}; choose among {', '.join(forms)}.")
+        forms = {name: form for name, form in forms.items() if name in methods}
     steps, done = 1 + len(dims) + len(forms), 0
     rows = []
 

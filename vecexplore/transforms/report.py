@@ -3,12 +3,13 @@ whether the transform helps a task (Spearman on scored sentence pairs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
+from vecexplore.embedder import Embedder
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.transforms import isotropy as iso
@@ -108,8 +109,9 @@ class StsEffect:
                 "notes": list(self.notes)}
 
 
-def sts_effect(pairs: PairFile, embed: Callable[[Sequence[str]], np.ndarray], model: str,
-               transforms: Sequence[tuple[str, dict]], fit_corpus: Sequence[str] | None = None) -> StsEffect:
-    """The effect of each ``(name, params)`` transform on Spearman over ``pairs`` (texts embedded by ``embed``)."""
-    return StsEffect(model, transform_effect(pairs, embed, transforms, fit_corpus), pairs.n_out_of_range,
-                     pairs.notes)
+def sts_effect(pairs: PairFile, embedder: Embedder, transforms: Sequence[tuple[str, dict]],
+               fit_corpus: Sequence[str] | None = None) -> StsEffect:
+    """The effect of each ``(name, params)`` transform on Spearman over ``pairs`` (texts embedded by
+    ``embedder``), fitted on the pairs and, if given, on ``fit_corpus``."""
+    return StsEffect(embedder.model_id, transform_effect(pairs, embedder.vectors, transforms, fit_corpus),
+                     pairs.n_out_of_range, pairs.notes)

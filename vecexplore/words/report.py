@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vecexplore.encoders import Encoder, Progress
+from vecexplore.embedder import Embedder
+from vecexplore.encoders import Progress
 from vecexplore.errors import VecexploreError
 from vecexplore.words.analogy import (
     ADD,
@@ -100,7 +101,7 @@ class VocabularyResult:
         return {"model": self.model, "vocabulary": self.vocabulary, **self.report.to_dict()}
 
 
-def analogy_evaluation(encoder: Encoder, data: AnalogyFile, method: str = ADD, words: Sequence[str] | None = None,
+def analogy_evaluation(embedder: Embedder, data: AnalogyFile, method: str = ADD, words: Sequence[str] | None = None,
                        restrict_vocab: int | None = DEFAULT_RESTRICT, space: WordSpace | None = None,
                        progress: Progress | None = None) -> VocabularyResult:
     """How often ``b - a + c`` lands on the expected word, over every question whose words the vocabulary has.
@@ -108,6 +109,7 @@ def analogy_evaluation(encoder: Encoder, data: AnalogyFile, method: str = ADD, w
     GloVe answers from its own vocabulary (``space`` if already built). A sentence model's vocabulary is
     ``words`` (or ``space``'s words, or the shipped list) plus every word of the file, each embedded as a text,
     so that no question is skipped for an unknown word."""
+    encoder = embedder.encoder()
     if space is None or not has_vocabulary(encoder):
         base = space.words if space is not None else words
         space = word_space(encoder, base, restrict_vocab, extra_words=data.words)
@@ -115,9 +117,10 @@ def analogy_evaluation(encoder: Encoder, data: AnalogyFile, method: str = ADD, w
     return VocabularyResult(space.model_id, space.note, report)
 
 
-def word_similarity_report(encoder: Encoder, pairs: list[tuple[str, str, float]], words: Sequence[str] | None = None,
+def word_similarity_report(embedder: Embedder, pairs: list[tuple[str, str, float]], words: Sequence[str] | None = None,
                            restrict_vocab: int | None = DEFAULT_RESTRICT) -> VocabularyResult:
     """Spearman and Pearson between cosine and human scores (SimLex-999 style), over pairs with both words known;
     a sentence model embeds the pairs' words."""
-    space = word_space(encoder, words, restrict_vocab, extra_words=[w for a, b, _ in pairs for w in (a, b)])
+    space = word_space(embedder.encoder(), words, restrict_vocab,
+                       extra_words=[w for a, b, _ in pairs for w in (a, b)])
     return VocabularyResult(space.model_id, space.note, word_similarity(space, pairs))

@@ -73,6 +73,17 @@ def condition(f: FieldFilter, kind: str | None):
     return qe.Filter(should=[qe.FieldCondition(key=f.field, match=qe.MatchValue(v)) for v in values])
 
 
+def filter_and_params(api, to_condition: Callable, filters: Sequence[FieldFilter], field_types: dict[str, str],
+                      k: int, exact: bool) -> tuple:
+    """A query's filter and search parameters in ``api`` (``qdrant_edge`` or ``qdrant_client.models``: both name the
+    classes alike), so that both backends search with the same HNSW beam, rescoring and oversampling."""
+    flt = api.Filter(must=[to_condition(f, field_types.get(f.field)) for f in filters]) if filters else None
+    params = api.SearchParams(exact=exact, hnsw_ef=None if exact else max(HNSW_EF, k),
+                              quantization=api.QuantizationSearchParams(ignore=exact, rescore=True,
+                                                                        oversampling=OVERSAMPLING))
+    return flt, params
+
+
 def cast(value, kind: str | None):
     """A typed value (from a text box or the command line) as the field's payload type."""
     if kind == "integer":
@@ -194,10 +205,7 @@ class EdgeBackend:
 
     def query(self, name: str, dense: list[float], sparse: Sparse | None, k: int, filters: Sequence[FieldFilter],
               field_types: dict[str, str], exact: bool) -> list[ScoredRecord]:
-        flt = qe.Filter(must=[condition(f, field_types.get(f.field)) for f in filters]) if filters else None
-        params = qe.SearchParams(exact=exact, hnsw_ef=None if exact else max(HNSW_EF, k),
-                                 quantization=qe.QuantizationSearchParams(ignore=exact, rescore=True,
-                                                                          oversampling=OVERSAMPLING))
+        flt, params = filter_and_params(qe, condition, filters, field_types, k, exact)
         if sparse is None:
             request = qe.QueryRequest(limit=k, query=qe.Query.Nearest(dense, using=DENSE), filter=flt,
                                       params=params, with_payload=True)

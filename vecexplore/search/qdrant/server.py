@@ -13,7 +13,7 @@ from qdrant_client import QdrantClient, models
 from vecexplore.errors import VecexploreError
 from vecexplore.search.qdrant.backend import DENSE, SPARSE, IndexState, Record, ScoredRecord, to_record
 from vecexplore.search.qdrant.bm25 import Sparse
-from vecexplore.search.qdrant.edge import HNSW_EF, OVERSAMPLING, RRF_K, cast
+from vecexplore.search.qdrant.edge import RRF_K, cast, filter_and_params
 from vecexplore.search.qdrant.filters import FieldFilter
 
 DISTANCES = {"cosine": models.Distance.COSINE, "dot": models.Distance.DOT, "euclid": models.Distance.EUCLID,
@@ -89,10 +89,7 @@ class ServerBackend:
 
     def query(self, name: str, dense: list[float], sparse: Sparse | None, k: int, filters: Sequence[FieldFilter],
               field_types: dict[str, str], exact: bool) -> list[ScoredRecord]:
-        flt = models.Filter(must=[condition(f, field_types.get(f.field)) for f in filters]) if filters else None
-        params = models.SearchParams(exact=exact, hnsw_ef=None if exact else max(HNSW_EF, k),
-                                     quantization=models.QuantizationSearchParams(ignore=exact, rescore=True,
-                                                                                  oversampling=OVERSAMPLING))
+        flt, params = filter_and_params(models, condition, filters, field_types, k, exact)
         if sparse is None:
             result = self._call(self.client.query_points, name, query=dense, using=DENSE, limit=k,
                                 query_filter=flt, search_params=params, with_payload=True)
