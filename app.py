@@ -24,6 +24,7 @@ page = st.navigation([
     st.Page("pages/compare.py", title="Compare", icon="⚖️"),
     st.Page("pages/shift.py", title="Domain shift", icon="🌍"),
     st.Page("pages/finetune.py", title="Fine-tuning", icon="🎯"),
+    st.Page("pages/choose.py", title="Choose a model", icon="🏆"),
 ])
 links.start_run(sidebar.LINK_PARAMS)
 sidebar.show()

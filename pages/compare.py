@@ -103,7 +103,7 @@ def embed_one(embedder: Embedder, texts: Corpus) -> tuple[EmbeddingSet, EmbedSta
 
 
 with widgets.guard():
-    sets, _, dropped = embed_models(corpus, [session.embedder(m, corpus) for m in models], throughput_sample=0,
+    sets, _, dropped = embed_models(corpus, [session.embedder(m, corpus=corpus) for m in models], throughput_sample=0,
                                     embed=embed_one)
     report = comparison(sets, k)
 sets, pairs, quality, n = report.sets, report.pairs, report.quality, report.n

@@ -178,7 +178,7 @@ if st.button("Fine-tune", type="primary", key="ft_run"):
             shown = "" if loss is None else f" · loss {loss:.4f}"
             bar.progress(step / max(steps, 1), text=f"Training step {step} / {steps}{shown}")
 
-        report, manifest = finetune(tuner, split, name, session.embedder(tuner.base, corpus),
+        report, manifest = finetune(tuner, split, name, session.embedder(tuner.base, corpus=corpus),
                                     corpus=corpus.sample(MAP_LIMIT).texts if corpus is not None else None,
                                     source=pairs.name, owner=me, shared=shared, seed=seed, progress=progress)
         slot.empty()

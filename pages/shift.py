@@ -34,7 +34,8 @@ def shift_of(texts_a: tuple[str, ...], texts_b: tuple[str, ...], labels_b: tuple
     """The report for two corpora and these settings, kept per process (the same inputs give the same report;
     ``stamps``: the models' ``session.model_stamp``)."""
     union = Corpus([*texts_a, *texts_b])
-    return shift_report(texts_a, texts_b, [session.embedder(m, union) for m in models], permutations, seed, labels_b)
+    embedders = [session.embedder(m, corpus=union) for m in models]
+    return shift_report(texts_a, texts_b, embedders, permutations, seed, labels_b)
 
 
 st.title("🌍 Domain shift")

@@ -21,7 +21,7 @@ def test_home_page():
     models = at.table[-1].value
     assert set(models.index) >= {"all-MiniLM-L6-v2", "glove-6B-50d", "tfidf-lsa", "m2v-minilm",
                                  "paraphrase-MiniLM-L3-v2"}
-    assert any("five built-in models" in shown(m) for m in at.markdown)
+    assert any("five small ones" in shown(m) for m in at.markdown)
     assert any("data flow" in s.value.lower() for s in at.subheader)
 
 

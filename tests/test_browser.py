@@ -372,6 +372,25 @@ def test_shift_page(server, page):
     shot(page, "shift")
 
 
+def test_choose_page_builds_a_card_and_downloads_it(server, page, tmp_path):
+    open_page(page, server, "Choose a model")
+    page.get_by_role("button", name="Build the report card").wait_for(timeout=SLOW)
+    settled(page)
+    page.get_by_role("button", name="Build the report card").click()
+    page.get_by_text("Best overall:").first.wait_for(timeout=SLOW)
+    settled(page)
+    charts = page.locator(".js-plotly-plot")
+    charts.nth(1).wait_for()
+    assert charts.count() == 2 and "Quality against speed" in charts.nth(1).locator(".gtitle").text_content()
+    assert page.get_by_text("Costs, measured in this run").count() == 1
+    assert "choose_models=" in page.url  # the candidates are in the link
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download the card (Markdown)").click()
+    card = Path(got.value.path()).read_text(encoding="utf-8")
+    assert card.startswith("# Which model for these texts?") and "## Ranking: classification" in card
+    shot(page, "choose", full_page=True)
+
+
 BIG = 200_000
 
 

@@ -144,15 +144,21 @@ def current_encoder(sel: Selection) -> Encoder:
     return resources.encoder(sel.model_id, "auto", sel.corpus.fingerprint, tuple(sel.corpus.texts))
 
 
-def embedder(model_id: str | None = None, corpus: Corpus | None = None) -> Embedder:
-    """The sidebar's model (or ``model_id``) as an :class:`Embedder` on the session's backend and the shared cache;
-    its encoder is the process-wide copy (``tfidf-lsa``: fitted on ``corpus``, default the current one)."""
+def embedder(model_id: str | None = None, on: str | None = None, corpus: Corpus | None = None,
+             name: str | None = None) -> Embedder:
+    """The sidebar's model (or ``model_id``) as an :class:`Embedder` on the session's backend (or ``on``) and the
+    shared cache, called ``name`` in reports; its encoder is the process-wide copy (``tfidf-lsa``: fitted on
+    ``corpus``, default the current one)."""
     sel: Selection = st.session_state.selection
     if model_id is None and sel.corpus is not None and sel.corpus.vectors is not None:
         raise VecexploreError("These vectors were imported without their model, so new text cannot be embedded "
                               "among them. Pick a corpus and a model in the sidebar to search by text.")
     chosen = Selection(corpus if corpus is not None else sel.corpus, model_id or sel.model_id)
-    return Embedder(chosen.model_id, backend(), resources.cache(), loader=lambda: current_encoder(chosen))
+    if on is None or chosen.model_id == TFIDF_ID:
+        return Embedder(chosen.model_id, backend(), resources.cache(), loader=lambda: current_encoder(chosen),
+                        name=name)
+    return Embedder(chosen.model_id, on, resources.cache(), name=name, loader=lambda: resources.encoder(
+        chosen.model_id, on, model_stamp(chosen.model_id), ()))
 
 
 def embed_texts(texts: list[str]) -> np.ndarray:
