@@ -113,14 +113,18 @@ def machine(libs: list[str] = LIBS) -> dict:
 
 
 def replace_section(lines: list[str], by: str, seconds: float) -> str:
-    """Put the re-measured section ``lines`` (its heading first) in place of the same section of the report,
-    saying what re-measured it and when; the other sections keep their run. Returns the new section."""
+    """Put the re-measured section ``lines`` (its heading first) in place of the same section of the report (or
+    after the others, when new), saying what re-measured it and when; the other sections keep their run. Returns
+    the new section."""
     m = machine()
     head = (f"Re-measured alone by `{by}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({seconds:.0f} s) "
             f"on the machine above ({m['cpu']}, {m['cores']} cores); the other sections are from the full run.")
     section = "\n".join([lines[0], "", head, *lines[1:]]).rstrip() + "\n"
     text = OUT.read_text(encoding="utf-8")
-    begin = text.index(lines[0])
+    begin = text.find(lines[0])
+    if begin < 0:  # a new section: appended
+        OUT.write_text(text.rstrip() + "\n\n" + section, encoding="utf-8")
+        return section
     end = text.find("\n## ", begin + len(lines[0]))
     OUT.write_text(text[:begin] + section + (text[end:] if end >= 0 else ""), encoding="utf-8")
     return section

@@ -384,6 +384,10 @@ def test_choose_page_builds_a_card_and_downloads_it(server, page, tmp_path):
     assert charts.count() == 2 and "Quality against speed" in charts.nth(1).locator(".gtitle").text_content()
     assert page.get_by_text("Costs, measured in this run").count() == 1
     assert "choose_models=" in page.url  # the candidates are in the link
+    page.get_by_text("Best overall:").first.scroll_into_view_if_needed()
+    shot(page, "choose-verdict")
+    charts.nth(1).scroll_into_view_if_needed()
+    shot(page, "choose-pictures")
     with page.expect_download() as got:
         page.get_by_role("button", name="Download the card (Markdown)").click()
     card = Path(got.value.path()).read_text(encoding="utf-8")

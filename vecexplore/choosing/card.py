@@ -83,11 +83,14 @@ def sections(card: dict) -> list[Section]:
             "cheaper (more texts/s, then fewer bytes per vector); BM25 is a baseline, outside the ranking."],
             header, rows))
     header, rows = cost_rows(card)
+    reused = [m["model"] for m in card["models"] if (m["cost"] or {}).get("reused")]
     out.append(Section("Costs, measured in this run", [
         f"On {env.get('cpu', 'this CPU')} ({env.get('cores', '?')} cores). texts/s: the median of timed runs on the "
         "user's texts without the cache (range in brackets); peak memory: what the process grew by while loading "
         "and timing the model (0 when it was already in memory); whole corpus: the time to embed it at that speed "
-        "and its float32 vectors' size."], header, rows))
+        "and its float32 vectors' size.", *([f"Measured by an earlier card in this server process (same model, "
+                                              f"backend and corpus) and reused: {', '.join(reused)}."] if reused
+                                             else [])], header, rows))
     fit_keys = sorted({k for m in card["models"] for k in m["fit"]})
     out.append(Section("Fit: what each model cannot see", [], ["model", *fit_keys], [
         [m["model"], *[_num(m["fit"].get(k)) if not isinstance(m["fit"].get(k), list) else ", ".join(m["fit"][k])

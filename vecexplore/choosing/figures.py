@@ -66,6 +66,7 @@ def quality_vs_speed(card: dict, task: str) -> go.Figure:
         + " %{y:.3f}<br>%{customdata:,.0f} bytes/vector<extra></extra>"))
     fig.update_xaxes(type="log", title="texts per second on this machine (log scale)")
     fig.update_yaxes(title=f"{METRIC_NAMES[key]} ({task})")
-    fig.update_layout(height=460, margin=dict(l=10, r=10, t=50, b=40), title="Quality against speed "
-                      "(bubble area: bytes per vector; dashed: the Pareto front)", showlegend=False)
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=60, b=40), showlegend=False,
+                      title="Quality against speed<br><sup>bubble area: bytes per vector · dashed: the Pareto front"
+                            "</sup>")
     return fig

@@ -13,6 +13,7 @@ import numpy as np
 
 from vecexplore.choosing import metrics as M
 from vecexplore.choosing.confidence import PairedBootstrap
+from vecexplore.choosing.memo import SCORES, digest
 from vecexplore.choosing.tasks import LabelTask, RetrievalTask, SimilarityTask, Task, plan_tasks
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
@@ -49,6 +50,14 @@ class ChoiceReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def to_markdown(self) -> str:
+        from vecexplore.choosing.card import to_markdown
+
+        return to_markdown(self.to_dict())
+
+    def _repr_markdown_(self) -> str:  # a notebook shows the card
+        return self.to_markdown()
+
 
 class _Vectors:
     """One model's vector for any text it embedded (sets may hold the queries and pieces the tasks need)."""
@@ -68,8 +77,19 @@ class _Vectors:
         return self.eset.vectors[[self.row[t] for t in texts]]
 
 
+def task_key(task: Task) -> str:
+    """What a task's scores depend on besides the vectors: its kind, texts and judgements."""
+    return digest(task.kind, task.texts, getattr(task, "labels", None), getattr(task, "relevant", None),
+                  getattr(task, "scores", None), getattr(task, "query_texts", None))
+
+
 def task_scores(task: Task, vectors: _Vectors, seed: int = 0) -> dict[str, object]:
-    """Every score of one model on one task, each bootstrappable (see :mod:`vecexplore.choosing.metrics`)."""
+    """Every score of one model on one task, each bootstrappable (see :mod:`vecexplore.choosing.metrics`); kept
+    per process for the same task, vectors and seed (a re-run of the card)."""
+    return SCORES.get((task_key(task), vectors.eset.fingerprint, seed), lambda: _task_scores(task, vectors, seed))[0]
+
+
+def _task_scores(task: Task, vectors: _Vectors, seed: int) -> dict[str, object]:
     if isinstance(task, RetrievalTask):
         top = M.cosine_top(vectors(task.query_texts), vectors(task.doc_texts), K)
         return {m: M.MeanScore(v) for m, v in M.ranking_metrics(top, task.relevant, K).items()}
@@ -85,8 +105,11 @@ def task_scores(task: Task, vectors: _Vectors, seed: int = 0) -> dict[str, objec
 
 
 def bm25_scores(task: RetrievalTask) -> dict[str, object]:
-    top = M.BM25().fit(task.doc_texts).top(task.query_texts, K)
-    return {m: M.MeanScore(v) for m, v in M.ranking_metrics(top, task.relevant, K).items()}
+    def compute() -> dict[str, object]:
+        top = M.BM25().fit(task.doc_texts).top(task.query_texts, K)
+        return {m: M.MeanScore(v) for m, v in M.ranking_metrics(top, task.relevant, K).items()}
+
+    return SCORES.get((task_key(task), "bm25"), compute)[0]
 
 
 def _cost_key(model: str, costs: Mapping[str, Mapping], sets: Mapping[str, EmbeddingSet]) -> tuple[float, float]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from vecexplore.choosing.costs import measure_cost, quantization_recall
+from vecexplore.choosing.memo import COSTS, digest
 from vecexplore.choosing.metrics import encoder_fit
 from vecexplore.choosing.report import BM25_ID, ChoiceReport, choose_report
 from vecexplore.choosing.tasks import plan_tasks
@@ -139,7 +140,12 @@ def choose(corpus: Corpus, embedders: Sequence[Embedder], *, titles: Sequence[st
         nonlocal done
         tick(f"loading and timing {embedder.name}")
         try:
-            cost = measure_cost(embedder, corpus.texts, len(corpus))
+            stamp = finetuned.manifest(embedder.model_id)["version"] if finetuned.is_finetuned(embedder.model_id) \
+                else ""  # a fine-tuned name may come back with other weights
+            key = (embedder.name, embedder.model_id, stamp, embedder.backend, corpus.fingerprint)
+            cost, reused = COSTS.get(key, lambda: measure_cost(embedder, corpus.texts, len(corpus)))
+            encoder = embedder.encoder()  # loaded (and its memory counted) by measure_cost
+            cost = {**cost, "reused": reused}  # True: measured by an earlier card in this process
             done += 1
 
             def embedding(n: int, total: int) -> None:
@@ -157,11 +163,12 @@ def choose(corpus: Corpus, embedders: Sequence[Embedder], *, titles: Sequence[st
         done += 1
         rows = {t: i for i, t in enumerate(eset.texts)}
         sample = [rows[t] for t in corpus.texts[:QUANT_SAMPLE]]
-        cost["quantization_recall"] = quantization_recall(eset.vectors[sample], seed)
+        cost["quantization_recall"] = COSTS.get((eset.fingerprint, digest(sample), seed), lambda: quantization_recall(
+            eset.vectors[sample], seed))[0]
         cost["embedded"] = {"texts": stats.n, "from_cache": stats.cache_hits, "encoded": stats.encoded,
                             "seconds": stats.seconds}
         costs[embedder.name] = cost
-        fit[embedder.name] = encoder_fit(embedder.encoder(), corpus.texts[:FIT_SAMPLE])
+        fit[embedder.name] = COSTS.get(("fit", *key), lambda: encoder_fit(encoder, corpus.texts[:FIT_SAMPLE]))[0]
         return eset, stats
 
     sets = embed_models(needed, embedders, throughput_sample=0, embed=measure_and_embed, drop_blind=False)[0]
