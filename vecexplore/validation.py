@@ -64,6 +64,8 @@ LIMITS: dict[str, Limit] = {
                           default=200, step=50, help="p-values resolve to 1/(N + 1): with N = 200, to 0.005."),
     "seed": Limit(0, 2**31 - 1, "the random seed", default=0, widget_hi=10_000),
     "compress_queries": Limit(20, 2000, "stored vectors used as queries in the compression lab", default=200),
+    "collection_points": Limit(100, 1_000_000, "the most points read from an existing Qdrant collection (a seeded "
+                               "sample of a larger one)", default=20_000, step=1_000, widget_hi=100_000),
     "restrict_vocab": Limit(1_000, 400_000, "the N most frequent GloVe words answers come from", default=100_000,
                             step=10_000,
                             help="Answers come only from these words; questions using others are skipped."),
@@ -77,6 +79,9 @@ LIMITS: dict[str, Limit] = {
     "test_share": Limit(0.05, 0.5, "the share of pairs held out for the before/after evaluation", default=0.2,
                         step=0.05),
     "threads": Limit(1, 256, "CPU threads torch trains with"),  # default: the idle cores
+    "max_texts": Limit(10, 1_000_000, "the most texts to read: a seeded sample above it"),  # default: all of them
+    "dup_threshold": Limit(0.0, 1.0, "the least cosine at which two texts count as near-duplicates", default=0.95,
+                           step=0.01, help="Look at the histogram of nearest-neighbour cosines to choose it."),
     "resamples": Limit(100, 100_000, "bootstrap resamples behind each interval", default=1000, widget_hi=5000,
                        step=100, help="More resamples give steadier interval ends; 1,000 is the usual choice."),
     "max_ms_per_text": Limit(0.001, 1e6, "the most milliseconds per text a model may take", step=0.5,
