@@ -25,6 +25,7 @@ page = st.navigation([
     st.Page("pages/shift.py", title="Domain shift", icon="🌍"),
     st.Page("pages/finetune.py", title="Fine-tuning", icon="🎯"),
     st.Page("pages/choose.py", title="Choose a model", icon="🏆"),
+    st.Page("pages/quality.py", title="Data quality", icon="🧹"),
 ])
 links.start_run(sidebar.LINK_PARAMS)
 sidebar.show()
