@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import links, resources, search_view, session, settings, widgets
+from pages.ui import collection_view, links, resources, search_view, session, settings, widgets
 from pages.ui.links import Param
 from pages.ui.text import md
 from vecexplore.errors import VecexploreError
@@ -21,6 +21,7 @@ links.page([Param("collection"), Param("distance", options=list(DISTANCES)), Par
             Param("exact", bool)], "search")
 with st.expander("What am I looking at?"):
     st.markdown(widgets.teaching("search"))
+collection_view.open_collection()
 
 eset, stats = session.embeddings()
 widgets.data_flow(eset, stats, "Qdrant collection → search")

@@ -295,7 +295,8 @@ def test_shared_options_are_declared_once():
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     flags = {name: {f for a in p._actions for f in a.option_strings} for name, p in sub.choices.items()}
     assert set(flags) == set(commands()) and len(flags) >= 22 and all("--json" in f for f in flags.values())
-    assert {name for name, f in flags.items() if "--backend" not in f} == {"models", "warmup", "copy", "import-local"}
+    assert {name for name, f in flags.items() if "--backend" not in f} == {"models", "warmup", "copy", "import-local",
+                                                                          "open-collection"}
     args = parser.parse_args(["project", "c.txt", "--json"])
     assert (args.n_neighbors, args.k, args.seed) == (LIMITS["n_neighbors"].default, LIMITS["neighbours"].default, 0)
     assert parser.parse_args(["finetune", "p.csv", "--name", "m"]).lr == LIMITS["learning_rate"].default

@@ -11,6 +11,8 @@ HOME_ENV = "VECEXPLORE_HOME"
 ALLOW_DOWNLOAD_ENV = "VECEXPLORE_ALLOW_DOWNLOAD"
 WARMUP_ENV = "VECEXPLORE_WARMUP"
 MODEL_DIRS_ENV = "VECEXPLORE_MODEL_DIRS"
+DATA_DIRS_ENV = "VECEXPLORE_DATA_DIRS"
+QDRANT_ALLOW_ENV = "VECEXPLORE_QDRANT_ALLOW"
 
 
 def home() -> Path:
@@ -34,9 +36,31 @@ def warmup_enabled() -> bool:
     return os.environ.get(WARMUP_ENV, "1").strip().lower() not in {"0", "false", "no"}
 
 
+def _absolute_dirs(env: str) -> list[Path]:
+    """The absolute folders listed in ``$env`` (separated by ``os.pathsep``: ``:`` on Linux and macOS; ``~`` is
+    expanded, relative entries are ignored)."""
+    listed = [Path(p.strip()).expanduser() for p in os.environ.get(env, "").split(os.pathsep) if p.strip()]
+    return [p for p in listed if p.is_absolute()]
+
+
 def model_dirs() -> list[Path]:
     """The folders whose sentence-transformers models the app's "Other model" box may load: ``<home>/models``,
-    then the absolute folders listed in ``$VECEXPLORE_MODEL_DIRS`` (separated by ``os.pathsep``: ``:`` on Linux
-    and macOS; ``~`` is expanded, relative entries are ignored). The command line is not limited to them."""
-    extra = [Path(p.strip()).expanduser() for p in os.environ.get(MODEL_DIRS_ENV, "").split(os.pathsep) if p.strip()]
-    return [home() / "models", *(p for p in extra if p.is_absolute())]
+    then the absolute folders listed in ``$VECEXPLORE_MODEL_DIRS``. The command line is not limited to them."""
+    return [home() / "models", *_absolute_dirs(MODEL_DIRS_ENV)]
+
+
+def data_dirs() -> list[Path]:
+    """The folders under which the app may open an existing Qdrant collection (a qdrant-client local-mode folder
+    or a vecexplore store folder): the absolute folders listed in ``$VECEXPLORE_DATA_DIRS``, none by default. The
+    command line is not limited to them."""
+    return _absolute_dirs(DATA_DIRS_ENV)
+
+
+def qdrant_allow() -> list[str]:
+    """The URL prefixes of the Qdrant servers whose collections the app may open: ``$VECEXPLORE_QDRANT_ALLOW``
+    (comma-separated; set but empty: none), by default the store's own server, ``$VECEXPLORE_QDRANT_URL``, when
+    one is set. The command line is not limited to them."""
+    listed = os.environ.get(QDRANT_ALLOW_ENV)
+    if listed is None:
+        listed = os.environ.get("VECEXPLORE_QDRANT_URL", "")
+    return [p.strip() for p in listed.split(",") if p.strip()]

@@ -1,5 +1,5 @@
-"""The shared sidebar: 1 · corpus (demo, pasted, uploaded, TF-Projector import), 2 · model and backend,
-3 · search store."""
+"""The shared sidebar: 1 · corpus (demo, pasted, uploaded, TF-Projector import, a Qdrant collection opened on the
+Search page), 2 · model and backend, 3 · search store."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from pages.ui import links
+from pages.ui import collection_view, links
 from pages.ui.links import Param
 from pages.ui.session import Selection, models, session_id
 from pages.ui.text import md
@@ -19,7 +19,7 @@ from vecexplore.files import corpus as corpora
 from vecexplore.files.corpus import Corpus
 from vecexplore.search.opening import QDRANT_URL_ENV
 
-SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV")
+SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV", collection_view.SOURCE)
 OTHER_MODEL = "Other sentence-transformers model…"
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
 MAX_TEXTS = 1_000_000
@@ -89,8 +89,8 @@ def show() -> Selection:
     with st.sidebar:
         st.markdown("### 1 · Corpus")
         source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
-        readers = dict(zip(SOURCES, [_demo_widgets, _paste_widgets, _upload_widgets, _projector_widgets],
-                           strict=True))
+        readers = dict(zip(SOURCES, [_demo_widgets, _paste_widgets, _upload_widgets, _projector_widgets,
+                                     collection_view.opened], strict=True))
         error = None
         try:
             chosen = readers[source]()

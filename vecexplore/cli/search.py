@@ -1,5 +1,5 @@
 """Search on a tagged collection: ``index``, ``search``, ``retrieval-eval``, ``copy``, ``import-local``,
-``compress``."""
+``compress``; ``open-collection`` reads an existing collection as a set of vectors to explore."""
 
 from __future__ import annotations
 
@@ -127,3 +127,28 @@ def compress(args: argparse.Namespace) -> dict:
 
     eset, _, _ = load_set(args)
     return compression_report(eset.vectors, n_queries=args.queries, seed=args.seed).to_dict()
+
+
+@command("open-collection", "read an existing Qdrant collection (read-only) as vectors to explore",
+         Arg("--collection", required=True),
+         OneOf(Arg("--qdrant-url", help="Qdrant server URL"),
+               Arg("--qdrant-path", help="a qdrant-client local-mode folder, or a vecexplore store folder")),
+         Arg("--vector", help="which named vector (needed when the collection has several)"),
+         limited("--limit", "collection_points"), SEED,
+         Arg("--text-field", help="payload field holding the texts (default: guessed)"),
+         Arg("--label-field", help="payload field holding labels (default: label, when there is one)"),
+         Arg("-o", "--output", help="write the vectors as a vecexplore embeddings .parquet (for project, clusters, "
+                                    "isotropy…)"))
+def open_collection(args: argparse.Namespace) -> dict:
+    from vecexplore.search.collections import collection_set, read_collection
+
+    if not (args.qdrant_url or args.qdrant_path):
+        raise VecexploreError("Name where the collection is: --qdrant-url URL or --qdrant-path FOLDER.")
+    corpus = read_collection(args.collection, url=args.qdrant_url, path=args.qdrant_path, vector=args.vector,
+                             limit=args.limit, seed=args.seed, text_field=args.text_field,
+                             label_field=args.label_field)
+    eset = collection_set(corpus)
+    if args.output:
+        eset.to_parquet(args.output)
+    return {**corpus.origin.to_dict(), "n": eset.n, "dims": eset.dims, "model": eset.model_id,
+            "version": eset.model_version, "notes": corpus.notes, "output": args.output}
