@@ -16,6 +16,7 @@ from vecexplore.embedder import Embedder
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import GLOVE_ID, MINILM_ID
 from vecexplore.files.corpus import Corpus
+from vecexplore.maps.html import standalone_html
 from vecexplore.models.compare import embed_models
 from vecexplore.models.report import ComparisonReport, SideBySide, comparison_report, side_by_side, translation_report
 
@@ -139,8 +140,9 @@ picked = [int(p["customdata"][0] if isinstance(p["customdata"], list) else p["cu
           if p.get("customdata") is not None]
 colour = jaccard if colour_by == "k-NN Jaccard" else sets[left].labels
 m1, m2 = st.columns(2)
-m1.plotly_chart(side_map(xy_left, colour, hovers, picked, left, colour_by == "k-NN Jaccard"), key="left_map",
-                on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
+left_fig = side_map(xy_left, colour, hovers, picked, left, colour_by == "k-NN Jaccard")
+m1.plotly_chart(left_fig, key="left_map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                width="stretch")
 m2.plotly_chart(side_map(xy_right, colour, hovers, picked, f"{right} (aligned to the left by Procrustes)",
                          colour_by == "k-NN Jaccard"), key="right_map", width="stretch")
 st.caption(f"Select points on the left map: they are ringed on both. Mean k-NN Jaccard {view.mean_jaccard:.3f} "
@@ -165,3 +167,8 @@ with widgets.guard(stop=False):
         c.metric("Top-10 retrieval", f"{report.top10:.1%}")
         st.caption(f"{md(left)} → {md(right)}: fitted on {report.n_train} texts, tested on {report.n_test} held-out "
                    "texts. Top-k: how often a translated vector finds its own text among the true ones.")
+
+st.download_button("Download the left map (HTML)", lambda: standalone_html(
+    left_fig, f"{left} map of {len(texts):,} texts", texts,
+    [f"Mean k-NN Jaccard with {right}: {view.mean_jaccard:.3f}."]), "compare-map.html", "text/html",
+    on_click="ignore", key="compare_html")

@@ -15,6 +15,7 @@ from vecexplore.encoders import GLOVE_ID, MINILM_ID
 from vecexplore.errors import VecexploreError
 from vecexplore.files import corpus as corpora
 from vecexplore.files.corpus import Corpus
+from vecexplore.maps.html import standalone_html
 
 SOURCES = ("shipped domain demo", "split the current corpus by label", "current corpus vs an upload")
 
@@ -143,3 +144,7 @@ if report.probes:
                 f"{report.probes[best]:.2f}).")
     st.dataframe(pd.DataFrame([{"model": m, "probe accuracy on B's labels": round(v, 3)}
                                for m, v in report.probes.items()]), hide_index=True, width="stretch")
+
+st.download_button("Download the map (HTML)", lambda: standalone_html(
+    fig, f"{name_a} and {name_b} on one map · {shown}", notes=["PCA fitted on the union of both corpora."]),
+    "shift-map.html", "text/html", on_click="ignore", key="shift_html")

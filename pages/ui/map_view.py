@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from pages.ui import resources, widgets
@@ -19,6 +20,7 @@ from vecexplore.errors import VecexploreError
 from vecexplore.files.export import coordinates_frame, to_parquet_bytes, to_tf_projector
 from vecexplore.maps.density import check_range
 from vecexplore.maps.drawing import density_map
+from vecexplore.maps.html import standalone_html
 from vecexplore.maps.projection import Projector
 from vecexplore.maps.report import ClusterReport, Faithfulness, MapReport, cluster_report, faithfulness, map_report
 from vecexplore.maps.selection import MAX_PATTERN, summarise_selection
@@ -171,6 +173,8 @@ def draw_map(eset: EmbeddingSet, coords: np.ndarray, layers: Layers, big: bool, 
             drawn_map = density_map(coords, window, eset.texts, layers.groups, *rest)
             st.plotly_chart(drawn_map.figure, config={"displaylogo": False}, **select)
             st.caption(f"🔍 {sample_note(drawn_map.image, drawn_map.shown, eset.n)}")
+            map_download(drawn_map.figure, eset, f"The shading counts the {drawn_map.image.points_in_window:,} texts "
+                         f"in this window; {len(drawn_map.shown):,} of them (a seeded sample) are drawn as points.")
             if zoom:
                 st.button("Show the whole map", on_click=reset_zoom, key="reset_zoom")
         return
@@ -183,6 +187,15 @@ def draw_map(eset: EmbeddingSet, coords: np.ndarray, layers: Layers, big: bool, 
                     "responsive. Neighbours, metrics and downloads use every text.", icon="🎯")
     fig = figure(coords, layers.groups, eset.texts, drawn, *rest, contours)
     st.plotly_chart(fig, config={"scrollZoom": True, "displaylogo": False}, **select)
+    map_download(fig, eset, *([f"A seeded sample of {len(drawn):,} of the {eset.n:,} texts is drawn."]
+                              if len(drawn) < eset.n else []))
+
+
+def map_download(fig: go.Figure, eset: EmbeddingSet, *notes: str) -> None:
+    """The map as shown, as one HTML file that opens offline with a search box (made when clicked)."""
+    st.download_button("Download the map (HTML)", lambda: standalone_html(
+        fig, f"Map of {eset.n:,} texts · {eset.model_id}", eset.texts, notes), "map.html", "text/html",
+        on_click="ignore", key="map_html")
 
 
 def neighbour_table(eset: EmbeddingSet, idx: np.ndarray, sims: np.ndarray) -> None:

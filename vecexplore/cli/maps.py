@@ -19,11 +19,15 @@ from vecexplore.cli.inputs import CORPUS, SEED, load_set
          Arg("--faithfulness", action="store_true",
              help="per text, the share of its k nearest neighbours the map keeps (a knn_kept column in -o; mean, "
                   "share below 0.5 and the worst texts in the JSON); every text up to 50,000"),
+         Arg("--html", metavar="OUT.html",
+             help="also write the map as one self-contained HTML page that opens offline: coloured by label (else "
+                  "by cluster), the k-means clusters named on it, a search box"),
          backend=True)
 def project(args: argparse.Namespace) -> dict:
     from vecexplore.files.export import coordinates_frame
+    from vecexplore.maps.html import map_page, write_page
     from vecexplore.maps.projection import Projector
-    from vecexplore.maps.report import faithfulness, map_report
+    from vecexplore.maps.report import cluster_report, faithfulness, map_report
 
     eset, stats, diag = load_set(args)
     report = map_report(eset, Projector(args.method, n_components=args.dims, n_neighbors=args.n_neighbors,
@@ -36,6 +40,9 @@ def project(args: argparse.Namespace) -> dict:
         frame.to_parquet(args.output, index=False)
     out = report.to_dict()
     extra = {"faithfulness": faithful.to_dict()} if faithful is not None else {}
+    if args.html:
+        clustered = cluster_report(eset, random_state=args.seed) if eset.n > 2 else None
+        extra |= {"html": args.html, "html_bytes": write_page(args.html, map_page(report, clustered))}
     return {**out, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits,
             "notes": out["notes"] + diag.get("notes", []), "output": args.output, **extra}
 

@@ -1,8 +1,8 @@
 """The map drawn as a plotly figure, the same for the pages and the benchmarks: the corpus map (points by group or
 by value, filtered-out points greyed, cluster names, neighbour rings, the picked and the typed text), and the
 density view of a large map: every point of a window counted into a density image coloured like the points, a
-seeded sample of points drawn light on top, the axes fixed to the window. The core builds the figure; showing it
-(``st.plotly_chart``) is the page's."""
+seeded sample of points drawn light on top, the axes fixed to the window; and a map report drawn on its own
+(:func:`map_figure`, for a file). The core builds the figure; showing it (``st.plotly_chart``) is the page's."""
 
 from __future__ import annotations
 
@@ -14,13 +14,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from vecexplore.errors import VecexploreError
 from vecexplore.maps.clusters import NOISE_NAME, label_positions
 from vecexplore.maps.density import DensityImage, Range, density_image, full_window, sampled_layer
+from vecexplore.maps.report import ClusterReport, MapReport
+from vecexplore.numeric import seeded_sample
 from vecexplore.plotting import HOVER, hover, hovers, palette, plain
 
 RING_COLOURS = ("#111111", "#D62728", "#1F77B4")
 MAP_WIDTH, MAP_HEIGHT = 1000, 620  # pixels of the density image at most: about the map's size on a wide page
 LAYER = 10_000  # points drawn over the density image at most
+FIGURE_POINTS = 100_000  # points a map figure draws one by one; beyond, the density view (2-D) or a sample (3-D)
+COLOUR_BY = ("cluster", "label")
 
 
 def _markers(three_d: bool, xy: np.ndarray, **kwargs) -> go.Scatter3d | go.Scattergl:
@@ -171,3 +176,67 @@ def density_map(coords: np.ndarray, window: tuple[Range, Range] | None, texts: l
     shown = sampled_layer(coords, *window, limit=limit)
     fig = density_figure(image, coords, texts, shown, groups, focus, rings, query, values, keep, names)
     return DensityMap(fig, image, shown, density_s)
+
+
+def _groups(report: MapReport, clusters: ClusterReport | None, colour_by: str) -> list[str] | None:
+    """Each text's group for ``colour_by``: its cluster's name (None without clusters) or its label."""
+    if colour_by not in COLOUR_BY:
+        raise VecexploreError(f"Colour a map by one of {', '.join(COLOUR_BY)}, not {colour_by!r}.")
+    if colour_by == "label":
+        if report.eset.labels is None:
+            raise VecexploreError("This corpus has no labels: colour the map by cluster.")
+        return list(report.eset.labels)
+    return None if clusters is None else [clusters.labeler.names_[c] for c in clusters.labels]
+
+
+def hover_chars(n: int, max_hover_chars: int) -> int:
+    """How much of each text a map figure of ``n`` texts shows on hover: ``max_hover_chars``, at most what
+    :func:`vecexplore.plotting.hovers` keeps (300; 120 on a map of more than 10,000 texts)."""
+    return min(max_hover_chars, 300 if n <= 10_000 else 120)
+
+
+def map_figure(report: MapReport, clusters: ClusterReport | None = None, colour_by: str = "cluster",
+               max_hover_chars: int = 300) -> go.Figure:
+    """The map of ``report`` on its own (for a file): its points coloured by ``colour_by`` ("cluster":
+    ``clusters``' names, one colour without them; "label": the set's labels), the clusters' names written at their
+    centres, each point's text on hover (escaped, shortened to :func:`hover_chars`), the method and the map's
+    quality in the title. Up to ``FIGURE_POINTS`` points are drawn one by one; beyond, the density view of
+    :func:`density_map` (2-D) or a seeded sample (3-D). :func:`map_notes` says what it shows."""
+    coords, n = report.coords, report.eset.n
+    groups = _groups(report, clusters, colour_by)
+    names = {} if clusters is None else name_marks(coords, clusters.labels, clusters.labeler.names_)
+    limit = hover_chars(n, max_hover_chars)
+    texts = [t if len(t) <= limit else t[:limit] + "…" for t in report.eset.texts]
+    if n > FIGURE_POINTS and coords.shape[1] == 2:
+        fig = density_map(coords, None, texts, groups, names=names).figure
+    else:
+        fig = figure(coords, groups, texts, seeded_sample(n, FIGURE_POINTS), names=names)
+    q = report.quality
+    quality = "" if q.k is None else f" · trustworthiness {q.trustworthiness:.3f} · {q.knn_kept:.1%} of {q.k}-NN kept"
+    fig.update_layout(title=plain(f"{report.method.upper()} map of {n:,} texts{quality}"), margin=dict(t=50))
+    return fig.update_layout(dragmode="zoom") if coords.shape[1] == 2 else fig
+
+
+def map_notes(report: MapReport, clusters: ClusterReport | None = None, colour_by: str = "cluster",
+              max_hover_chars: int = 300) -> list[str]:
+    """What :func:`map_figure` of the same arguments shows, in words: how to read its quality, the colours, what
+    is drawn of a large map, how much of each text the hover shows; then the report's notes."""
+    eset, q, n = report.eset, report.quality, report.eset.n
+    notes = [] if q.k is None else [
+        f"Trustworthiness (1: every neighbour on the map is a true neighbour) and the share of each text's {q.k} "
+        "nearest neighbours (cosine, original space) kept on the map say how far to trust it."]
+    if clusters is not None:
+        notes.append(f"{clusters.labeler.n_clusters_} clusters found on the original vectors, named by their most "
+                     "distinctive words" + (" (the colours)." if colour_by == "cluster" else "."))
+    if colour_by == "label":
+        notes.append("Colours: the texts' labels.")
+    if n > FIGURE_POINTS and report.coords.shape[1] == 2:
+        notes.append(f"The shading counts all {n:,} texts; a seeded sample of at most {LAYER:,} is drawn as points "
+                     "you can hover, and the search box looks among those.")
+    elif n > FIGURE_POINTS:
+        notes.append(f"A seeded sample of {FIGURE_POINTS:,} of the {n:,} texts is drawn; the search box looks "
+                     "among those.")
+    limit = hover_chars(n, max_hover_chars)
+    if any(len(t) > limit for t in eset.texts):
+        notes.append(f"Hover labels show the first {limit:,} characters of each text.")
+    return notes + list(report.notes)
