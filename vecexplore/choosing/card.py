@@ -7,7 +7,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from vecexplore.choosing.report import METRIC_NAMES, PRIMARY
+from vecexplore.choosing.names import METRIC_NAMES, PRIMARY, TASK_OF
 
 TASK_ORDER = ("retrieval", "classification", "clustering", "similarity")
 
@@ -33,17 +33,11 @@ def ranked_rows(card: dict, task: str) -> tuple[list[str], list[list[str]]]:
     models = {m["model"]: m for m in card["models"]}
     order = [*card["rankings"][task], *[m["model"] for m in card["models"] if m["baseline"]]]
     metrics = [k for k in METRIC_NAMES if any(k in models[m]["metrics"] for m in order)
-               and _task_of(k) == task]
+               and TASK_OF[k] == task]
     rows = [[str(i + 1) if not models[m]["baseline"] else "baseline", m,
              *[_interval(models[m]["metrics"].get(k)) for k in metrics]]
             for i, m in enumerate(order) if any(k in models[m]["metrics"] for k in metrics)]
     return ["rank", "model", *[METRIC_NAMES[k] + (" (primary)" if k == PRIMARY[task] else "") for k in metrics]], rows
-
-
-def _task_of(metric: str) -> str:
-    return {"recall@10": "retrieval", "mrr@10": "retrieval", "ndcg@10": "retrieval", "probe_accuracy":
-            "classification", "knn_accuracy": "classification", "v_measure": "clustering",
-            "spearman": "similarity"}[metric]
 
 
 def cost_rows(card: dict) -> tuple[list[str], list[list[str]]]:

@@ -7,15 +7,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vecexplore.choosing.card import _task_of
-from vecexplore.choosing.report import METRIC_NAMES, PRIMARY
+from vecexplore.choosing.names import METRIC_NAMES, PRIMARY, TASK_OF
 
 
 def forest(card: dict, task: str) -> go.Figure:
     """Every metric of ``task``: each model's score (dot) and 95% interval (bar), best of the ranking on top."""
     models = {m["model"]: m for m in card["models"]}
     order = [*card["rankings"][task], *[m["model"] for m in card["models"] if m["baseline"]]]
-    metrics = [k for k in METRIC_NAMES if _task_of(k) == task and any(k in models[m]["metrics"] for m in order)]
+    metrics = [k for k in METRIC_NAMES if TASK_OF[k] == task and any(k in models[m]["metrics"] for m in order)]
     fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, subplot_titles=[METRIC_NAMES[k]
                                                                                        for k in metrics])
     for col, key in enumerate(metrics, 1):

@@ -14,6 +14,7 @@ import numpy as np
 from vecexplore.choosing import metrics as M
 from vecexplore.choosing.confidence import PairedBootstrap
 from vecexplore.choosing.memo import SCORES, digest
+from vecexplore.choosing.names import METRIC_NAMES, PRIMARY
 from vecexplore.choosing.tasks import LabelTask, RetrievalTask, SimilarityTask, Task, plan_tasks
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
@@ -23,10 +24,6 @@ BM25_ID = "BM25 (lexical baseline)"
 BM25_ABOUT = ("Okapi BM25, Lucene's variant (k1 = 1.5, b = 0.75), on lower-cased word tokens without stemming or stop "
               "words: what plain word matching finds, with no model to run.")
 K = 10
-PRIMARY = {"retrieval": "mrr@10", "classification": "probe_accuracy", "clustering": "v_measure",
-           "similarity": "spearman"}
-METRIC_NAMES = {"recall@10": "recall@10", "mrr@10": "MRR", "ndcg@10": "nDCG@10", "probe_accuracy": "probe accuracy",
-                "knn_accuracy": "k-NN accuracy", "v_measure": "V-measure", "spearman": "Spearman"}
 
 
 @dataclass

@@ -1,0 +1,69 @@
+"""The notebook API: the app's workflows in a few calls, on a DataFrame or a file.
+
+>>> import vecexplore as vx
+>>> corpus = vx.load(frame, text="text", label="label")        # a DataFrame, or a file path
+>>> space = vx.embedding(corpus, "all-MiniLM-L6-v2")            # an EmbeddingSet (cached on disk)
+>>> figure = vx.map(space, method="pca")                        # plotly figure, clusters named on it
+>>> card = vx.choose(corpus, ["all-MiniLM-L6-v2", "glove-6B-50d"])  # the report card
+
+Every call goes through the same workflow functions as the pages and the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from vecexplore.cache import EmbeddingCache
+from vecexplore.choosing.report import ChoiceReport
+from vecexplore.choosing.workflow import candidate_embedders
+from vecexplore.choosing.workflow import choose as choose_models
+from vecexplore.embedder import Embedder
+from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.errors import VecexploreError
+from vecexplore.files.corpus import Corpus, from_table, guess_text_column, load_file
+from vecexplore.pipeline import imported_set
+
+
+def load(source: pd.DataFrame | str | Path, text: str | None = None, label: str | None = None,
+         name: str | None = None) -> Corpus:
+    """A corpus from a DataFrame (``text``: its text column, guessed when not given; ``label`` optional) or from a
+    file the command line reads (.txt .csv .tsv .jsonl .parquet)."""
+    if isinstance(source, pd.DataFrame):
+        column = text or guess_text_column(source)
+        if column is None:
+            raise VecexploreError("No column of the DataFrame holds words: name the text column with text=...")
+        return from_table(source, column, label, name=name or "DataFrame")
+    return load_file(source, text, label)
+
+
+def embedding(corpus: Corpus, model: str = "all-MiniLM-L6-v2", backend: str = "auto",
+              cache: bool = True) -> EmbeddingSet:
+    """``corpus`` embedded by ``model`` (vectors read from and written to the disk cache unless ``cache=False``);
+    a corpus that came with its own vectors is returned as those vectors, tagged as imported."""
+    if corpus.vectors is not None:
+        return imported_set(corpus)
+    embedder = Embedder(model, backend, EmbeddingCache() if cache else None, fit_texts=corpus.texts)
+    return embedder.embed(corpus)[0]
+
+
+def map(space: EmbeddingSet, method: str = "pca", dims: int = 2, clusters: bool = True, k: int = 10):
+    """The map of ``space`` as a plotly figure: points coloured by cluster (named by their distinctive words,
+    written on the map) or, with ``clusters=False``, by label; trustworthiness and k-NN kept in the title."""
+    from vecexplore.maps.drawing import map_figure
+    from vecexplore.maps.projection import Projector
+    from vecexplore.maps.report import cluster_report, map_report
+
+    report = map_report(space, Projector(method, dims), k=k)
+    return map_figure(report, cluster_report(space) if clusters else None,
+                      colour_by="cluster" if clusters else "label")
+
+
+def choose(corpus: Corpus, models: Sequence[str], *, backend: str = "auto", titles: Sequence[str] | None = None,
+           resamples: int = 1000, seed: int = 0, cache: bool = True, **inputs) -> ChoiceReport:
+    """The report card: ``models`` (2 to 8 ids; ``model@backend`` for a backend of its own) ranked on ``corpus``
+    and what else is given (``titles``; ``queries``/``qrels``/``doc_ids``; ``pairs``; budgets
+    ``max_ms_per_text``/``max_bytes_per_vector``), with costs measured in the run."""
+    embedders = candidate_embedders(models, backend, EmbeddingCache() if cache else None, corpus.texts)
+    return choose_models(corpus, embedders, titles=titles, n_boot=resamples, seed=seed, **inputs)
