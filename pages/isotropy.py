@@ -67,6 +67,9 @@ name = c1.radio("Transform (fitted on this corpus)", iso.TRANSFORMS, horizontal=
 k = settings.slider("whiten_k", "whiten_k", "Whitening: dims kept k", c2, hi=eset.dims, disabled=name != "whiten")
 d = settings.slider("abtt_d", "abtt_d", "All-but-the-top: D removed", c3, hi=eset.dims - 1, disabled=name != "abtt")
 widgets.data_flow(eset, stats, f"isotropy · {LABELS[name]}")
+if "normalised" in eset.info:  # a user's own vectors (vecexplore/files/vectors.py)
+    st.info(f"Your vectors are {'' if eset.info['normalised'] else 'not '}unit length (kept as given; you compare "
+            f"them by {eset.info['metric']}).", icon="📏")
 
 with widgets.guard():
     report = isotropy_of(eset, name, k, d)

@@ -16,9 +16,11 @@ IMPORTED_ID = "imported"
 
 
 def imported_set(corpus: Corpus) -> EmbeddingSet:
-    """An embedding set from precomputed vectors; its version is the hash of the vectors."""
-    version = "sha256:" + hashlib.sha256(corpus.vectors.tobytes()).hexdigest()[:12]
-    return EmbeddingSet(corpus.texts, corpus.vectors, f"{IMPORTED_ID}:{corpus.name}", version, corpus.labels)
+    """An embedding set from precomputed vectors: model id ``imported:<file name>``, version the hash of the
+    vectors, ``info`` what the reader found out about them (a user's own vectors: file, dims, metric, unit length)."""
+    version = "sha256:" + hashlib.sha256(np.ascontiguousarray(corpus.vectors).data).hexdigest()[:12]
+    return EmbeddingSet(corpus.texts, corpus.vectors, f"{IMPORTED_ID}:{corpus.name}", version, corpus.labels,
+                        corpus.vector_info or {})
 
 
 def embed_corpus(corpus: Corpus, encoder: Encoder, cache: EmbeddingCache | None = None,

@@ -1,25 +1,30 @@
-"""The shared sidebar: 1 · corpus (demo, pasted, uploaded, TF-Projector import, a Qdrant collection opened on the
-Search page), 2 · model and backend, 3 · search store."""
+"""The shared sidebar: 1 · corpus (demo, pasted, uploaded, TF-Projector import, your own vectors, a Qdrant
+collection opened on the Search page), 2 · model and backend, 3 · search store."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
 from pages.ui import collection_view, links
 from pages.ui.links import Param
-from pages.ui.session import Selection, models, session_id
+from pages.ui.session import Selection, forget, models, recall, remember, session_id
 from pages.ui.text import md
 from pages.ui.widgets import column_widgets
 from vecexplore.config import home
 from vecexplore.encoders import BACKENDS, runs_on_backends, typed_model
 from vecexplore.errors import VecexploreError
 from vecexplore.files import corpus as corpora
+from vecexplore.files import vectors
 from vecexplore.files.corpus import Corpus
 from vecexplore.search.opening import QDRANT_URL_ENV
 
-SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV", collection_view.SOURCE)
+SOURCES = ("Demo corpus", "Paste text", "Upload file", "Import TF-Projector TSV", "Open your vectors",
+           collection_view.SOURCE)
 OTHER_MODEL = "Other sentence-transformers model…"
 DEFAULT_PASTE = "The cat sat on the mat.\nA dog slept on the rug.\nStocks fell sharply on Monday.\n"
 MAX_TEXTS = 1_000_000
@@ -27,6 +32,9 @@ LINK_PARAMS = (Param("source", options=SOURCES), Param("demo", options=list(corp
                Param("model", options=lambda: [*models(), OTHER_MODEL]), Param("model_other"),
                Param("backend", options=list(BACKENDS)), Param("max_texts", int, lo=10, hi=MAX_TEXTS),
                Param("dedupe", bool), Param("file", optional=True))
+METRIC_HELP = ("How your vectors are meant to be compared: recorded with them (the Isotropy page says whether they "
+               "are unit length). Maps, clusters and neighbours compare them by cosine.")
+T = TypeVar("T")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -81,6 +89,47 @@ def _projector_widgets() -> Corpus | None:
                                      label_col, name=vec.name)
 
 
+def _kept(name: str, key: tuple, make: Callable[[], T]) -> T:
+    """``make()``, kept in this session for ``key``: an upload is read once, not on every rerun (only the latest
+    is kept, so a large file is held once)."""
+    value = recall(name, key)
+    if value is None:
+        forget(name)
+        value = make()
+        remember(name, key, value)
+    return value
+
+
+def _vectors_widgets() -> Corpus | None:
+    up = st.file_uploader("Vectors", type=[s[1:] for s in vectors.SUFFIXES], key="vec_upload",
+                          help=".parquet/.arrow/.feather: a column of vectors (lists of numbers) beside the texts. "
+                               ".npy/.npz: a 2-D array, one row per text, with a metadata table below.")
+    if up is None:
+        st.info("Upload vectors you already have: they are shown as they are, with no model. A folder written by "
+                "datasets' save_to_disk opens on the command line.")
+        return None
+    data = up.getvalue()
+    options = _kept("vec_choices", (up.file_id,), lambda: vectors.choices(up.name, data))
+    col = st.selectbox("Vector column", options, index=None, key="vec_col",
+                       placeholder="Choose the vector column…") if len(options) > 1 else None
+    if len(options) > 1 and col is None:
+        return None
+    frame, array = _kept("vec_read", (up.file_id, col), lambda: vectors.read(up.name, data, col))
+    meta = None
+    if Path(up.name).suffix.lower() in vectors.ARRAY_SUFFIXES:
+        meta = st.file_uploader("Metadata table (optional)", type=[s[1:] for s in vectors.METADATA_SUFFIXES],
+                                key="vec_metadata", help="The texts (and labels) of the vectors: one row per vector, "
+                                                         "in the same order.")
+        frame = None if meta is None else _read_table(meta.name, meta.getvalue())
+    text_col = label_col = None
+    if frame is not None and corpora.guess_text_column(frame.head(vectors.GUESS_ROWS)) is not None:
+        text_col, label_col = column_widgets(frame.head(vectors.GUESS_ROWS), "vec")
+    metric = st.radio("Compared by", vectors.METRICS, horizontal=True, key="vec_metric", help=METRIC_HELP)
+    key = (up.file_id, col, None if meta is None else meta.file_id, text_col, label_col, metric)
+    return _kept("vec_corpus", key, lambda: vectors.vectors_corpus(array, frame, up.name, text_col, label_col, metric,
+                                                                   None if meta is None else meta.name))
+
+
 def show() -> Selection:
     """Draw the shared sidebar and remember the choice in ``st.session_state.selection``."""
     links.restore(LINK_PARAMS, "sidebar")
@@ -90,7 +139,7 @@ def show() -> Selection:
         st.markdown("### 1 · Corpus")
         source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
         readers = dict(zip(SOURCES, [_demo_widgets, _paste_widgets, _upload_widgets, _projector_widgets,
-                                     collection_view.opened], strict=True))
+                                     _vectors_widgets, collection_view.opened], strict=True))
         error = None
         try:
             chosen = readers[source]()

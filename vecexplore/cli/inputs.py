@@ -1,5 +1,5 @@
-"""What several commands read: a corpus or a vecexplore embeddings file (``CORPUS``: FILE, --model, --text-col,
---label-col, --no-cache), a UTF-8 text file, a seed."""
+"""What several commands read: a corpus, a vecexplore embeddings file or a user's own vectors (``CORPUS``: FILE,
+--model, --text-col, --label-col, --no-cache, --vectors-col, --metadata), a UTF-8 text file, a seed."""
 
 from __future__ import annotations
 
@@ -12,18 +12,26 @@ from vecexplore.errors import VecexploreError
 TEXT_COL = Arg("--text-col", help="column holding the texts (default: guessed)")
 LABEL_COL = Arg("--label-col", help="column holding labels (optional)")
 SEED = limited("--seed", "seed")
+VECTORS_COL = Arg("--vectors-col", help="your own vectors: the column (or .npz array) holding them; FILE is then read "
+                  "as vectors, with no model (.npy, .npz, .arrow and datasets folders always are; a .parquet with a "
+                  "vector column is when no --model is given)")
 
 CORPUS = (
-    Arg("file", help="corpus (.txt .csv .tsv .jsonl .parquet) or a vecexplore embeddings .parquet"),
+    Arg("file", help="corpus (.txt .csv .tsv .jsonl .parquet), a vecexplore embeddings .parquet, or your own vectors "
+                     "(.parquet/.arrow with a vector column, .npy/.npz, a datasets save_to_disk folder)"),
     Arg("--model", help="model id: all-MiniLM-L6-v2, glove-6B-50d, tfidf-lsa, a folder or hub id"),
     TEXT_COL,
     LABEL_COL,
     Arg("--no-cache", action="store_true", help="do not read or write the embedding cache"),
+    VECTORS_COL,
+    Arg("--metadata", help="the texts (and labels) of a .npy/.npz, one row per vector (default: the .csv, .parquet "
+                           "or .tsv of the same name beside it)"),
 )
 
 
 def load_set(args: argparse.Namespace):
-    """An embedding set from FILE: a vecexplore Parquet (vectors kept) or a corpus to embed with --model."""
+    """An embedding set from FILE: a vecexplore Parquet (vectors kept), a user's own vectors (see
+    :func:`holds_vectors`) or a corpus to embed with --model."""
     from vecexplore.cache import EmbeddingCache, EmbedStats
     from vecexplore.embedding_set import EmbeddingSet
     from vecexplore.encoders import load_encoder
@@ -31,7 +39,7 @@ def load_set(args: argparse.Namespace):
     from vecexplore.pipeline import embed_corpus
 
     path = Path(args.file)
-    if path.suffix == ".parquet":
+    if path.suffix == ".parquet" and not args.vectors_col:
         try:
             eset = EmbeddingSet.from_parquet(path)
         except VecexploreError:
@@ -40,6 +48,13 @@ def load_set(args: argparse.Namespace):
             if args.model and args.model != eset.model_id:
                 raise VecexploreError(f"{path} holds vectors of {eset.model_id!r}, not {args.model!r}.")
             return eset, EmbedStats(eset.n, eset.n, 0, 0.0), {"columns": None}
+    if holds_vectors(path, args.vectors_col, args.model):
+        if args.model:
+            raise VecexploreError(f"{path.name} is read as your own vectors, which need no model: leave out --model.")
+        eset, diag = vectors_set(path, args.vectors_col, args.text_col, args.label_col, args.metadata)
+        return eset, EmbedStats(eset.n, eset.n, 0, 0.0), diag
+    if args.metadata:
+        raise VecexploreError("--metadata goes with vectors in a .npy or .npz file.")
     if not args.model:
         raise VecexploreError("--model is required to embed a text file.")
     corpus = load_file(path, args.text_col, args.label_col)
@@ -47,6 +62,29 @@ def load_set(args: argparse.Namespace):
     eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
     seen = {k: v for k, v in eset.info.items() if k != "backend_note"}  # the diagnosis, backend and fidelity
     return eset, stats, {"notes": corpus.notes, "columns": corpus.columns, **jsonable(seen)}
+
+
+def holds_vectors(path: Path, vectors_col: str | None, model: object) -> bool:
+    """Whether FILE is read as a user's own vectors: with --vectors-col, a file that only holds vectors (.npy,
+    .npz, .arrow, a datasets folder), or a Parquet file with a column of vectors and no --model to embed its
+    texts."""
+    from vecexplore.files import vectors
+
+    if vectors_col or vectors.only_vectors(path):
+        return True
+    return (path.suffix.lower() == ".parquet" and not model and path.is_file()
+            and bool(vectors.choices(path.name, path)))
+
+
+def vectors_set(path: Path, vectors_col: str | None, text_col: str | None, label_col: str | None = None,
+                metadata: str | None = None) -> tuple:
+    """A user's vectors as a set tagged ``imported:<file>`` (version: their hash), and what to print beside it."""
+    from vecexplore.files.vectors import open_vectors
+    from vecexplore.pipeline import imported_set
+
+    corpus = open_vectors(path, vectors_col, text_col, label_col, metadata)
+    eset = imported_set(corpus)
+    return eset, {"notes": corpus.notes, "columns": corpus.columns, **eset.info}
 
 
 def read_text(path: str) -> str:

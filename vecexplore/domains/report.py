@@ -95,12 +95,36 @@ def shift_report(texts_a: Sequence[str], texts_b: Sequence[str], embedders: Sequ
         set_a, stats_a = embedder.embed(texts_a)
         set_b, stats_b = embedder.embed(texts_b)
         same_space(set_a, set_b, "Corpora A and B")
-        stats = compare_corpora(set_a.vectors, set_b.vectors, permutations=permutations, seed=seed)
-        extra = {"anisotropy_a": mean_cosine(set_a.vectors).mean, "anisotropy_b": mean_cosine(set_b.vectors).mean}
-        for key, name in (("oov_share", "oov"), ("truncated_share", "truncated")):
-            if key in set_b.info:
-                extra[f"{name}_a"], extra[f"{name}_b"] = set_a.info[key], set_b.info[key]
-        models[embedder.model_id] = ModelShift(set_a, set_b, stats_a, stats_b, stats, extra)
+        models[embedder.model_id] = _model_shift(set_a, set_b, stats_a, stats_b, permutations, seed)
+    return _with_probes(models, labels_b)
+
+
+def shift_sets(set_a: EmbeddingSet, set_b: EmbeddingSet, permutations: int = 200, seed: int = 0,
+               name: str = "your vectors") -> DomainShiftReport:
+    """Corpus B against reference corpus A given as vectors (a user's own, both from one model, which the sets'
+    tags cannot show: they are checked for equal dims only), reported under ``name``; B's labels are probed."""
+    if set_a.dims != set_b.dims:
+        raise VecexploreError(f"A's vectors have {set_a.dims} dims but B's have {set_b.dims}: both must come from the "
+                              "same model.")
+    if set_a.n == set_b.n and np.array_equal(set_a.vectors, set_b.vectors):
+        raise VecexploreError("The two sets of vectors are identical: there is nothing to compare.")
+    imported = (EmbedStats(set_a.n, set_a.n, 0, 0.0), EmbedStats(set_b.n, set_b.n, 0, 0.0))
+    return _with_probes({name: _model_shift(set_a, set_b, *imported, permutations, seed)}, set_b.labels)
+
+
+def _model_shift(set_a: EmbeddingSet, set_b: EmbeddingSet, stats_a: EmbedStats, stats_b: EmbedStats,
+                 permutations: int, seed: int) -> ModelShift:
+    """One space's statistics, anisotropy of each side and what the model could not see."""
+    stats = compare_corpora(set_a.vectors, set_b.vectors, permutations=permutations, seed=seed)
+    extra = {"anisotropy_a": mean_cosine(set_a.vectors).mean, "anisotropy_b": mean_cosine(set_b.vectors).mean}
+    for key, name in (("oov_share", "oov"), ("truncated_share", "truncated")):
+        if key in set_b.info:
+            extra[f"{name}_a"], extra[f"{name}_b"] = set_a.info[key], set_b.info[key]
+    return ModelShift(set_a, set_b, stats_a, stats_b, stats, extra)
+
+
+def _with_probes(models: dict[str, ModelShift], labels_b: Sequence[str] | None) -> DomainShiftReport:
+    """The report, with how well each space keeps B's labels apart when B has two labels or more."""
     probes = {}
     if labels_b is not None and len(set(labels_b)) > 1:
         probes = {m: probe_accuracy(s.b.vectors, list(labels_b)) for m, s in models.items()}

@@ -36,8 +36,9 @@ class Corpus:
     labels: list[str] | None = None
     name: str = "corpus"
     notes: list[str] = field(default_factory=list)
-    vectors: np.ndarray | None = None  # precomputed (TF-Projector import)
+    vectors: np.ndarray | None = None  # precomputed (TF-Projector import, a user's own vectors)
     columns: list[dict] | None = None  # the table's other columns, one dict per text (search payload)
+    vector_info: dict | None = None  # what precomputed vectors are (files/vectors.py): their set's info
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -64,6 +65,7 @@ class Corpus:
             [*self.notes, note],
             None if self.vectors is None else self.vectors[list(index)],
             None if self.columns is None else [self.columns[i] for i in index],
+            self.vector_info,
         )
 
     def sample(self, max_texts: int, seed: int = 0) -> Corpus:
@@ -121,7 +123,7 @@ def _finish(texts: pd.Series, labels: pd.Series | None, name: str, vectors: np.n
     long = sum(len(t) > LONG_TEXT_CHARS for t in kept_texts)
     if long:
         notes.append(f"{long:,} texts are longer than {LONG_TEXT_CHARS:,} characters; models may truncate them.")
-    kept_vectors = None if vectors is None else vectors[keep.to_numpy()]
+    kept_vectors = vectors if vectors is None or keep.all() else vectors[keep.to_numpy()]  # no copy if all kept
     columns = None
     if extra is not None and len(extra.columns):
         columns = extra[keep.to_numpy()].astype("string").fillna("").to_dict("records")
@@ -162,15 +164,16 @@ def read_table(name: str, data: bytes) -> pd.DataFrame:
 
 
 def from_table(frame: pd.DataFrame, text_col: str, label_col: str | None = None,
-               name: str = "table") -> Corpus:
-    """A corpus from one text column and an optional label column of ``frame``."""
+               name: str = "table", vectors: np.ndarray | None = None) -> Corpus:
+    """A corpus from one text column and an optional label column of ``frame`` (and the rows' ``vectors``, when
+    they come with the table: the text column then only names the points)."""
     for col in (text_col, label_col):
         if col is not None and col not in frame.columns:
             raise VecexploreError(f"{name} has no column {col!r}; its columns are: "
                                   + ", ".join(map(str, frame.columns)) + ".")
     others = frame[[c for c in frame.columns if c not in (text_col, label_col)]]
-    corpus = _finish(frame[text_col], None if label_col is None else frame[label_col], name, extra=others)
-    if not holds_words(frame[text_col]):
+    corpus = _finish(frame[text_col], None if label_col is None else frame[label_col], name, vectors, others)
+    if vectors is None and not holds_words(frame[text_col]):
         corpus.notes.insert(0, f"Column {text_col!r} holds no words (only numbers, dates or codes): they are embedded "
                                "as text. Choose the column with the texts if this is not it.")
     return corpus
