@@ -39,7 +39,7 @@ def test_projection_pca_numbers_are_right(minilm, topics):
     assert metric(at, "Method used") == "PCA" and figure_points(at) == 300
     assert "all-MiniLM-L6-v2" in shown(at.caption[0]) and "300 texts" in shown(at.caption[0])
     assert [b.label for b in at.get("download_button")] == [
-        "Coordinates (CSV)", "Coordinates (Parquet)", "vectors.tsv", "metadata.tsv"]
+        "Download the map (HTML)", "Coordinates (CSV)", "Coordinates (Parquet)", "vectors.tsv", "metadata.tsv"]
 
 
 @pytest.mark.slow

@@ -261,3 +261,21 @@ def test_the_search_page_opens_a_collection_as_the_corpus(tmp_path, monkeypatch,
     at.run()
     ok(at)
     assert at.session_state["selection"].corpus.name == "qdrant:plain"
+
+
+def test_a_collection_vecexplore_indexed_keeps_its_model_in_the_app(indexed, monkeypatch):
+    _, folder = indexed
+    monkeypatch.setenv("VECEXPLORE_DATA_DIRS", str(folder.parent))
+    at = start("pages/search.py")
+    at.text_input(key="oc_where").set_value(str(folder)).run()
+    at.text_input(key="oc_name").set_value("notes").run()
+    at.button(key="oc_open").click().run()
+    ok(at)
+    at.switch_page("pages/isotropy.py")
+    at.run()
+    ok(at)
+    from pages.ui import session
+
+    shown_models = [shown(m) for m in [*at.markdown, *at.caption] if "test-model" in shown(m)]
+    assert shown_models, "the data flow names the collection's model, not imported vectors"
+    assert session.collection_set(at.session_state["selection"].corpus).model_id == "test-model"

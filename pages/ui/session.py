@@ -19,7 +19,8 @@ from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import TFIDF_ID, Encoder, finetuned, model_choices
 from vecexplore.errors import VecexploreError
 from vecexplore.files.corpus import Corpus
-from vecexplore.pipeline import embed_corpus, imported_set
+from vecexplore.pipeline import embed_corpus
+from vecexplore.search.collections import collection_set
 
 MEMO_SETS = 6  # embedded sets kept in a session (corpus × model), oldest dropped first
 CANCEL_FROM = 2_000  # corpora this large get a Cancel button beside the progress bar
@@ -94,7 +95,7 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
         st.stop()
     c = corpus if corpus is not None else sel.corpus
     if c.vectors is not None:
-        eset = imported_set(c)
+        eset = collection_set(c)  # a vecexplore-indexed collection keeps its model's tag; other vectors: imported
         return eset, EmbedStats(eset.n, eset.n, 0, 0.0)
     if model_id is not None:
         sel = Selection(c, model_id)
@@ -150,7 +151,10 @@ def embedder(model_id: str | None = None, on: str | None = None, corpus: Corpus 
     shared cache, called ``name`` in reports; its encoder is the process-wide copy (``tfidf-lsa``: fitted on
     ``corpus``, default the current one)."""
     sel: Selection = st.session_state.selection
-    if model_id is None and sel.corpus is not None and sel.corpus.vectors is not None:
+    tag = getattr(getattr(sel.corpus, "origin", None), "tag", None)
+    if model_id is None and tag is not None:
+        model_id = tag.model_id  # a collection vecexplore indexed: its queries come from its own model
+    elif model_id is None and sel.corpus is not None and sel.corpus.vectors is not None:
         raise VecexploreError("These vectors were imported without their model, so new text cannot be embedded "
                               "among them. Pick a corpus and a model in the sidebar to search by text.")
     chosen = Selection(corpus if corpus is not None else sel.corpus, model_id or sel.model_id)
