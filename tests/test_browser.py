@@ -263,7 +263,7 @@ def test_labelled_map_faithfulness_and_a_shared_link(server, page, browser):
         settled(fresh)
         assert fresh.get_by_text(matched).count() == 1
         assert fresh.get_by_text("· fine ·").count() >= 1
-        expect(fresh.get_by_label("Text contains")).to_have_value("bread")  # retried: React fills it in
+        expect(fresh.get_by_label("Text contains")).to_have_value("bread", timeout=STEP)  # retried: React fills it in
         assert fresh.url == link
         fresh.locator(".js-plotly-plot .colorbar").first.wait_for(state="attached")
         shot(fresh, "projection-shared-link")
