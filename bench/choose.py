@@ -16,7 +16,6 @@ without it); mpnet where ``make mpnet`` installed it.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import statistics
 import tempfile
@@ -26,8 +25,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-from common import SHARED, interleaved, machine, replace_section, table  # noqa: E402
+from common import ag_news, interleaved, machine, replace_section, table  # noqa: E402
 
 from vecexplore.cache import EmbeddingCache  # noqa: E402
 from vecexplore.choosing.card import ranked_rows  # noqa: E402
@@ -42,17 +40,13 @@ SPEED_MODELS = [MINILM_ID, M2V_ID, GLOVE_ID]
 HEADING = "## Report card: which model for my texts?"
 
 
-def ag_news(n: int, seed: int = 0) -> tuple[Corpus, list[str]] | None:
+def news_corpus(n: int, seed: int = 0) -> tuple[Corpus, list[str]] | None:
     """``n`` AG News test items (seeded): descriptions as texts, classes as labels, and their titles."""
-    path = SHARED / "ag_news_test.csv"
-    if not path.exists():
+    picked = ag_news(n, seed)
+    if picked is None:
         return None
-    classes = (SHARED / "ag_news_classes.txt").read_text().split()
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    picked = [rows[i] for i in np.random.default_rng(seed).choice(len(rows), n, replace=False)]
-    return (Corpus([r[2] for r in picked], [classes[int(r[0]) - 1] for r in picked], name=f"AG News test ({n})"),
-            [r[1] for r in picked])
+    return (Corpus([d for _, _, d in picked], [c for c, _, _ in picked], name=f"AG News test ({n})"),
+            [t for _, t, _ in picked])
 
 
 def candidates() -> list[str]:
@@ -134,12 +128,12 @@ def main() -> None:
     demo = load_demo("topics")
     card, seconds = measured_card(demo, None, candidates(), 1000)
     lines += card_lines("The shipped demo corpus (300 sentences, 5 topics)", card, seconds)
-    news = ag_news(2000)
+    news = news_corpus(2000)
     if news is None:
         lines += ["AG News: skipped (`../shared/data/ag_news_test.csv` not found).", ""]
     else:
         corpus, titles = news
-        small = ag_news(500)
+        small = news_corpus(500)
         card, seconds = measured_card(small[0], small[1], candidates(), 1000)
         lines += card_lines("AG News test, 500 items: title → description retrieval, 4 classes", card, seconds)
         lines += mteb_lines(card)

@@ -63,6 +63,19 @@ def hundred_k(n: int = 100_000) -> tuple[list[str], list[str], str]:
     return big.texts, big.labels, "demo topics corpus, three sentences per text, recombined"
 
 
+def ag_news(n: int, seed: int = 0) -> list[tuple[str, str, str]] | None:
+    """``n`` AG News test items drawn with ``seed`` as (class name, title, description); None without the shared
+    data."""
+    path = SHARED / "ag_news_test.csv"
+    if not path.exists():
+        return None
+    classes = (SHARED / "ag_news_classes.txt").read_text().split()
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    return [(classes[int(rows[i][0]) - 1], rows[i][1], rows[i][2])
+            for i in np.random.default_rng(seed).choice(len(rows), n, replace=False)]
+
+
 def write_table(path: Path, texts: list[str], labels: list[str]) -> Path:
     """``texts`` and their ``labels`` as a CSV with a header (text, label), as a user uploads them."""
     with open(path, "w", newline="", encoding="utf-8") as fh:

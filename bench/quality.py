@@ -12,7 +12,6 @@ Usage: ``python bench/quality.py``. Needs ``../shared/data``.
 
 from __future__ import annotations
 
-import csv
 import os
 import statistics
 import tempfile
@@ -23,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
-from common import SHARED, hundred_k, machine, replace_section, table  # noqa: E402
+from common import ag_news, hundred_k, machine, replace_section, table  # noqa: E402
 
 from vecexplore.cache import EmbeddingCache, embed  # noqa: E402
 from vecexplore.encoders import M2V_ID, MINILM_ID, load_encoder  # noqa: E402
@@ -39,11 +38,8 @@ JUNK = ["aGVsbG8gd29ybGQsIHRoaXMgaXMgYmFzZTY0IGVuY29kZWQgdGV4dA==", "0x3f 0xa1 0
 
 
 def news(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
-    classes = (SHARED / "ag_news_classes.txt").read_text().split()
-    with open(SHARED / "ag_news_test.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    picked = [rows[i] for i in np.random.default_rng(seed).choice(len(rows), n, replace=False)]
-    return [f"{r[1]}. {r[2]}" for r in picked], [classes[int(r[0]) - 1] for r in picked]
+    picked = ag_news(n, seed)
+    return [f"{t}. {d}" for _, t, d in picked], [c for c, _, _ in picked]
 
 
 def edit(text: str, rng: np.random.Generator) -> str:

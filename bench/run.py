@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
-from common import OUT, SHARED, hundred_k, interleaved, machine, sentences, store_vectors, timed  # noqa: E402
+from common import OUT, SHARED, ag_news, hundred_k, interleaved, machine, sentences, store_vectors, timed  # noqa: E402
 from load import load_lines  # noqa: E402
 from load import measure as measure_load  # noqa: E402
 from qdrant import bench_quantization, bench_store, quantization_lines, store_lines  # noqa: E402
@@ -164,8 +164,8 @@ def bench_isotropy(repeats: int) -> dict:
 
 def bench_compare(n: int = 1000) -> dict | None:
     """Five models on an AG News sample: throughput, CKA, k-NN Jaccard, probe accuracy."""
-    path = SHARED / "ag_news_test.csv"
-    if not path.exists():
+    picked = ag_news(n)
+    if picked is None:
         return None
     from vecexplore.cache import EmbeddingCache
     from vecexplore.embedder import Embedder
@@ -173,12 +173,8 @@ def bench_compare(n: int = 1000) -> dict | None:
     from vecexplore.models.compare import embed_models
     from vecexplore.models.report import comparison_report
 
-    classes = (SHARED / "ag_news_classes.txt").read_text().split()
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    rows = [rows[i] for i in np.random.default_rng(0).choice(len(rows), n, replace=False)]
-    texts = [f"{r[1]}. {r[2]}" for r in rows]
-    labels = [classes[int(r[0]) - 1] for r in rows]
+    texts = [f"{t}. {d}" for _, t, d in picked]
+    labels = [c for c, _, _ in picked]
     with tempfile.TemporaryDirectory() as tmp:
         models = ["all-MiniLM-L6-v2", "paraphrase-MiniLM-L3-v2", "m2v-minilm", "glove-6B-50d", "tfidf-lsa"]
         cache = EmbeddingCache(Path(tmp) / "c.sqlite")

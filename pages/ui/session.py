@@ -131,9 +131,8 @@ def embeddings(model_id: str | None = None, corpus: Corpus | None = None) -> tup
 
 
 def model_stamp(model_id: str) -> str:
-    """What, beside its id, tells a model's weights apart in a cache key: a fine-tuned model's version (a deleted
-    name can come back with other weights); "" for the others."""
-    return finetuned.manifest(model_id)["version"] if finetuned.is_finetuned(model_id) else ""
+    """A model's cache-key stamp (:func:`vecexplore.encoders.finetuned.stamp`)."""
+    return finetuned.stamp(model_id)
 
 
 def current_encoder(sel: Selection) -> Encoder:

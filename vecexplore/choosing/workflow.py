@@ -140,9 +140,8 @@ def choose(corpus: Corpus, embedders: Sequence[Embedder], *, titles: Sequence[st
         nonlocal done
         tick(f"loading and timing {embedder.name}")
         try:
-            stamp = finetuned.manifest(embedder.model_id)["version"] if finetuned.is_finetuned(embedder.model_id) \
-                else ""  # a fine-tuned name may come back with other weights
-            key = (embedder.name, embedder.model_id, stamp, embedder.backend, corpus.fingerprint)
+            key = (embedder.name, embedder.model_id, finetuned.stamp(embedder.model_id), embedder.backend,
+                   corpus.fingerprint)
             cost, reused = COSTS.get(key, lambda: measure_cost(embedder, corpus.texts, len(corpus)))
             encoder = embedder.encoder()  # loaded (and its memory counted) by measure_cost
             cost = {**cost, "reused": reused}  # True: measured by an earlier card in this process

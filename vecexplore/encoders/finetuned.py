@@ -85,6 +85,12 @@ def manifest(model_id_: str) -> dict:
     return json.loads((folder(model_id_) / MANIFEST).read_text(encoding="utf-8"))
 
 
+def stamp(model_id_: str) -> str:
+    """What, beside its id, tells a model's weights apart in a cache key: a fine-tuned model's version (a deleted
+    name can come back with other weights); "" for any other model."""
+    return manifest(model_id_)["version"] if is_finetuned(model_id_) else ""
+
+
 def delete(model_id_: str, viewer: str | None = None, confirmed: bool = False) -> None:
     """Remove the fine-tuned model ``model_id_``. A session (``viewer``) cannot reach another session's private
     model, and must confirm to remove a shared model it did not make. The folder is renamed out of the listing
