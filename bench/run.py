@@ -105,7 +105,8 @@ def bench_analogies(repeats: int) -> dict | None:
 
     from vecexplore.embedder import Embedder
     from vecexplore.encoders import GloveEncoder
-    from vecexplore.words.analogy import ADD, WordSpace, read_analogies
+    from vecexplore.files.words import read_analogies
+    from vecexplore.words.analogy import ADD, WordSpace
     from vecexplore.words.report import analogy_evaluation
 
     glove = GloveEncoder()
@@ -378,6 +379,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--no-scale", action="store_true", help="skip the 100k end-to-end run (~20 min)")
     parser.add_argument("--no-load", action="store_true", help="skip the 20-session load test (~7 min)")
+    parser.add_argument("--out", type=Path, default=OUT, help="markdown file to write (default: %(default)s)")
     args = parser.parse_args()
     start = time.perf_counter()
     enc_n, proj_n, repeats = (300, 1000, 2) if args.quick else (2000, 10_000, 3)
@@ -423,8 +425,8 @@ def main() -> None:
         loads = [measure_load(5 if args.quick else 20, mode) for mode in ("protocol", "browser")]
     text = report(m, enc, proj, ana, iso, sr, cp, sh, backends, int8, cold, scale, loads,
                   time.perf_counter() - start)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
     print(text)
 
 

@@ -9,7 +9,7 @@ from pages.ui.links import Param
 from pages.ui.text import md
 from vecexplore.embedder import Embedder
 from vecexplore.errors import VecexploreError
-from vecexplore.files import corpus as corpora
+from vecexplore.files.words import read_analogies
 from vecexplore.words import analogy as an
 from vecexplore.words.report import analogy_answer, analogy_evaluation, direction_report, expression_answer
 
@@ -87,7 +87,7 @@ if st.button("Run the evaluation", type="primary", key="run_eval"):
         if source.startswith("upload"):
             if upload is None:
                 raise VecexploreError("Upload an analogy file first.")
-            data = an.read_analogies(corpora.decode_text(upload.getvalue(), upload.name).splitlines())
+            data = read_analogies(upload.getvalue(), upload.name)
         else:
             data = an.shipped_analogies()
         bar = st.progress(0.0, text=f"Answering {len(data.questions):,} questions…")

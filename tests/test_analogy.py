@@ -5,14 +5,13 @@ import pytest
 from gensim.models import KeyedVectors
 
 from vecexplore.errors import VecexploreError
+from vecexplore.files.words import read_analogies, read_word_pairs
 from vecexplore.words.analogy import (
     ADD,
     MUL,
     WordSpace,
     evaluate_analogies,
     parse_expression,
-    read_analogies,
-    read_word_pairs,
     shipped_analogies,
     word_similarity,
 )
@@ -201,6 +200,21 @@ def test_simlex(space, kv, shared_data, tmp_path):
     pearson, spearman, _ = kv.evaluate_word_pairs(str(path), restrict_vocab=N)
     assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-3)
     assert ours.pearson == pytest.approx(pearson.statistic, abs=1e-3)
+
+
+def test_word_pairs_follow_the_one_row_rule():
+    """Headers by name (SimLex's row-number column left out), bad lines refused with the line, repeats kept."""
+    pairs = read_word_pairs(",word1,word2,similarity\n0,old,new,1.58\n1,Smart,intelligent,9.2\n2,old,new,1.58\n")
+    assert pairs.pairs == [("old", "new", 1.58), ("smart", "intelligent", 9.2), ("old", "new", 1.58)]
+    assert any("repeats an earlier row" in n for n in pairs.notes)
+    assert read_word_pairs("cat\tdog\t5\n").pairs == [("cat", "dog", 5.0)]
+    assert read_word_pairs("Word 1,Word 2,Human (mean)\nlove,sex,6.77\n").pairs == [("love", "sex", 6.77)]  # WordSim
+    with pytest.raises(VecexploreError, match="line 3's score 'high' is not a number"):
+        read_word_pairs("cat,dog,5\ncar,bus,6\nsun,moon,high\n", "w.csv")
+    with pytest.raises(VecexploreError, match="line 2 has a different number of fields"):
+        read_word_pairs("cat,dog,5\ncar,bus\n", "w.csv")
+    with pytest.raises(VecexploreError, match="not UTF-8"):
+        read_word_pairs(b"cat,dog,5\n\xff,x,1\n", "w.csv")
 
 
 def test_sentence_model_uses_a_word_list(minilm):

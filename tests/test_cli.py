@@ -94,7 +94,7 @@ def test_analogy_commands(capsys, tmp_path):
     code, out = run(capsys, "analogy-eval", str(tmp_path / "q.txt"), "--restrict-vocab", "50000", "--json")
     assert code == 0 and out["overall"] == 1.0 and out["sections"] == {"capitals": 1.0}
     assert (out["n_questions"], out["n_skipped"], out["n_malformed"]) == (2, 1, 1)
-    (tmp_path / "p.csv").write_text("w1,w2,score\ncat,dog,7\ncar,banana,0.5\nhappy,glad,9\nold,new,1\n")
+    (tmp_path / "p.csv").write_text("word1,word2,score\ncat,dog,7\ncar,banana,0.5\nhappy,glad,9\nold,new,1\n")
     code, out = run(capsys, "word-sim", str(tmp_path / "p.csv"), "--json")
     assert code == 0 and out["n_pairs"] == 4 and -1 <= out["spearman"] <= 1 and out["coverage"] == 1.0
 

@@ -42,10 +42,10 @@ def analogy(args: argparse.Namespace) -> dict:
 @command("analogy-eval", "accuracy on a Google-format analogy file", Arg("file"), MODEL, METHOD, *VOCABULARY,
          backend=True)
 def analogy_eval(args: argparse.Namespace) -> dict:
-    from vecexplore.words.analogy import read_analogies
+    from vecexplore.files.words import read_analogies
     from vecexplore.words.report import analogy_evaluation
 
-    data = read_analogies(read_text(args.file).splitlines())
+    data = read_analogies(read_text(args.file), args.file)
     embedder, words = _words_model(args)
     return analogy_evaluation(embedder, data, args.method, words, args.restrict_vocab).to_dict()
 
@@ -53,9 +53,9 @@ def analogy_eval(args: argparse.Namespace) -> dict:
 @command("word-sim", "Spearman/Pearson on word pairs with human scores (e.g. SimLex-999)", Arg("file"), MODEL,
          *VOCABULARY, backend=True)
 def word_sim(args: argparse.Namespace) -> dict:
-    from vecexplore.words.analogy import read_word_pairs
+    from vecexplore.files.words import read_word_pairs
     from vecexplore.words.report import word_similarity_report
 
-    pairs = read_word_pairs(read_text(args.file))
+    pairs = read_word_pairs(read_text(args.file), args.file)
     embedder, words = _words_model(args)
     return word_similarity_report(embedder, pairs, words, args.restrict_vocab).to_dict()

@@ -32,11 +32,11 @@ from vecexplore.errors import VecexploreError
 # A header's column names, by the role they give their column. "text" (or an empty field) names no role of its
 # own: such a column takes the first text role the header leaves unnamed.
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
-    "anchor": ("anchor", "query", "question", "sentence1", "sentence_a", "s1", "text1", "title"),
+    "anchor": ("anchor", "query", "question", "sentence1", "sentence_a", "s1", "text1", "title", "word1", "w1"),
     "positive": ("positive", "answer", "document", "passage", "sentence2", "sentence_b", "s2", "text2",
-                 "description", "relevant_text"),
+                 "description", "relevant_text", "word2", "w2"),
     "negative": ("negative", "hard_negative"),
-    "score": ("score", "similarity", "label", "relevance", "rel"),
+    "score": ("score", "similarity", "label", "relevance", "rel", "Human (mean)"),
     "query_id": ("query_id", "qid"),
     "doc_id": ("corpus_id", "doc_id", "document_id", "docid"),
 }
@@ -76,6 +76,7 @@ class Layout:
     field: str = "text"  # what the other roles hold
     rows: str = "pairs"  # what a line is
     scored_nouns: tuple[str, str] | None = None  # the nouns when the file has a score column
+    unnamed_ok: bool = False  # a headed file may carry columns its header leaves unnamed (a row number): left out
 
     def widths(self) -> tuple[int, ...]:
         return (len(self.roles), len(self.roles) + 1) if self.optional else (len(self.roles),)
@@ -267,7 +268,7 @@ def read_table(data: bytes | str, name: str, layout: Layout, delimiter: str | No
     if not body:
         raise VecexploreError(f"{name} has a header but no {layout.rows}: {usage}.")
     width = len(first) if has_header else len(body[0][1])
-    if width not in layout.widths():
+    if width not in layout.widths() and not (has_header and layout.unnamed_ok and width > len(layout.roles)):
         if width == 1:
             raise VecexploreError(f"{name} has one column: {usage}.")
         raise VecexploreError(f"{name} has {width} columns; expected {layout.expected()}: {usage}.")

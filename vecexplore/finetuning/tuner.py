@@ -32,10 +32,10 @@ from vecexplore.encoders._common import folder_digest
 from vecexplore.errors import Cancelled, VecexploreError
 from vecexplore.files.pairs import TRAINING, read_pairs
 from vecexplore.owners import CLI_OWNER
-from vecexplore.validation import check
+from vecexplore.validation import LIMITS, check
 
 MIN_PAIRS = 10
-DEFAULT_THRESHOLD = 4.0  # STS scores run 0–5; 4 = "mostly equivalent"
+DEFAULT_THRESHOLD = LIMITS["threshold"].default  # STS scores run 0–5; 4 = "mostly equivalent"
 LABEL_WARNING = ("These pairs teach the model your labels: texts that share a label are pulled together and, within "
                  "a batch, texts of other labels pushed apart. The held-out retrieval then measures how well the "
                  "labels are kept, not meaning.")

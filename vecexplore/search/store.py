@@ -229,7 +229,9 @@ class Store:
 
     def _writable(self, name: str) -> CollectionTag:
         """The tag of a collection this caller may change; a shared collection of another session is refused."""
-        tag = self.tag(name)
+        return self._changeable(name, self.tag(name))
+
+    def _changeable(self, name: str, tag: CollectionTag) -> CollectionTag:
         if not may_change(tag.owner, self.caller):
             raise VecexploreError(f"{name!r} was shared by {tag.created_by(self.caller)}: you may search it but "
                                   "not change, rename or delete it. Index into a collection of your own instead.")
@@ -268,7 +270,11 @@ class Store:
 
     def check(self, name: str, model_id: str, model_version: str, transform: str = "none") -> CollectionTag:
         """The collection's tag; refuses a different model, version or transform, naming both."""
-        tag = self.tag(name)
+        return self._same_model(name, self.tag(name), model_id, model_version, transform)
+
+    @staticmethod
+    def _same_model(name: str, tag: CollectionTag, model_id: str, model_version: str,
+                    transform: str) -> CollectionTag:
         mine = (model_id, model_version, transform)
         if mine != (tag.model_id, tag.model_version, tag.transform):
             want = f"{model_id} ({model_version}" + ("" if transform == "none" else f", transform {transform}") + ")"
@@ -277,8 +283,8 @@ class Store:
                                   "use the collection's model, or index into a new collection.")
         return tag
 
-    def _check_set(self, name: str, eset: EmbeddingSet) -> CollectionTag:
-        tag = self.check(name, eset.model_id, eset.model_version, eset.transform)
+    def _check_set(self, name: str, tag: CollectionTag, eset: EmbeddingSet) -> CollectionTag:
+        self._same_model(name, tag, eset.model_id, eset.model_version, eset.transform)
         if tag.dims != eset.dims:
             raise VecexploreError(f"Collection {name!r} holds {tag.dims}-d vectors; these are {eset.dims}-d.")
         return tag
@@ -312,15 +318,15 @@ class Store:
         names = sorted({k for row in columns or () for k in row if k not in RESERVED})
         with self._lock:
             if self.backend.exists(name):
-                if self.hidden(name):
+                meta = self.backend.meta(name)  # read once: visibility, model and owner all come from it
+                if not self._readable(meta):
                     raise VecexploreError(f"The name {name!r} is taken by another session's collection: choose "
                                           "another name.")
-                tag = self._check_set(name, eset)
-                self._writable(name)
+                tag = self._changeable(name, self._check_set(name, CollectionTag.from_metadata(meta, name), eset))
                 stand_ins = {payload_key(c): c for c in names if payload_key(c) != c}
                 if stand_ins.keys() - tag.columns.keys():
                     tag = replace(tag, columns={**tag.columns, **stand_ins})
-                    self.backend.set_meta(name, {**(self.backend.meta(name) or {}), "columns": tag.columns})
+                    self.backend.set_meta(name, {**(meta or {}), "columns": tag.columns})
             else:
                 sample = [eset.texts[i] for i in seeded_sample(eset.n, 2000, 0)]
                 avg = float(np.mean([bm25.token_count(t) for t in sample])) if sample else 10.0
@@ -477,7 +483,7 @@ class Store:
         version and transform): dense, or hybrid (dense + BM25 on the query's text fused by RRF); HNSW when
         built, or ``exact``; payload fields by the user's column names."""
         validation.check("search_k", k, "k")
-        tag = self._check_set(name, queries)
+        tag = self._check_set(name, self.tag(name), queries)
         if isinstance(filters, Mapping):
             filters = [FieldFilter(k_, values=(v,)) for k_, v in filters.items()]
         keyed, kinds = self._prepare_filters(name, tag, list(filters or []))

@@ -14,13 +14,14 @@ import numpy as np
 
 from vecexplore.encoders import Encoder, Progress
 from vecexplore.errors import VecexploreError
+from vecexplore.files.words import AnalogyFile, WordPairs, read_analogies
 from vecexplore.numeric import l2_normalize, top_k
-from vecexplore.validation import check
+from vecexplore.validation import LIMITS, check
 
 ADD, MUL = "3cosadd", "3cosmul"
 METHODS = (ADD, MUL)
 EPSILON = 0.001  # Levy & Goldberg (2014); gensim's most_similar_cosmul uses 1e-6
-DEFAULT_RESTRICT = 100_000
+DEFAULT_RESTRICT = int(LIMITS["restrict_vocab"].default)  # declared once, in LIMITS
 _OPERATOR = re.compile(r"[+\-−]|[^\s+\-−]+")
 
 
@@ -213,39 +214,6 @@ def shipped_words() -> list[str]:
     return resources.files("vecexplore.data").joinpath("demo_words.txt").read_text(encoding="utf-8").split()
 
 
-@dataclass(frozen=True)
-class AnalogyFile:
-    """Questions of a Google-format analogy file (``: section`` lines, then ``a b c d``), lower-cased."""
-
-    questions: list[tuple[str, str, str, str, str]]  # section, a, b, c, expected
-    n_malformed: int
-
-    @property
-    def words(self) -> list[str]:
-        return list(dict.fromkeys(w for q in self.questions for w in q[1:]))
-
-
-def read_analogies(lines: Iterable[str]) -> AnalogyFile:
-    """Parse a Google-format analogy file; lines that are not four words (or come before any section) are
-    skipped and counted."""
-    questions, malformed, section = [], 0, None
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith(":"):
-            section = line.lstrip(":").strip() or "(unnamed)"
-            continue
-        words = line.lower().split()
-        if section is None or len(words) != 4:
-            malformed += 1
-            continue
-        questions.append((section, *words))
-    if not questions:
-        raise VecexploreError("No analogy questions found: expected ': section' lines followed by 'a b c d' lines.")
-    return AnalogyFile(questions, malformed)
-
-
 def shipped_analogies() -> AnalogyFile:
     text = resources.files("vecexplore.data").joinpath("demo_analogies.txt").read_text(encoding="utf-8")
     return read_analogies(text.splitlines())
@@ -346,6 +314,7 @@ class SimilarityReport:
     pearson: float
     n_pairs: int
     n_covered: int
+    notes: tuple[str, ...] = ()  # how the pairs file was read (repeated pairs)
 
     @property
     def coverage(self) -> float:
@@ -353,34 +322,12 @@ class SimilarityReport:
 
     def to_dict(self) -> dict:
         return {"spearman": self.spearman, "pearson": self.pearson, "n_pairs": self.n_pairs,
-                "n_covered": self.n_covered, "coverage": self.coverage}
+                "n_covered": self.n_covered, "coverage": self.coverage, "notes": list(self.notes)}
 
 
-def read_word_pairs(text: str) -> list[tuple[str, str, float]]:
-    """Word pairs with a human score: CSV or TSV, with or without a header, e.g. SimLex-999's
-    ``,word1,word2,similarity``; the pair is the first two non-numeric fields, the score the last number."""
-    pairs = []
-    for line in text.splitlines():
-        fields = [f.strip() for f in re.split(r"[,\t]", line) if f.strip()]
-        words = [f for f in fields if not _is_number(f)]
-        numbers = [f for f in fields if _is_number(f)]
-        if len(words) >= 2 and numbers:
-            pairs.append((words[0].lower(), words[1].lower(), float(numbers[-1])))
-    if not pairs:
-        raise VecexploreError("No word pairs found: expected lines like 'word1,word2,score'.")
-    return pairs
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def word_similarity(space: WordSpace, pairs: Sequence[tuple[str, str, float]]) -> SimilarityReport:
-    """Spearman and Pearson correlation between cosine and human scores, over pairs with both words known."""
+def word_similarity(space: WordSpace, pairs: WordPairs | Sequence[tuple[str, str, float]]) -> SimilarityReport:
+    """Spearman and Pearson correlation between cosine and human scores, over pairs with both words known (a
+    :class:`~vecexplore.files.words.WordPairs` brings its reading notes along)."""
     from scipy.stats import pearsonr, spearmanr
 
     covered = [(space.index_[a], space.index_[b], s) for a, b, s in pairs if a in space.index_ and b in space.index_]
@@ -390,7 +337,7 @@ def word_similarity(space: WordSpace, pairs: Sequence[tuple[str, str, float]]) -
     i, j, human = (np.array(x) for x in zip(*covered, strict=True))
     cos = (space.vectors[i] * space.vectors[j]).sum(1)
     return SimilarityReport(float(spearmanr(cos, human).statistic), float(pearsonr(cos, human).statistic),
-                            len(pairs), len(covered))
+                            len(pairs), len(covered), pairs.notes if isinstance(pairs, WordPairs) else ())
 
 
 @dataclass(frozen=True)
