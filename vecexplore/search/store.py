@@ -497,7 +497,8 @@ class Store:
                                           "such as 'the' or 'of' do not count).")
             found = self.backend.query(name, vector.tolist(), sparse, k, keyed, kinds, exact)
             results.append([Hit(p.id, p.score, str(p.payload.get("text", "")),
-                                {tag.column(key): v for key, v in p.payload.items()}) for p in found])
+                                {tag.column(key): v for key, v in p.payload.items()} if tag.columns else p.payload)
+                            for p in found])
         return results
 
     def ids(self, name: str, field: str | None = None) -> set[str]:
