@@ -9,6 +9,7 @@ from pages.ui.links import Param
 from pages.ui.text import md
 from vecexplore.errors import VecexploreError
 from vecexplore.files.pairs import QUERIES, read_pairs
+from vecexplore.pipeline import IMPORTED_ID
 from vecexplore.search.compression import compression_report
 from vecexplore.search.qdrant.backend import DISTANCES
 from vecexplore.search.qdrant.filters import FieldFilter
@@ -26,6 +27,12 @@ collection_view.open_collection()
 eset, stats = session.embeddings()
 widgets.data_flow(eset, stats, "Qdrant collection → search")
 sel = st.session_state.selection
+imported = eset.model_id.startswith(f"{IMPORTED_ID}:")  # opened without their model
+check = None
+if imported:
+    eset, check = search_view.named_model(eset)
+    imported = check is None
+query_model = None if check is None else check.model_id
 me = session.session_id()
 default = default_name(sel.corpus.name, eset.model_id, sel.corpus.fingerprint, me)
 with widgets.guard():
@@ -69,12 +76,11 @@ st.header("Search")
 if name not in listed:
     st.info(f"Index the corpus into {md(name)} first.", icon="👆")
     st.stop()
-imported = sel.corpus.vectors is not None
 s1, s2, s3 = st.columns([3, 1, 1])
 if imported:
     st.info("These vectors were imported without their model, so a typed query cannot be embedded in their space. "
-            "Search by example instead: pick a text of the corpus and find its neighbours in the collection.",
-            icon="🧭")
+            "Search by example instead: pick a text of the corpus and find its neighbours in the collection; or name "
+            "the model that made them above.", icon="🧭")
     example = s1.selectbox("Query: a text of the corpus", range(eset.n), key="search_example", index=None,
                            format_func=lambda i: f"#{i} · {eset.texts[i][:90]}", placeholder="Pick a text…")
     query = "" if example is None else eset.texts[example]
@@ -94,7 +100,7 @@ with widgets.guard(stop=False):
     filters = search_view.filter_widgets(store, name)
 if query.strip():
     with widgets.guard(stop=False):
-        qset = eset.subset([example]) if imported else session.queries([query.strip()])
+        qset = eset.subset([example]) if imported else session.queries([query.strip()], query_model)
         hits = search_report(store, name, qset, k=int(k), hybrid=hybrid, filters=filters, exact=exact).hits
         search_view.show_hits(hits, eset, qset, query.strip(), hybrid, filters)
 
@@ -112,7 +118,7 @@ if e2.button("Evaluate", key="evaluate"):
             raise VecexploreError("Upload a query,relevant_text CSV first.")
         judged = read_pairs(qfile.getvalue(), qfile.name, QUERIES)
         queries, qrels, n_unknown = qrels_from_pairs(zip(judged.anchors, judged.positives, strict=True), eset.texts)
-        report = retrieval_report(store, name, queries, session.queries(list(queries)), qrels, k=int(k),
+        report = retrieval_report(store, name, queries, session.queries(list(queries), query_model), qrels, k=int(k),
                                   hybrid=hybrid, notes=judged.notes, filters=filters)
         session.remember("retrieval", inputs, (report, n_unknown))
 retrieval = session.recall("retrieval", inputs)

@@ -227,3 +227,101 @@ def test_sidebar_refuses_ragged_vectors(hostile):
     ok(at)
     hostile("sidebar: Open your vectors", "ragged.parquet (row 2 has 1 number, the others 2)",
             said(at.sidebar.error, "differ in length"))
+
+
+# --- A text query on your vectors: only from the model that made them, checked on a sample first. ---
+
+def test_the_model_that_made_the_vectors_is_checked_and_tags_them(tmp_path, table, minilm):
+    from sklearn.metrics.pairwise import paired_cosine_distances
+
+    from vecexplore.embedder import Embedder
+    from vecexplore.numeric import seeded_sample
+    from vecexplore.search.model_check import REPRODUCE_COSINE, SAMPLE_ROWS, named_model_set
+
+    table.to_parquet(tmp_path / "mine.parquet")
+    mine = imported_set(vectors.open_vectors(tmp_path / "mine.parquet", label_col="label"))
+    embedder = Embedder.of(minilm)
+    tagged, check = named_model_set(mine, embedder)
+    picked = seeded_sample(mine.n, SAMPLE_ROWS, 0)
+    expected = 1 - paired_cosine_distances(minilm.encode([mine.texts[i] for i in picked]), mine.vectors[picked])
+    assert check.rows == SAMPLE_ROWS and check.passed and check.min_cosine >= REPRODUCE_COSINE
+    assert check.min_cosine == pytest.approx(expected.min(), abs=1e-3)
+    assert check.median_cosine == pytest.approx(np.median(expected), abs=1e-3)
+    assert (tagged.model_id, tagged.model_version) == (minilm.id, minilm.version)
+    assert np.array_equal(tagged.vectors, mine.vectors) and tagged.info["model_check"]["passed"]
+    assert f"median {check.median_cosine:.4f}" in check.sentence()
+
+
+def test_a_model_that_does_not_reproduce_the_vectors_is_refused(tmp_path, table, hostile):
+    from vecexplore.embedder import Embedder
+    from vecexplore.encoders import GLOVE_ID, L3_ID
+    from vecexplore.errors import VecexploreError
+    from vecexplore.search.model_check import check_model, named_model_set
+
+    table.to_parquet(tmp_path / "mine.parquet")
+    mine = imported_set(vectors.open_vectors(tmp_path / "mine.parquet"))
+    assert not check_model(mine, Embedder(L3_ID)).passed
+    with pytest.raises(VecexploreError, match="does not reproduce your vectors") as refused:
+        named_model_set(mine, Embedder(L3_ID))
+    hostile("core: named_model_set", "MiniLM vectors with paraphrase-MiniLM-L3-v2 named as their model",
+            str(refused.value))
+    with pytest.raises(VecexploreError, match="makes 50-d vectors but yours have 384"):
+        named_model_set(mine, Embedder(GLOVE_ID))
+    rows = imported_set(vectors.vectors_corpus(mine.vectors, None, "bare.npy"))  # no texts: points named by row
+    with pytest.raises(VecexploreError, match="came without their texts"):
+        named_model_set(rows, Embedder(L3_ID))
+
+
+def test_cli_indexes_checked_vectors_and_searches_them_by_text(capsys, tmp_path, table, minilm, topics, hostile):
+    from helpers import exact_top
+
+    table.to_parquet(tmp_path / "mine.parquet")
+    store = f"--qdrant-path {tmp_path}/store --collection mine"
+    code, out = run(capsys, f"index {tmp_path}/mine.parquet --vectors-col emb --vectors-model all-MiniLM-L6-v2 "
+                            f"{store}")
+    assert code == 0 and out["model_check"]["passed"] and out["model_check"]["rows"] == 32, out
+    code, out = run(capsys, f"search 'how to keep bread fresh' {store} --k 5")
+    assert code == 0, out
+    truth = exact_top(np.asarray(table["emb"].tolist()), minilm.encode(["how to keep bread fresh"]), 5)[0]
+    assert [h["text"] for h in out["hits"]] == [topics.texts[i] for i in truth]
+    line = f"project {tmp_path}/mine.parquet --vectors-col emb --vectors-model paraphrase-MiniLM-L3-v2"
+    code, out = run(capsys, line)
+    assert code == 2 and "paraphrase-MiniLM-L3-v2 does not reproduce your vectors" in out["error"], out
+    hostile("CLI: project (your vectors)", "… --vectors-col emb --vectors-model paraphrase-MiniLM-L3-v2 (MiniLM "
+            "vectors)", out["error"])
+
+
+def test_api_embedding_with_the_named_model(tmp_path, table):
+    import vecexplore as vx
+    from vecexplore.encoders import L3_ID, MINILM_ID
+    from vecexplore.errors import VecexploreError
+
+    table.to_parquet(tmp_path / "mine.parquet")
+    corpus = vectors.open_vectors(tmp_path / "mine.parquet")
+    assert vx.embedding(corpus).model_id == "imported:mine.parquet"
+    named = vx.embedding(corpus, MINILM_ID)
+    assert named.model_id == MINILM_ID and named.info["model_check"]["min_cosine"] >= 0.99
+    with pytest.raises(VecexploreError, match="does not reproduce"):
+        vx.embedding(corpus, L3_ID)
+
+
+def test_search_page_checks_the_named_model_before_a_typed_query(st_vectors, topics, minilm, hostile):
+    from helpers import exact_top
+
+    frame = pd.DataFrame({"text": topics.texts[:60], "label": topics.labels[:60], "emb": list(st_vectors[:60])})
+    at = upload_vectors(start("pages/search.py"), "mine.parquet", parquet_bytes(frame))
+    ok(at)
+    assert at.selectbox(key="vectors_model").value == "(not known: search by example)"
+    at.selectbox(key="vectors_model").set_value("paraphrase-MiniLM-L3-v2").run()
+    ok(at)
+    hostile("Search page: the model that made these vectors", "paraphrase-MiniLM-L3-v2 for MiniLM vectors",
+            said(at.error, "does not reproduce your vectors"))
+    at.selectbox(key="vectors_model").set_value("all-MiniLM-L6-v2").run()
+    ok(at)
+    said(at.success, "all-MiniLM-L6-v2 reproduces your vectors: cosine of its vectors with yours on 32 sampled rows")
+    at.text_input(key="collection").set_value("apptest-own-vectors").run()
+    at.button(key="index").click().run()
+    at.text_input(key="search_query").set_value("how to keep bread fresh").run()
+    ok(at)
+    truth = exact_top(st_vectors[:60], minilm.encode(["how to keep bread fresh"]), 10)[0]
+    assert at.dataframe[1].value["text"].tolist() == [topics.texts[i] for i in truth]

@@ -21,9 +21,11 @@ from vecexplore.choosing.workflow import candidate_embedders
 from vecexplore.choosing.workflow import choose as choose_models
 from vecexplore.embedder import Embedder
 from vecexplore.embedding_set import EmbeddingSet
+from vecexplore.encoders import MINILM_ID
 from vecexplore.errors import VecexploreError
 from vecexplore.files.corpus import Corpus, from_table, guess_text_column, load_file
 from vecexplore.pipeline import imported_set
+from vecexplore.search.model_check import named_model_set
 
 
 def load(source: pd.DataFrame | str | Path, text: str | None = None, label: str | None = None,
@@ -38,13 +40,15 @@ def load(source: pd.DataFrame | str | Path, text: str | None = None, label: str 
     return load_file(source, text, label)
 
 
-def embedding(corpus: Corpus, model: str = "all-MiniLM-L6-v2", backend: str = "auto",
+def embedding(corpus: Corpus, model: str | None = None, backend: str = "auto",
               cache: bool = True) -> EmbeddingSet:
-    """``corpus`` embedded by ``model`` (vectors read from and written to the disk cache unless ``cache=False``);
-    a corpus that came with its own vectors is returned as those vectors, tagged as imported."""
+    """``corpus`` embedded by ``model`` (default all-MiniLM-L6-v2; vectors read from and written to the disk cache
+    unless ``cache=False``). A corpus that came with its own vectors is returned as those vectors, tagged as
+    imported; or, when ``model`` names the model that made them, tagged with it once it reproduces them on a sample
+    of rows (``info["model_check"]``: the measured cosines), so that its text queries may search them."""
+    embedder = Embedder(model or MINILM_ID, backend, EmbeddingCache() if cache else None, fit_texts=corpus.texts)
     if corpus.vectors is not None:
-        return imported_set(corpus)
-    embedder = Embedder(model, backend, EmbeddingCache() if cache else None, fit_texts=corpus.texts)
+        return imported_set(corpus) if model is None else named_model_set(imported_set(corpus), embedder)[0]
     return embedder.embed(corpus)[0]
 
 

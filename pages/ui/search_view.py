@@ -15,6 +15,7 @@ from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.maps.projection import Projector
 from vecexplore.search.compression import CompressionReport
+from vecexplore.search.model_check import REPRODUCE_COSINE, ModelCheck, named_model_set
 from vecexplore.search.opening import import_legacy, legacy_collections
 from vecexplore.search.qdrant.filters import FieldFilter
 from vecexplore.search.report import RetrievalReport
@@ -24,6 +25,34 @@ from vecexplore.search.store import Store, point_id
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=4, hash_funcs=resources.BY_CONTENT)
 def pca(eset: EmbeddingSet) -> Projector:
     return Projector("pca").fit(eset.vectors)
+
+
+UNKNOWN_MODEL = "(not known: search by example)"
+
+
+def named_model(eset: EmbeddingSet) -> tuple[EmbeddingSet, ModelCheck | None]:
+    """Vectors opened without their model: the model the user names as the one that made them, checked on a sample
+    of rows (``search.model_check``; kept per set, model and backend). Once it reproduces them, ``eset`` tagged with
+    it and the check (said on the page); else ``eset`` as it came and None (a refusal shown as an error)."""
+    choice = st.selectbox("The model that made these vectors", [UNKNOWN_MODEL, *session.models()], key="vectors_model",
+                          help="Name it to search them by typed text: it embeds a sample of your rows again and must "
+                               f"reproduce your vectors (cosine ≥ {REPRODUCE_COSINE} on every sampled row).")
+    if choice == UNKNOWN_MODEL:
+        return eset, None
+    inputs = (eset.fingerprint, choice, session.backend())
+    kept = session.recall("model_check", inputs)
+    if kept is None:
+        try:
+            with st.spinner(f"Checking that {md(choice)} reproduces your vectors…"):
+                kept = named_model_set(eset, session.embedder(choice))
+        except VecexploreError as exc:
+            kept = str(exc)
+        session.remember("model_check", inputs, kept)
+    if isinstance(kept, str):
+        st.error(md(kept), icon="⚠️")
+        return eset, None
+    st.success(md(kept[1].sentence()), icon="✅")
+    return kept
 
 
 def track_default(default: str, store: Store) -> None:

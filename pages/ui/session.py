@@ -174,6 +174,6 @@ def embed_query(texts: list[str]) -> np.ndarray:
     return embedder().queries(texts).vectors
 
 
-def queries(texts: list[str]) -> EmbeddingSet:
-    """Queries embedded by the current model, tagged with it (what the search store checks)."""
-    return embedder().queries(texts)
+def queries(texts: list[str], model_id: str | None = None) -> EmbeddingSet:
+    """Queries embedded by the current model (or ``model_id``), tagged with it (what the search store checks)."""
+    return embedder(model_id).queries(texts)

@@ -26,6 +26,19 @@ CORPUS = (
     VECTORS_COL,
     Arg("--metadata", help="the texts (and labels) of a .npy/.npz, one row per vector (default: the .csv, .parquet "
                            "or .tsv of the same name beside it)"),
+    Arg("--vectors-model", help="your own vectors: the model that made them, checked on a sample of rows (cosine "
+                                "with the stored vectors); the set is then tagged with it, so an indexed collection "
+                                "takes text queries"),
+)
+
+
+RAY = (
+    Arg("--ray", metavar="ADDRESS", help="embed on Ray workers (pip install 'vecexplore[ray]'): local (a Ray instance "
+        "in this process), auto (the cluster this machine belongs to) or ray://HOST:PORT; the workers write Parquet "
+        "shards, the embedding cache is not used"),
+    limited("--ray-workers", "ray_workers", note="default: one per CPU of the Ray instance"),
+    Arg("--ray-shards", metavar="FOLDER", help="a new or empty folder for the shards, on storage every worker sees "
+        "(default <VECEXPLORE_HOME>/shards/<model>-<digest>)"),
 )
 
 
@@ -45,23 +58,43 @@ def load_set(args: argparse.Namespace):
         except VecexploreError:
             eset = None
         if eset is not None:
+            _nothing_for_ray(args, path)
             if args.model and args.model != eset.model_id:
                 raise VecexploreError(f"{path} holds vectors of {eset.model_id!r}, not {args.model!r}.")
             return eset, EmbedStats(eset.n, eset.n, 0, 0.0), {"columns": None}
     if holds_vectors(path, args.vectors_col, args.model):
+        _nothing_for_ray(args, path)
         if args.model:
             raise VecexploreError(f"{path.name} is read as your own vectors, which need no model: leave out --model.")
         eset, diag = vectors_set(path, args.vectors_col, args.text_col, args.label_col, args.metadata)
+        if args.vectors_model:
+            eset, check = named_set(eset, args.vectors_model, getattr(args, "backend", "auto"), not args.no_cache)
+            diag = {**diag, "model_check": check.to_dict(), "notes": [*diag["notes"], check.sentence()]}
         return eset, EmbedStats(eset.n, eset.n, 0, 0.0), diag
-    if args.metadata:
-        raise VecexploreError("--metadata goes with vectors in a .npy or .npz file.")
+    if args.metadata or args.vectors_model:
+        raise VecexploreError(f"{'--metadata' if args.metadata else '--vectors-model'} goes with your own vectors "
+                              "(a .npy/.npz, or a table with --vectors-col); to embed a text file, use --model.")
     if not args.model:
         raise VecexploreError("--model is required to embed a text file.")
     corpus = load_file(path, args.text_col, args.label_col)
-    encoder = load_encoder(args.model, corpus.texts, backend=args.backend)
-    eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
+    ran = {}
+    if getattr(args, "ray", None):
+        from vecexplore.distributed import ray_embed
+
+        eset, stats, run = ray_embed(corpus, args.model, backend=args.backend, address=args.ray,
+                                     workers=args.ray_workers, shards=args.ray_shards)
+        ran = {"ray": run.to_dict()}
+    else:
+        encoder = load_encoder(args.model, corpus.texts, backend=args.backend)
+        eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
     seen = {k: v for k, v in eset.info.items() if k != "backend_note"}  # the diagnosis, backend and fidelity
-    return eset, stats, {"notes": corpus.notes, "columns": corpus.columns, **jsonable(seen)}
+    return eset, stats, {"notes": corpus.notes, "columns": corpus.columns, **jsonable(seen), **ran}
+
+
+def _nothing_for_ray(args: argparse.Namespace, path: Path) -> None:
+    """Refuse ``--ray`` on a file that already holds vectors: it has no texts to embed."""
+    if getattr(args, "ray", None):
+        raise VecexploreError(f"{path.name} already holds vectors, so --ray has nothing to embed: leave it out.")
 
 
 def holds_vectors(path: Path, vectors_col: str | None, model: object) -> bool:
@@ -85,6 +118,15 @@ def vectors_set(path: Path, vectors_col: str | None, text_col: str | None, label
     corpus = open_vectors(path, vectors_col, text_col, label_col, metadata)
     eset = imported_set(corpus)
     return eset, {"notes": corpus.notes, "columns": corpus.columns, **eset.info}
+
+
+def named_set(eset, model_id: str, backend: str, cache: bool) -> tuple:
+    """A user's vectors tagged with ``model_id`` once it reproduces them (``search.model_check``), else refused."""
+    from vecexplore.cache import EmbeddingCache
+    from vecexplore.embedder import Embedder
+    from vecexplore.search.model_check import named_model_set
+
+    return named_model_set(eset, Embedder(model_id, backend, EmbeddingCache() if cache else None))
 
 
 def read_text(path: str) -> str:

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from vecexplore.cli import Arg, OneOf, command, limited
-from vecexplore.cli.inputs import CORPUS, SEED, load_set, read_text
+from vecexplore.cli.inputs import CORPUS, RAY, SEED, load_set, read_text
 from vecexplore.errors import VecexploreError
 
 QDRANT_PATH = Arg("--qdrant-path", help="embedded Qdrant folder (default <VECEXPLORE_HOME>/qdrant)")
@@ -51,7 +51,7 @@ def _query_set(store, args: argparse.Namespace, texts: list[str]):
 
 
 @command("index", "index a corpus into a Qdrant collection tagged with its model", *CORPUS, *STORE,
-         Arg("--distance", choices=["cosine", "dot", "euclid", "manhattan"], default="cosine"), backend=True)
+         Arg("--distance", choices=["cosine", "dot", "euclid", "manhattan"], default="cosine"), *RAY, backend=True)
 def index(args: argparse.Namespace) -> dict:
     from vecexplore.transforms.isotropy import load_transform
 
@@ -60,7 +60,8 @@ def index(args: argparse.Namespace) -> dict:
         eset = load_transform(args.transform_file).transform(eset)  # refused if fitted on another model's vectors
     result = _store(args).index(args.collection, eset, distance=args.distance, source=Path(args.file).name,
                                 columns=diag["columns"])
-    return {**result, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits}
+    checked = {k: diag[k] for k in ("model_check", "ray") if k in diag}
+    return {**result, "embed_seconds": round(stats.seconds, 3), "cache_hits": stats.cache_hits, **checked}
 
 
 @command("search", "search a collection (the query uses the collection's own model)", Arg("text"), QUERY_MODEL,

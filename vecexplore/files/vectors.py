@@ -85,14 +85,15 @@ def vectors_corpus(vectors: np.ndarray, frame: pd.DataFrame | None, name: str, t
         raise VecexploreError(f"{metadata or name} has {len(frame):,} rows but {name} holds {len(vectors):,} vectors: "
                               "they must match one to one, in the same order.")
     text_col = text_col or corpora.guess_text_column(frame.head(GUESS_ROWS))
-    if text_col is None:  # no column is called "text" (guess_text_column would have taken it)
+    has_texts = text_col is not None
+    if not has_texts:  # no column is called "text" (guess_text_column would have taken it)
         frame, text_col = frame.assign(text=[f"row {i}" for i in range(len(frame))]), "text"
         notes = notes or [f"No column of {metadata or name} holds words, so the points are named by row (row 0, "
                           "row 1…); name the text column to show texts."]
     corpus = corpora.from_table(frame, text_col, label_col, name, vectors)
     corpus.notes[:0] = notes
     corpus.vector_info = {"source": SOURCE, "file": name, "dims": int(vectors.shape[1]), "metric": metric,
-                          "normalised": unit_length(corpus.vectors)}
+                          "normalised": unit_length(corpus.vectors), "text_column": text_col if has_texts else None}
     return corpus
 
 

@@ -357,7 +357,9 @@ def _read(source, name: str, vector: str | None, limit: int, seed: int, text_fie
     corpus, vectors, fields, text_field, label_field = _corpus(name, with_vector, vectors, tag, text_field,
                                                                label_field)
     return CollectionCorpus(corpus.texts, corpus.labels, corpus.name, [*notes, *corpus.notes], vectors=vectors,
-                            columns=corpus.columns, origin=Origin(name, source.where, vector, total, fields,
+                            columns=corpus.columns, vector_info={"text_column": None if text_field == ID_TEXT else
+                                                                 text_field},
+                            origin=Origin(name, source.where, vector, total, fields,
                                                                   text_field, label_field, tag))
 
 
