@@ -88,6 +88,7 @@ LIMITS: dict[str, Limit] = {
                              help="The report card names the best model within this speed budget."),
     "max_bytes_per_vector": Limit(1, 1e9, "the most bytes a stored vector may take", step=64,
                                   help="float32: 4 bytes a dimension; the card also shows int8 and binary."),
+    "ray_workers": Limit(1, 10_000, "how many Ray workers embed at once, one model copy each"),  # default: 1 a CPU
 }
 
 # Page widgets that offer a setting of the core over a range of their own (the core still allows LIMITS' range).

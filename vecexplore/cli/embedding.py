@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from vecexplore.cli import Arg, command
-from vecexplore.cli.inputs import CORPUS, jsonable, load_set
+from vecexplore.cli.inputs import CORPUS, RAY, jsonable, load_set
 
 
 @command("models", "list the built-in models")
@@ -16,7 +16,7 @@ def models(args: argparse.Namespace) -> dict:
 
 
 @command("embed", "embed a corpus and write vectors to Parquet", *CORPUS,
-         Arg("-o", "--output", help="output .parquet (texts, labels, vectors, model tag)"), backend=True)
+         Arg("-o", "--output", help="output .parquet (texts, labels, vectors, model tag)"), *RAY, backend=True)
 def embed(args: argparse.Namespace) -> dict:
     eset, stats, diag = load_set(args)
     if args.output:
