@@ -32,8 +32,9 @@ mpnet: $(VENV)/.app
 	$(PY) -c 'from vecexplore.encoders.mpnet import mpnet_folder; print("all-mpnet-base-v2:", mpnet_folder())'
 
 # mpnet order-only: it runs before the test extras are checked, without making .test out of date every time.
+# The ray extra too: tests/test_ray.py runs `embed --ray local` (the app's set-up, `make app`, goes without it).
 $(VENV)/.test: $(VENV)/.app | mpnet
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,ray]'
 	touch $@
 
 # `streamlit run app.py` under a launcher: SIGTERM or Ctrl+C stops it within ~3 s, whatever a session is doing
