@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.ui import links, resources, session, settings, widgets
+from pages.ui import links, resources, session, settings, sidebar, widgets
 from pages.ui.figures import HOVER, hover, palette
 from pages.ui.links import Param
 from pages.ui.text import md, plain
@@ -17,7 +17,7 @@ from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import GLOVE_ID, MINILM_ID
 from vecexplore.files.corpus import Corpus
 from vecexplore.maps.html import standalone_html
-from vecexplore.models.compare import embed_models
+from vecexplore.models.compare import column_sets, embed_models
 from vecexplore.models.report import ComparisonReport, SideBySide, comparison_report, side_by_side, translation_report
 
 COMPARE_LIMIT = 10_000  # larger corpora are compared on a seeded sample (each model embeds only that)
@@ -30,6 +30,12 @@ def comparison(sets: dict[str, EmbeddingSet], k: int) -> ComparisonReport:
 @st.cache_resource(show_spinner="Drawing the maps…", max_entries=8, hash_funcs=resources.BY_CONTENT)
 def pair_view(left: EmbeddingSet, right: EmbeddingSet, k: int, method: str) -> SideBySide:
     return side_by_side(left, right, k, method)
+
+
+@st.cache_resource(show_spinner="Reading the vector columns…", max_entries=2)
+def column_set_cache(name: str, source: bytes, columns: tuple[str, ...], text_col: str | None, label_col: str | None,
+                     max_rows: int) -> dict[str, EmbeddingSet]:
+    return column_sets(name, source, columns, text_col, label_col, max_rows)
 
 
 @st.cache_data(show_spinner="Measuring encode speed…", max_entries=8)
@@ -77,17 +83,23 @@ sel = st.session_state.get("selection")
 if sel is None or sel.corpus is None:
     st.warning(md(sel.error) if sel and sel.error else "Choose a corpus in the sidebar.", icon="👈")
     st.stop()
-if sel.corpus.vectors is not None:
-    st.warning("Imported vectors come from one unknown model: pick a text corpus to compare models.", icon="👈")
+table = sidebar.vector_table() if sel.corpus.vectors is not None else None
+if sel.corpus.vectors is not None and table is None:
+    st.warning("Imported vectors come from one unknown model: pick a text corpus to compare models, or open a table "
+               "with two or more vector columns (e.g. minilm and mpnet) to compare them.", icon="👈")
     st.stop()
-choices = session.models()
-defaults = [m for m in dict.fromkeys([sel.model_id or MINILM_ID, GLOVE_ID, MINILM_ID]) if m in choices][:2]
 c1, c2, c3 = st.columns([3, 1, 1])
-models = c1.multiselect("Models (two or more)", choices, default=defaults, key="compare_models")
+if table is None:
+    choices = session.models()
+    defaults = [m for m in dict.fromkeys([sel.model_id or MINILM_ID, GLOVE_ID, MINILM_ID]) if m in choices][:2]
+    models = c1.multiselect("Models (two or more)", choices, default=defaults, key="compare_models")
+else:
+    models = c1.multiselect("Vector columns (two or more)", table["columns"], default=table["columns"][:2],
+                            key="compare_columns", help=f"The same rows of {md(table['name'])}, one space per column.")
 k = settings.slider("compare_k", "compare_k", "Neighbours k", c2)
 method = c3.radio("Maps", ["pca", "umap"], format_func=str.upper, horizontal=True, key="compare_method")
 if len(models) < 2:
-    st.info("Choose at least two models to compare.", icon="☝️")
+    st.info(f"Choose at least two {'models' if table is None else 'vector columns'} to compare.", icon="☝️")
     st.stop()
 
 corpus = sel.corpus
@@ -104,8 +116,12 @@ def embed_one(embedder: Embedder, texts: Corpus) -> tuple[EmbeddingSet, EmbedSta
 
 
 with widgets.guard():
-    sets, _, dropped = embed_models(corpus, [session.embedder(m, corpus=corpus) for m in models], throughput_sample=0,
-                                    embed=embed_one)
+    if table is None:
+        sets, _, dropped = embed_models(corpus, [session.embedder(m, corpus=corpus) for m in models],
+                                        throughput_sample=0, embed=embed_one)
+    else:
+        sets, dropped = column_set_cache(table["name"], table["source"], tuple(models), table["text_col"],
+                                         table["label_col"], min(len(sel.corpus), COMPARE_LIMIT)), []
     report = comparison(sets, k)
 sets, pairs, quality, n = report.sets, report.pairs, report.quality, report.n
 for note in [*dropped, *report.notes]:
@@ -117,7 +133,8 @@ if n > 2000:
 st.subheader("Models")
 sample = tuple(corpus.texts[:200])
 rows = [{"model": m, "dims": e.dims, "bytes/vector": 4 * e.dims,
-         "texts/s (measured)": round(speed(m, session.model_stamp(m), session.backend(), sample)),
+         **({} if table is not None else
+            {"texts/s (measured)": round(speed(m, session.model_stamp(m), session.backend(), sample))}),
          **{key: round(v, 3) for key, v in quality.get(m, {}).items()}} for m, e in sets.items()]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 if not quality:

@@ -325,3 +325,65 @@ def test_search_page_checks_the_named_model_before_a_typed_query(st_vectors, top
     ok(at)
     truth = exact_top(st_vectors[:60], minilm.encode(["how to keep bread fresh"]), 10)[0]
     assert at.dataframe[1].value["text"].tolist() == [topics.texts[i] for i in truth]
+
+
+# --- Compare between two vector columns of one file. ---
+
+@pytest.fixture(scope="module")
+def two_columns(topics, st_vectors):
+    """The topics with two vector columns: MiniLM (sentence-transformers) and paraphrase-MiniLM-L3-v2."""
+    from vecexplore.embedder import Embedder
+    from vecexplore.encoders import L3_ID
+
+    l3 = Embedder(L3_ID).vectors(topics.texts)
+    return pd.DataFrame({"text": topics.texts, "label": topics.labels, "minilm": list(st_vectors), "l3": list(l3)})
+
+
+def direct_comparison(frame):
+    from vecexplore.embedding_set import EmbeddingSet
+    from vecexplore.models.report import comparison_report
+
+    texts, labels = frame["text"].tolist(), frame["label"].tolist()
+    return comparison_report({col: EmbeddingSet(texts, np.stack(frame[col]), col, "1", labels)
+                              for col in ("minilm", "l3")}).to_dict()
+
+
+def assert_same_comparison(got: dict, expected: dict):
+    assert got["n"] == expected["n"] == 300 and len(got["pairs"]) == 1
+    for key in ("cka", "rsa_spearman", "knn_jaccard_mean"):
+        assert got["pairs"][0][key] == pytest.approx(expected["pairs"][0][key], abs=1e-3), key
+    for model in ("minilm", "l3"):
+        for key, value in expected["models"][model].items():
+            assert got["models"][model][key] == pytest.approx(value, abs=1e-3), (model, key)
+
+
+def test_two_vector_columns_compare_like_the_two_sets_built_directly(capsys, tmp_path, two_columns, hostile):
+    from vecexplore.models.compare import column_sets
+    from vecexplore.models.report import comparison_report
+
+    two_columns.to_parquet(tmp_path / "two.parquet")
+    expected = direct_comparison(two_columns)
+    sets = column_sets("two.parquet", tmp_path / "two.parquet", ["minilm", "l3"], label_col="label")
+    assert [s.model_id for s in sets.values()] == ["imported:two.parquet:minilm", "imported:two.parquet:l3"]
+    assert_same_comparison(comparison_report(sets).to_dict(), expected)
+    code, out = run(capsys, f"compare {tmp_path}/two.parquet --vectors-cols minilm,l3 --label-col label")
+    assert code == 0, out
+    assert_same_comparison(out, expected)
+    for line, message in ((f"compare {tmp_path}/two.parquet --vectors-cols minilm", "at least two vector columns"),
+                          (f"compare {tmp_path}/two.parquet --vectors-cols minilm,mpnet", "has no column 'mpnet'")):
+        code, out = run(capsys, line)
+        assert code == 2 and message in out["error"], out
+        hostile("CLI: compare (your vectors)", line.replace(str(tmp_path), "…"), out["error"])
+
+
+def test_compare_page_compares_two_vector_columns(two_columns):
+    at = upload_vectors(start(), "two.parquet", parquet_bytes(two_columns))
+    at.sidebar.selectbox(key="vec_col").set_value("minilm").run()
+    at.sidebar.selectbox(key="vec_label_col").set_value("label").run()
+    at.switch_page("pages/compare.py").run()
+    ok(at)
+    assert at.multiselect(key="compare_columns").value == ["minilm", "l3"]
+    pairs = at.dataframe[1].value
+    expected = direct_comparison(two_columns)["pairs"][0]
+    assert pairs["cka"].iloc[0] == pytest.approx(expected["cka"], abs=1e-3)
+    assert pairs["knn_jaccard_mean"].iloc[0] == pytest.approx(expected["knn_jaccard_mean"], abs=1e-3)

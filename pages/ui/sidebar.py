@@ -130,6 +130,19 @@ def _vectors_widgets() -> Corpus | None:
                                                                    None if meta is None else meta.name))
 
 
+def vector_table() -> dict | None:
+    """The table opened by *Open your vectors* when it holds two or more vector columns: its ``name``, ``source``
+    (the upload's bytes), ``columns`` and the chosen ``text_col``/``label_col`` (what ``models.compare.column_sets``
+    takes); else None."""
+    up = st.session_state.get("vec_upload") if st.session_state.get("source") == SOURCES[4] else None
+    columns = None if up is None else recall("vec_choices", (up.file_id,))
+    if not columns or len(columns) < 2:
+        return None
+    label = st.session_state.get("vec_label_col")
+    return {"name": up.name, "source": up.getvalue(), "columns": list(columns),
+            "text_col": st.session_state.get("vec_text_col"), "label_col": None if label == "(none)" else label}
+
+
 def show() -> Selection:
     """Draw the shared sidebar and remember the choice in ``st.session_state.selection``."""
     links.restore(LINK_PARAMS, "sidebar")

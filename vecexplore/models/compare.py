@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.linalg import orthogonal_procrustes
@@ -218,3 +219,23 @@ def compare_sets(sets: dict, k: int = 10, max_points: int = 2000) -> tuple[list[
                           "knn_label_accuracy": knn_label_agreement(X, labels, k),
                           "silhouette": float(silhouette_score(X, labels, metric="cosine"))}
     return pairs, quality
+
+
+def column_sets(name: str, source: Path | bytes, columns: Sequence[str], text_col: str | None = None,
+                label_col: str | None = None, max_rows: int | None = None, seed: int = 0) -> dict[str, EmbeddingSet]:
+    """The same rows' vectors from two or more vector columns of one table (a user's own vectors, e.g. ``minilm``
+    and ``mpnet``), keyed by column: each a set tagged ``imported:<file>:<column>`` with the file's texts and
+    labels, every one sampled to the same ``max_rows`` rows (seeded). What :func:`comparison_report` compares in
+    place of :func:`embed_models`' sets."""
+    from vecexplore.files import vectors
+    from vecexplore.pipeline import imported_set
+
+    columns = list(dict.fromkeys(columns))
+    if len(columns) < 2:
+        raise VecexploreError(f"Choose at least two vector columns of {name} to compare.")
+    sets = {}
+    for col in columns:
+        frame, array = vectors.read(name, source, col)
+        corpus = vectors.vectors_corpus(array, frame, f"{name}:{col}", text_col, label_col)
+        sets[col] = imported_set(corpus if max_rows is None else corpus.sample(max_rows, seed))
+    return sets
