@@ -1,7 +1,7 @@
 """The notebook API: the app's workflows in a few calls, on a DataFrame or a file.
 
 >>> import vecexplore as vx
->>> corpus = vx.load(frame, text="text", label="label")        # a DataFrame, or a file path
+>>> corpus = vx.load(frame, text="text", label="label")        # a DataFrame, a file of texts or of your vectors
 >>> space = vx.embedding(corpus, "all-MiniLM-L6-v2")            # an EmbeddingSet (cached on disk)
 >>> figure = vx.map(space, method="pca")                        # plotly figure, clusters named on it
 >>> card = vx.choose(corpus, ["all-MiniLM-L6-v2", "glove-6B-50d"])  # the report card
@@ -24,20 +24,28 @@ from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.encoders import MINILM_ID
 from vecexplore.errors import VecexploreError
 from vecexplore.files.corpus import Corpus, from_table, guess_text_column, load_file
+from vecexplore.files.vectors import holds_vectors, open_vectors
 from vecexplore.pipeline import imported_set
 from vecexplore.search.model_check import named_model_set
 
 
 def load(source: pd.DataFrame | str | Path, text: str | None = None, label: str | None = None,
-         name: str | None = None) -> Corpus:
-    """A corpus from a DataFrame (``text``: its text column, guessed when not given; ``label`` optional) or from a
-    file the command line reads (.txt .csv .tsv .jsonl .parquet)."""
+         name: str | None = None, vectors: str | None = None, metadata: str | Path | None = None,
+         metric: str = "cosine") -> Corpus:
+    """A corpus from a DataFrame (``text``: its text column, guessed when not given; ``label`` optional), from a
+    file of texts (.txt .csv .tsv .jsonl .parquet), or from your own vectors, kept as they are: a .parquet/.arrow
+    with a column of number lists (``vectors`` names it, else the one there is), a .npy/.npz with its ``metadata``
+    table (default: the .csv/.parquet/.tsv of the same name beside it) or a folder written by ``datasets``'
+    ``save_to_disk``; ``metric`` says how those vectors are compared."""
     if isinstance(source, pd.DataFrame):
         column = text or guess_text_column(source)
         if column is None:
             raise VecexploreError("No column of the DataFrame holds words: name the text column with text=...")
         return from_table(source, column, label, name=name or "DataFrame")
-    return load_file(source, text, label)
+    path = Path(source)
+    if metadata is not None or holds_vectors(path, vectors):
+        return open_vectors(path, vectors, text, label, metadata, metric)
+    return load_file(path, text, label)
 
 
 def embedding(corpus: Corpus, model: str | None = None, backend: str = "auto",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from vecexplore.cli import Arg, command, limited
-from vecexplore.cli.inputs import SEED, TEXT_COL, VECTORS_COL, holds_vectors, vectors_set
+from vecexplore.cli.inputs import SEED, TEXT_COL, VECTORS_COL, vectors_set
 from vecexplore.errors import VecexploreError
 
 
@@ -20,8 +20,9 @@ def shift(args: argparse.Namespace) -> dict:
     from vecexplore.domains.report import shift_report
     from vecexplore.embedder import Embedder
     from vecexplore.files.corpus import load_file
+    from vecexplore.files.vectors import holds_vectors
 
-    if any(holds_vectors(Path(f), args.vectors_col, args.model) for f in (args.file_a, args.file_b)):
+    if any(holds_vectors(Path(f), args.vectors_col, embed=bool(args.model)) for f in (args.file_a, args.file_b)):
         return shift_of_vectors(args)
     a = load_file(args.file_a, args.text_col)
     b = load_file(args.file_b, args.text_col)
@@ -35,9 +36,10 @@ def shift(args: argparse.Namespace) -> dict:
 def shift_of_vectors(args: argparse.Namespace) -> dict:
     """``shift`` on two files of a user's own vectors, from one model: the sets as they are."""
     from vecexplore.domains.report import shift_sets
+    from vecexplore.files.vectors import holds_vectors
 
     paths = [Path(args.file_a), Path(args.file_b)]
-    if not all(holds_vectors(p, args.vectors_col, args.model) for p in paths):
+    if not all(holds_vectors(p, args.vectors_col, embed=bool(args.model)) for p in paths):
         raise VecexploreError("Give two files of vectors (from one model), or two corpora to embed with --model: "
                               "one of each cannot be compared.")
     if args.model:

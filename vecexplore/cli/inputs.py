@@ -44,11 +44,12 @@ RAY = (
 
 def load_set(args: argparse.Namespace):
     """An embedding set from FILE: a vecexplore Parquet (vectors kept), a user's own vectors (see
-    :func:`holds_vectors`) or a corpus to embed with --model."""
+    ``files.vectors.holds_vectors``) or a corpus to embed with --model."""
     from vecexplore.cache import EmbeddingCache, EmbedStats
     from vecexplore.embedding_set import EmbeddingSet
     from vecexplore.encoders import load_encoder
     from vecexplore.files.corpus import load_file
+    from vecexplore.files.vectors import holds_vectors
     from vecexplore.pipeline import embed_corpus
 
     path = Path(args.file)
@@ -62,7 +63,7 @@ def load_set(args: argparse.Namespace):
             if args.model and args.model != eset.model_id:
                 raise VecexploreError(f"{path} holds vectors of {eset.model_id!r}, not {args.model!r}.")
             return eset, EmbedStats(eset.n, eset.n, 0, 0.0), {"columns": None}
-    if holds_vectors(path, args.vectors_col, args.model):
+    if holds_vectors(path, args.vectors_col, embed=bool(args.model)):
         _nothing_for_ray(args, path)
         if args.model:
             raise VecexploreError(f"{path.name} is read as your own vectors, which need no model: leave out --model.")
@@ -95,18 +96,6 @@ def _nothing_for_ray(args: argparse.Namespace, path: Path) -> None:
     """Refuse ``--ray`` on a file that already holds vectors: it has no texts to embed."""
     if getattr(args, "ray", None):
         raise VecexploreError(f"{path.name} already holds vectors, so --ray has nothing to embed: leave it out.")
-
-
-def holds_vectors(path: Path, vectors_col: str | None, model: object) -> bool:
-    """Whether FILE is read as a user's own vectors: with --vectors-col, a file that only holds vectors (.npy,
-    .npz, .arrow, a datasets folder), or a Parquet file with a column of vectors and no --model to embed its
-    texts."""
-    from vecexplore.files import vectors
-
-    if vectors_col or vectors.only_vectors(path):
-        return True
-    return (path.suffix.lower() == ".parquet" and not model and path.is_file()
-            and bool(vectors.choices(path.name, path)))
 
 
 def vectors_set(path: Path, vectors_col: str | None, text_col: str | None, label_col: str | None = None,

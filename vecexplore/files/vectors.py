@@ -39,6 +39,15 @@ def only_vectors(path: Path) -> bool:
     return path.is_dir() or path.suffix.lower() in (*ARRAY_SUFFIXES, ".arrow", ".feather")
 
 
+def holds_vectors(path: Path, vectors_col: str | None = None, embed: bool = False) -> bool:
+    """Whether a file is read as a user's own vectors: with ``vectors_col`` named, a file that only holds vectors
+    (.npy, .npz, .arrow, a datasets folder), or a Parquet file with a column of vectors whose texts are not to be
+    embedded (``embed``: a model was named to embed them)."""
+    if vectors_col or only_vectors(path):
+        return True
+    return path.suffix.lower() == ".parquet" and not embed and path.is_file() and bool(choices(path.name, path))
+
+
 def choices(name: str, source: Source) -> list[str]:
     """What may hold the vectors: a table's columns of number lists, an ``.npz``'s arrays ([] for a ``.npy``)."""
     if _suffix(name, source) in ARRAY_SUFFIXES:
