@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vecexplore import paths
 from vecexplore.encoders import finetuned, onnx_runtime
 from vecexplore.encoders._common import Encoder, Progress, folder_digest
 from vecexplore.encoders.distilled import M2V_ID, Model2VecEncoder
@@ -224,7 +225,7 @@ def typed_model(text: str, viewer: str) -> str:
         if text in {m["id"] for m in finetuned.listed(viewer)}:
             return text
         raise finetuned.missing(text)
-    roots = _real_dirs(model_dirs())
+    roots = paths.resolved_dirs(model_dirs())
     allowed = (f"The box takes a hub id already in this server's Hugging Face cache (owner/name, e.g. "
                f"sentence-transformers/all-mpnet-base-v2), the full path of a model folder under "
                f"{' or '.join(str(r) for r in roots)} (more folders: VECEXPLORE_MODEL_DIRS on the server), or a "
@@ -234,14 +235,14 @@ def typed_model(text: str, viewer: str) -> str:
         if not downloads_allowed():
             _cached_hub_id(text, allowed)
         return text
-    if not text.startswith("/") or ".." in Path(text).parts:
+    if not paths.full_path(text):
         raise VecexploreError(f"{said} is not a model this app may load. {allowed}")
-    real = _real(Path(text))
-    tuned = _real(finetuned.root())
+    real = paths.resolved(Path(text))
+    tuned = paths.resolved(finetuned.root())
     if real is not None and tuned is not None and real.is_relative_to(tuned):
         raise VecexploreError(f"Fine-tuned models are opened by their id, not their folder: pick "
                               f"finetuned/<name> in the model list. {allowed}")
-    if real is None or not any(real.is_relative_to(root) for root in roots):
+    if not paths.within(real, roots):
         raise VecexploreError(f"{said} is not under a folder this app may load models from. {allowed}")
     try:
         found = real.is_dir()
@@ -250,18 +251,6 @@ def typed_model(text: str, viewer: str) -> str:
     if not found:
         raise VecexploreError(f"No model folder {said} on this server. {allowed}")
     return str(real)
-
-
-def _real(path: Path) -> Path | None:
-    """``path`` with its symlinks resolved (None when it cannot be: a NUL byte, a loop, a name too long)."""
-    try:
-        return path.resolve()
-    except (OSError, ValueError, RuntimeError):
-        return None
-
-
-def _real_dirs(paths: Sequence[Path]) -> list[Path]:
-    return list(dict.fromkeys(p for p in map(_real, paths) if p is not None))
 
 
 def _cached_hub_id(hub_id: str, allowed: str) -> None:

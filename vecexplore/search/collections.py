@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from vecexplore import config, validation
+from vecexplore import config, paths, validation
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.files.corpus import Corpus, from_table, guess_text_column
@@ -88,7 +88,6 @@ def allowed_source(url: str | None = None, path: str | None = None) -> tuple[str
     else a ``VecexploreError`` saying what it may open. A folder must be given as a full path (no ``~``, no
     ``..``) under ``config.data_dirs()`` and outside the app's own store folder; a URL must start with one of
     ``config.qdrant_allow()``. The answer never tells whether a refused folder exists."""
-    from vecexplore.encoders import _real, _real_dirs
     from vecexplore.search.opening import store_folder
 
     url, path = (url or "").strip(), (path or "").strip()
@@ -104,17 +103,16 @@ def allowed_source(url: str | None = None, path: str | None = None) -> tuple[str
             raise VecexploreError(f"{_said(url)} is not a Qdrant server this app may open. It opens "
                                   f"{' or '.join(prefixes)} (more: {config.QDRANT_ALLOW_ENV} on the server).")
         return url, None
-    roots = _real_dirs(config.data_dirs())
+    roots = paths.resolved_dirs(config.data_dirs())
     if not roots:
         raise VecexploreError("This server opens collections from no folder: whoever runs it can list the folders it "
                               f"may open in {config.DATA_DIRS_ENV} (absolute paths separated by "
                               f"{os.pathsep!r}).")
     allowed = (f"The app opens Qdrant folders given by their full path under {' or '.join(map(str, roots))} (more: "
                f"{config.DATA_DIRS_ENV} on the server), never its own store folder.")
-    real = _real(Path(path)) if path.startswith("/") and ".." not in Path(path).parts else None
-    store = _real(store_folder())
-    if (real is None or not any(real.is_relative_to(r) for r in roots) or store is None
-            or real.is_relative_to(store) or store.is_relative_to(real)):
+    real = paths.contained(path, roots)
+    store = paths.resolved(store_folder())
+    if real is None or store is None or real.is_relative_to(store) or store.is_relative_to(real):
         raise VecexploreError(f"{_said(path)} is not a folder this app may open. {allowed}")
     return None, real
 
