@@ -71,6 +71,11 @@ EXPECTED = {
         'collection', 'exact', 'filters', 'hits', 'hits[].id', 'hits[].payload', 'hits[].score', 'hits[].text',
         'hybrid', 'model',
     },
+    'open-collection': {
+        'collection', 'dims', 'fields', 'label_field', 'model', 'n', 'notes', 'output', 'points', 'tag',
+        'tag.dims', 'tag.distance', 'tag.model_id', 'tag.model_version', 'tag.transform', 'text_field', 'vector',
+        'version', 'where',
+    },
     'compress': {
         'dims', 'k', 'n', 'n_queries', 'oversampling', 'rows', 'rows[].bytes_per_vector', 'rows[].method',
         'rows[].query_p50_ms', 'rows[].recall', 'rows[].rescoring',
@@ -144,6 +149,7 @@ def outputs(tmp_path_factory) -> dict:
         "sts": ["sts", str(d / "pairs.csv"), "--model", "glove-6B-50d"],
         "index": ["index", str(d / "docs.jsonl"), "--model", "glove-6B-50d", *store],
         "search": ["search", "goalkeeper", *store],
+        "open-collection": ["open-collection", *store, "-o", str(d / "oc.parquet")],
         "compress": ["compress", topics, "--model", "glove-6B-50d", "--queries", "50"],
         "retrieval-eval": ["retrieval-eval", *store, "--queries", str(d / "qq.jsonl"), "--qrels", str(d / "qrels.tsv")],
         "compare": ["compare", topics, "--models", "glove-6B-50d,tfidf-lsa", "--label-col", "label"],
