@@ -49,7 +49,9 @@ _PASSED_ON = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "TOKENIZERS_PARALLELISM"
 
 @dataclass(frozen=True)
 class RayRun:
-    """How a Ray run went: where it ran, on how many workers, in how many blocks, where its shards are."""
+    """How a Ray run went: where it ran, on how many workers, in how many blocks, where its shards are, how long
+    it took in all (``seconds``: Ray's start, the workers' model loads, the embedding, reading the shards back) and
+    how fast one worker embeds while it does (``worker_texts_per_s``: texts over the blocks' summed encode time)."""
 
     address: str
     workers: int
@@ -57,6 +59,7 @@ class RayRun:
     shards: str
     files: int
     seconds: float
+    worker_texts_per_s: float
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -139,12 +142,14 @@ class _Embed:
         import pyarrow.parquet as pq
 
         rows, texts = block["row"].astype(np.int64), block["text"].tolist()
+        start = time.perf_counter()
         vectors = np.asarray(self.encoder.encode(texts, batch_size=64), dtype=np.float32)
+        seconds = time.perf_counter() - start
         flat = pa.array(vectors.reshape(-1), type=pa.float32())
         shard = f"{self.folder}/rows-{int(rows.min()):012d}.parquet"
         pq.write_table(pa.table({"row": rows, "text": pa.array(texts, pa.string()),
                                  "vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])}), shard)
-        return {"shard": np.array([shard]), "rows": np.array([len(rows)])}
+        return {"shard": np.array([shard]), "rows": np.array([len(rows)]), "seconds": np.array([seconds])}
 
 
 def shards_folder(corpus: Corpus, encoder: Encoder) -> Path:
@@ -198,17 +203,22 @@ def ray_embed(corpus: Corpus, model_id: str, *, backend: str = "auto", address: 
         check("ray_workers", workers)
     if not corpus.texts:
         raise VecexploreError("The corpus has no texts to embed.")
-    check_address(address)
+    if check_address(address) == "local" and workers and workers > (os.cpu_count() or 1):
+        raise VecexploreError(f"--ray-workers {workers}: this machine has {os.cpu_count()} CPUs, one per worker of "
+                              "--ray local; join a cluster for more.")
     ray_module()  # all of this before the model is loaded: say at once what is wrong
     folder = _fresh(Path(shards), ours=False) if shards else None
     start = time.perf_counter()
     encoder = load_encoder(model_id, backend=backend)  # the version every worker must build, and the diagnosis
     folder = folder or _fresh(shards_folder(corpus, encoder), ours=True)
-    with connected(address) as ray:
+    with connected(address, cpus=workers) as ray:
         import pandas as pd
 
         n = len(corpus.texts)
-        workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if workers and workers > cpus:  # the workers would wait for CPUs that never come
+            raise VecexploreError(f"--ray-workers {workers}: the Ray instance has {cpus} CPUs, one per worker.")
+        workers = workers or max(1, cpus)
         size = math.ceil(n / max(workers, math.ceil(n / block_rows)))  # at least one block a worker
         starts = range(0, n, size)
         blocks = len(starts)
@@ -224,5 +234,7 @@ def ray_embed(corpus: Corpus, model_id: str, *, backend: str = "auto", address: 
     eset = EmbeddingSet(corpus.texts, vectors, encoder.id, encoder.version, corpus.labels).with_info(
         **encoder.diagnose(corpus.texts), backend=getattr(encoder, "backend", None),
         fidelity=getattr(encoder, "fidelity_", None), backend_note=getattr(encoder, "backend_note", None))
-    run = RayRun(address, workers, blocks, folder, len({w["shard"] for w in written}), round(seconds, 3))
+    encoding = sum(float(w["seconds"]) for w in written)
+    run = RayRun(address, workers, blocks, folder, len({w["shard"] for w in written}), round(seconds, 3),
+                 round(n / encoding, 1) if encoding > 0 else float("inf"))
     return eset, EmbedStats(n, 0, n, seconds), run
