@@ -159,6 +159,10 @@ def test_bad_collections_are_refused_with_a_message(tmp_path, monkeypatch, hosti
     client = QdrantClient(path=str(tmp_path / "novec"))
     client.upsert("payload-only", [models.PointStruct(id=i, vector={}, payload={"text": f"t{i}"}) for i in range(3)])
     client.close()
+    local_mode(tmp_path / "unset", {"unset": {"dense": dot}}, n=0)
+    client = QdrantClient(path=str(tmp_path / "unset"))  # a named vector configured, but no point has it
+    client.upsert("unset", [models.PointStruct(id=i, vector={}, payload={"text": f"t{i}"}) for i in range(3)])
+    client.close()
     with monkeypatch.context() as m:  # qdrant-client refuses NaN; a server or an old client may hold some
         m.setattr(local, "validate_dense_vector", lambda *args: None)
         local_mode(tmp_path / "nan", {"nan": dot}, n=5)
@@ -172,6 +176,8 @@ def test_bad_collections_are_refused_with_a_message(tmp_path, monkeypatch, hosti
         ("a collection with 0 points", dict(name="nothing", path=tmp_path / "empty"), "holds no points"),
         ("a collection storing no vectors", dict(name="payload-only", path=tmp_path / "novec"),
          "stores no dense vectors"),
+        ("a collection whose points have no vectors", dict(name="unset", path=tmp_path / "unset"),
+         "No point of collection 'unset' has vector 'dense' stored"),
         ("a NaN vector", dict(name="nan", path=tmp_path / "nan"), "NaN or infinite values (first: point 2)"),
         ("a server that does not answer", dict(name="c", url="http://127.0.0.1:9", timeout=1.0),
          "The Qdrant server at http://127.0.0.1:9 does not answer"),
@@ -185,7 +191,11 @@ def test_bad_collections_are_refused_with_a_message(tmp_path, monkeypatch, hosti
         assert expected in str(raised.value), (given, str(raised.value))
         hostile("core: opening a Qdrant collection", given, str(raised.value))
     code, out = cli("open-collection", "--collection", "c", "--qdrant-url", "http://127.0.0.1:9")
-    assert code == 2 and "http://127.0.0.1:9" in out["error"]
+    assert code == 2 and "The Qdrant server at http://127.0.0.1:9 does not answer" in out["error"], out
+    hostile("CLI: open-collection", "--qdrant-url http://127.0.0.1:9 (nothing listens there)", out["error"])
+    code, out = cli("open-collection", "--collection", "payload-only", "--qdrant-path", str(tmp_path / "novec"))
+    assert code == 2 and "stores no dense vectors" in out["error"], out
+    hostile("CLI: open-collection", "a collection storing only payload (no vectors)", out["error"])
     code, out = cli("open-collection", "--collection", "c")
     assert code == 2 and "--qdrant-url" in out["error"]
     hostile("CLI: open-collection", "no --qdrant-url and no --qdrant-path", out["error"])
@@ -250,6 +260,12 @@ def test_the_search_page_opens_a_collection_as_the_corpus(tmp_path, monkeypatch,
     ok(at)
     message = next(shown(e) for e in at.error if "not a folder this app may open" in shown(e))
     hostile("Search page: Open an existing collection", "a folder outside the data folders", message)
+    monkeypatch.setenv("VECEXPLORE_QDRANT_ALLOW", "http://127.0.0.1:9")
+    at.text_input(key="oc_where").set_value("http://127.0.0.1:9").run()
+    at.button(key="oc_open").click().run()
+    ok(at)
+    message = next(shown(e) for e in at.error if "does not answer" in shown(e))
+    hostile("Search page: Open an existing collection", "an allowed server URL where nothing answers", message)
     at.text_input(key="oc_where").set_value(str(tmp_path / "data" / "lm")).run()
     at.button(key="oc_open").click().run()
     ok(at)
