@@ -101,6 +101,7 @@ def _silent_port() -> int:
     (["--ray", "ray://127.0.0.1:{port}"], "Nothing answers at ray://127.0.0.1:"),
     (["--ray", "10.0.0.1"], "give local (a Ray instance in this process), auto"),
     (["--ray", "local", "--ray-workers", "0"], "--ray-workers: must be between 1 and 10000"),
+    (["--ray", "local", "--ray-workers", "10000"], "one per worker of --ray local; join a cluster for more"),
     (["--ray", "local", "--model", "tfidf-lsa"], "tfidf-lsa is fitted on the whole corpus"),
 ])
 def test_hostile_ray_options_are_refused(capsys, corpus_file, hostile, extra, message):

@@ -90,7 +90,7 @@ def check_address(address: str) -> str:
     try:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
             pass
-    except OSError as exc:
+    except OSError as exc:  # (a port that answers but is no Ray's: Ray's client gives up after ~30 s)
         raise VecexploreError(f"Nothing answers at {address} ({exc or 'timed out'} within {CONNECT_TIMEOUT_S:g} "
                               "s): start the cluster (`ray start --head` on its head node), check the host and the "
                               "client port, or use --ray local.") from exc
@@ -115,8 +115,8 @@ def connected(address: str, cpus: int | None = None) -> Iterator[ModuleType]:
             ray.init(address=address, logging_level="error", log_to_driver=False,
                      runtime_env={"env_vars": {k: os.environ[k] for k in _PASSED_ON if k in os.environ}})
     except ConnectionError as exc:
-        raise VecexploreError(f"Cannot join the Ray cluster at {address!r}: {exc} Start one with `ray start "
-                              "--head`, give its address, or use --ray local.") from exc
+        raise VecexploreError(f"Cannot join the Ray cluster at {address!r} ({str(exc).rstrip('.')}): start one "
+                              "with `ray start --head`, give its address, or use --ray local.") from exc
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # the output is JSON: no progress lines on stderr
     ray.data.DataContext.get_current().enable_progress_bars = False
     try:
