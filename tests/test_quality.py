@@ -24,19 +24,48 @@ def blobs(n: int = 600, dims: int = 32, classes: int = 4, seed: int = 0):
     return (centres[y] + rng.normal(size=(n, dims))).astype(np.float32), y
 
 
-def test_near_duplicates_equal_a_brute_force_cosine_pass():
+def brute_force(X: np.ndarray) -> np.ndarray:
+    U = l2_normalize(X.astype(np.float64))
+    S = U @ U.T
+    np.fill_diagonal(S, -np.inf)
+    return S
+
+
+def test_near_duplicates_and_neighbours_equal_a_brute_force_cosine_pass():
     X, _ = blobs(1500)
     X[10] = X[3] + 0.01
     X[1499] = X[700]
+    S = brute_force(X)
     for threshold in (0.9, 0.97):
-        found = F.near_pairs(X, threshold, block=256)
-        U = l2_normalize(X.astype(np.float64))
-        S = U @ U.T
-        np.fill_diagonal(S, -np.inf)
+        found = F.neighbours(X, 10, threshold, block=256)
         i, j = np.nonzero(np.triu(threshold <= S, 1))
-        assert sorted(map(tuple, found.pairs.tolist())) == sorted(zip(i.tolist(), j.tolist(), strict=True))
+        assert found.exact and sorted(map(tuple, found.pairs.tolist())) == sorted(zip(i.tolist(), j.tolist(),
+                                                                                          strict=True))
+        np.testing.assert_allclose(found.pair_cosine, S[found.pairs[:, 0], found.pairs[:, 1]], atol=1e-5)
         np.testing.assert_allclose(found.nearest, S.max(axis=1), atol=1e-5)
+    order = np.argsort(-S, axis=1, kind="stable")[:, :10]
+    assert (found.index == order).mean() > 0.999  # equal but for float32 near-ties
+    np.testing.assert_allclose(found.cosine, np.take_along_axis(S, order, 1), atol=1e-5)
     assert F.groups(5, np.array([[0, 1], [1, 3]])) == [[0, 1, 3]]
+
+
+def test_above_the_exact_size_the_qdrant_graph_finds_the_same_duplicates():
+    X, _ = blobs(3000, dims=64)
+    rng = np.random.default_rng(3)
+    for n, src in enumerate(rng.choice(2900, 60, replace=False)):
+        X[2900 + n % 100] = X[src] + rng.normal(scale=0.01, size=X.shape[1])
+    S = brute_force(X)
+    exact, graph = F.neighbours(X, 10, 0.99), F.neighbours(X, 10, 0.99, exact=False)
+    assert exact.exact and not graph.exact
+    assert graph.pairs.tolist() == sorted(exact.pairs.tolist()) and len(graph.pairs) >= 60
+    np.testing.assert_allclose(graph.pair_cosine, S[graph.pairs[:, 0], graph.pairs[:, 1]], atol=1e-5)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(graph.index, exact.index, strict=True)])
+    assert recall >= 0.95 and (graph.index != np.arange(3000)[:, None]).all()  # a row is not its own neighbour
+    np.testing.assert_allclose(graph.nearest, S.max(axis=1), atol=1e-3)
+    texts = [f"t{i}" for i in range(3000)]
+    B = np.concatenate([X[:50] + 0.001, blobs(50, dims=64, seed=9)[0]])
+    assert F.cross_pairs(X, B, texts, texts[:100], 0.99, exact=False).tolist() == \
+        F.cross_pairs(X, B, texts, texts[:100], 0.99, exact=True).tolist()
 
 
 def test_outlier_scores_equal_scikit_learn_and_a_direct_knn():
@@ -44,12 +73,14 @@ def test_outlier_scores_equal_scikit_learn_and_a_direct_knn():
 
     X, _ = blobs(400)
     U = l2_normalize(X)
-    np.testing.assert_allclose(F.outlier_scores(X, 10), -LocalOutlierFactor(n_neighbors=10).fit(U)
+    graph = F.neighbours(X, 10, 0.95)
+    np.testing.assert_allclose(F.outlier_scores(graph, 10), -LocalOutlierFactor(n_neighbors=10).fit(U)
                                .negative_outlier_factor_, rtol=1e-5)
-    S = U @ U.T
-    np.fill_diagonal(S, -np.inf)
+    np.testing.assert_allclose(F.outlier_scores(F.neighbours(X, 20, 0.95), 7),
+                               -LocalOutlierFactor(n_neighbors=7).fit(U).negative_outlier_factor_, rtol=1e-5)
+    S = brute_force(X)
     direct = 1 - np.sort(S, axis=1)[:, ::-1][:, :10].mean(axis=1)
-    np.testing.assert_allclose(F.outlier_scores(X, 10, "knn"), direct, atol=1e-5)
+    np.testing.assert_allclose(F.outlier_scores(graph, 10, "knn"), direct, atol=1e-5)
 
 
 def test_label_issues_equal_cleanlab_on_the_same_probabilities():

@@ -15,8 +15,11 @@ from scipy.sparse.csgraph import connected_components
 
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import l2_normalize
+from vecexplore.search.store import HNSW_MIN_POINTS
 
 BLOCK = 1024  # rows per block of exact cosine products (1,024 × n float32 at a time)
+CHUNK = 64  # columns per chunk of the blockwise top-k
+EXACT_MAX = HNSW_MIN_POINTS  # up to this many rows every product is computed; above, an HNSW graph (as the store)
 
 
 def text_key(text: str) -> str:
@@ -39,38 +42,112 @@ def exact_pairs(texts: Sequence[str]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class NearPairs:
-    """Pairs of rows at cosine ≥ ``threshold`` (``i < j``), and each row's highest cosine to another row (the
-    histogram that helps choose the threshold)."""
+class Neighbours:
+    """Each row's ``k`` nearest other rows by cosine (best first), and the pairs of rows at cosine ≥ ``threshold``
+    (``i < j``): every such pair when ``exact``; through HNSW, those among each row's ``k`` nearest."""
 
+    index: np.ndarray  # (n, k) row numbers
+    cosine: np.ndarray  # (n, k)
     pairs: np.ndarray  # (m, 2) int
-    cosine: np.ndarray  # (m,)
-    nearest: np.ndarray  # (n,) each row's highest cosine to any other row
+    pair_cosine: np.ndarray  # (m,)
+    exact: bool
+
+    @property
+    def nearest(self) -> np.ndarray:
+        """Each row's highest cosine to any other row (the histogram that helps choose the threshold)."""
+        return self.cosine[:, 0]
 
 
-def near_pairs(X: np.ndarray, threshold: float, block: int = BLOCK) -> NearPairs:
-    """Every pair at cosine ≥ ``threshold`` by exact blockwise products over the upper triangle (each pair
-    computed once)."""
-    U = l2_normalize(np.asarray(X, dtype=np.float32))
+def _block_top_k(sims: np.ndarray, k: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` highest of each row of ``sims`` (its columns a multiple of ``width``) and their columns, best
+    first (equal scores: lower column first). Only the ``k`` chunks of ``width`` columns with the highest maxima
+    can hold them, so one pass takes the chunks' maxima and the rest looks at ``k × width`` columns per row."""
+    b, n = sims.shape
+    chunks = sims.reshape(b, n // width, width).max(axis=2)
+    if chunks.shape[1] > k:
+        chunks = np.argpartition(chunks, -k, axis=1)[:, -k:]
+    else:
+        chunks = np.broadcast_to(np.arange(chunks.shape[1]), chunks.shape)
+    cols = (chunks[:, :, None] * width + np.arange(width)).reshape(b, -1)
+    vals = np.take_along_axis(sims, cols, 1)
+    best = np.argpartition(vals, -k, axis=1)[:, -k:]
+    cols, vals = np.take_along_axis(cols, best, 1), np.take_along_axis(vals, best, 1)
+    order = np.lexsort((cols, -vals), axis=1)
+    return np.take_along_axis(cols, order, 1), np.take_along_axis(vals, order, 1)
+
+
+def exact_neighbours(U: np.ndarray, k: int, queries: np.ndarray | None = None, threshold: float | None = None,
+                     block: int = BLOCK) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each query row's ``k`` nearest rows of ``U`` (unit float32 rows) by blockwise exact products, as row
+    numbers and cosines; without ``queries`` the rows of ``U``, each left out of its own results, and then with
+    ``threshold`` every pair ``(i, j)``, i < j, at cosine ≥ ``threshold``, with its cosine."""
+    own = queries is None
+    Q = U if own else queries
     n = len(U)
-    nearest = np.full(n, -np.inf, dtype=np.float32)
+    width = min(CHUNK, n)
+    padded = np.zeros((-(-n // width) * width, U.shape[1]), dtype=np.float32)
+    padded[:n] = U
+    index = np.empty((len(Q), k), dtype=np.int64)
+    cosine = np.empty((len(Q), k), dtype=np.float32)
     found_i, found_j, found_c = [], [], []
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        sims = U[start:stop] @ U[start:].T  # rows start..stop against rows start..n
-        sims[np.arange(stop - start), np.arange(stop - start)] = -np.inf  # a row is not its own neighbour
-        nearest[start:stop] = np.maximum(nearest[start:stop], sims.max(axis=1))
-        if stop < n:  # the lower rows see these rows too: their best so far
-            nearest[stop:] = np.maximum(nearest[stop:], sims[:, stop - start:].max(axis=0))
-        rows, cols = np.nonzero(sims >= threshold)
-        keep = cols > rows  # the upper triangle within the diagonal block; every column beyond it is above
-        found_i.append(rows[keep] + start)
-        found_j.append(cols[keep] + start)
-        found_c.append(sims[rows[keep], cols[keep]])
-    pairs = np.stack([np.concatenate(found_i), np.concatenate(found_j)], axis=1) if found_i else \
-        np.empty((0, 2), dtype=np.int64)
-    return NearPairs(pairs.astype(np.int64), np.concatenate(found_c) if found_c else np.empty(0, np.float32),
-                     nearest)
+    for start in range(0, len(Q), block):
+        stop = min(start + block, len(Q))
+        sims = Q[start:stop] @ padded.T
+        sims[:, n:] = -np.inf
+        if own:
+            sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # a row is not its own neighbour
+        index[start:stop], cosine[start:stop] = _block_top_k(sims, k, width)
+        if own and threshold is not None:
+            hit = np.flatnonzero(cosine[start:stop, 0] >= threshold)  # only rows with a pair are scanned
+            rows, cols = np.nonzero(sims[hit] >= threshold)
+            rows = hit[rows]
+            keep = cols > rows + start  # each pair once
+            found_i.append(rows[keep] + start)
+            found_j.append(cols[keep])
+            found_c.append(sims[rows[keep], cols[keep]])
+    if not found_i:
+        return index, cosine, np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.float32)
+    pairs = np.stack([np.concatenate(found_i), np.concatenate(found_j)], axis=1).astype(np.int64)
+    return index, cosine, pairs, np.concatenate(found_c)
+
+
+def nearest_rows(base: np.ndarray, k: int, queries: np.ndarray | None = None,
+                 exact: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each query row's ``k`` nearest rows of ``base`` (row numbers, cosines; best first): exact blockwise products
+    up to :data:`EXACT_MAX` rows of ``base``, Qdrant Edge's HNSW graph above (``exact`` decides instead).
+    Without ``queries``, every row of ``base`` against the others."""
+    U = l2_normalize(np.asarray(base, dtype=np.float32))
+    Q = None if queries is None else l2_normalize(np.asarray(queries, dtype=np.float32))
+    if len(U) <= EXACT_MAX if exact is None else exact:
+        return exact_neighbours(U, k, Q)[:2]
+    from vecexplore.search.qdrant.edge import row_neighbours
+
+    index, cosine = row_neighbours(U, k, Q)
+    short = np.flatnonzero(index[:, -1] < 0)  # rows the graph gave fewer than k: those exactly
+    if len(short):
+        sims = (U if Q is None else Q)[short] @ U.T
+        if Q is None:
+            sims[np.arange(len(short)), short] = -np.inf
+        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        index[short], cosine[short] = order, np.take_along_axis(sims, order, 1)
+    return index, cosine
+
+
+def neighbours(X: np.ndarray, k: int, threshold: float, exact: bool | None = None, block: int = BLOCK) -> Neighbours:
+    """Each row's ``k`` nearest other rows and the pairs at cosine ≥ ``threshold``: up to :data:`EXACT_MAX` rows
+    by exact blockwise products (every pair), above through Qdrant Edge's HNSW graph (the pairs among each row's
+    ``k`` nearest). One pass serves the near-duplicates, the nearest-cosine histogram and the outlier scores."""
+    U = l2_normalize(np.asarray(X, dtype=np.float32))
+    if len(U) < 2:
+        raise VecexploreError("Neighbours need at least two texts.")
+    k = min(k, len(U) - 1)
+    if len(U) <= EXACT_MAX if exact is None else exact:
+        return Neighbours(*exact_neighbours(U, k, threshold=threshold, block=block), exact=True)
+    index, cosine = nearest_rows(U, k, exact=False)
+    rows, cols = np.nonzero(cosine >= threshold)
+    ends = np.sort(np.stack([rows, index[rows, cols]], axis=1), axis=1)
+    pairs, first = np.unique(ends, axis=0, return_index=True)
+    return Neighbours(index, cosine, pairs.astype(np.int64).reshape(-1, 2), cosine[rows, cols][first], False)
 
 
 def groups(n: int, pairs: np.ndarray) -> list[list[int]]:
@@ -86,23 +163,21 @@ def groups(n: int, pairs: np.ndarray) -> list[list[int]]:
     return sorted(found, key=lambda rows: (-len(rows), rows[0]))
 
 
-def outlier_scores(X: np.ndarray, k: int = 10, method: str = "lof") -> np.ndarray:
-    """Per row, how far it sits from its ``k`` nearest neighbours (higher: more of an outlier): scikit-learn's
-    LocalOutlierFactor on unit vectors (``-negative_outlier_factor_``), or ``"knn"``: the mean cosine distance
-    to the ``k`` nearest other rows."""
-    U = l2_normalize(np.asarray(X, dtype=np.float32))
-    if len(U) <= k:
-        raise VecexploreError(f"Outlier scores need more than k = {k} texts (got {len(U)}).")
-    if method == "lof":
-        from sklearn.neighbors import LocalOutlierFactor
-
-        return -LocalOutlierFactor(n_neighbors=k).fit(U).negative_outlier_factor_
+def outlier_scores(graph: Neighbours, k: int = 10, method: str = "lof") -> np.ndarray:
+    """Per row, how far it sits from its ``k`` nearest neighbours (higher: more of an outlier), read off the
+    neighbour graph: the local outlier factor as scikit-learn's LocalOutlierFactor computes it on unit vectors
+    (Euclidean distance √(2 − 2·cos)), or ``"knn"``: the mean cosine distance to the ``k`` nearest other rows."""
+    if graph.index.shape[1] < k:
+        raise VecexploreError(f"Outlier scores need more than k = {k} texts (got {graph.index.shape[1] + 1}).")
+    index, cosine = graph.index[:, :k], graph.cosine[:, :k].astype(np.float64)
     if method == "knn":
-        from vecexplore.maps.neighbors import cosine_neighbors
-
-        _, sims = cosine_neighbors(U, U, k=k, exclude=np.arange(len(U)))
-        return 1.0 - sims.mean(axis=1)
-    raise VecexploreError(f"Unknown outlier score {method!r}: choose lof or knn.")
+        return 1.0 - cosine.mean(axis=1)
+    if method != "lof":
+        raise VecexploreError(f"Unknown outlier score {method!r}: choose lof or knn.")
+    distance = np.sqrt(np.maximum(2.0 - 2.0 * cosine, 0.0))
+    reach = np.maximum(distance, distance[index, -1])  # reachability: at least the neighbour's own k-distance
+    density = 1.0 / (reach.mean(axis=1) + 1e-10)
+    return (density[index] / density[:, None]).mean(axis=1)
 
 
 @dataclass(frozen=True)
@@ -138,13 +213,15 @@ def label_issues(X: np.ndarray, labels: Sequence[str], folds: int = 5, seed: int
     from cleanlab.rank import get_label_quality_scores
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     y = check_labels(labels)
     classes, codes = np.unique(y, return_inverse=True)
     splits = max(2, min(folds, int(np.bincount(codes).min())))
-    probs = cross_val_predict(LogisticRegression(max_iter=2000), l2_normalize(np.asarray(X, dtype=np.float64)),
-                              codes, cv=StratifiedKFold(splits, shuffle=True, random_state=seed),
-                              method="predict_proba")
+    with threadpool_limits(1):  # a small problem: threads cost more than they give, 10× more on busy cores
+        probs = cross_val_predict(LogisticRegression(max_iter=2000), l2_normalize(np.asarray(X, dtype=np.float64)),
+                                  codes, cv=StratifiedKFold(splits, shuffle=True, random_state=seed),
+                                  method="predict_proba")
     ranked = find_label_issues(codes, probs, return_indices_ranked_by="self_confidence")
     return LabelIssues(list(classes), probs, np.asarray(ranked, dtype=np.int64),
                        get_label_quality_scores(codes, probs, method="self_confidence"))
@@ -164,22 +241,18 @@ def mixed_classes(labels: Sequence[str], issues: LabelIssues, top: int = 5) -> l
 
 
 def cross_pairs(A: np.ndarray, B: np.ndarray, texts_a: Sequence[str], texts_b: Sequence[str], threshold: float,
-                block: int = BLOCK) -> np.ndarray:
+                exact: bool | None = None) -> np.ndarray:
     """Pairs ``(row in A, row in B)`` where B's row repeats A's text (normalised) or lies at cosine ≥
-    ``threshold``; one pair per B row (its closest A row)."""
-    keys = {}
+    ``threshold``; one pair per B row (its first exact copy, else its closest A row: :func:`nearest_rows`)."""
+    keys: dict[str, int] = {}
     for i, text in enumerate(texts_a):
         keys.setdefault(text_key(text), i)
-    UA, UB = l2_normalize(np.asarray(A, dtype=np.float32)), l2_normalize(np.asarray(B, dtype=np.float32))
+    index, cosine = nearest_rows(A, 1, B, exact)
     pairs = []
-    for start in range(0, len(UB), block):
-        sims = UB[start:start + block] @ UA.T
-        best = sims.argmax(axis=1)
-        for offset, (j, s) in enumerate(zip(best, sims[np.arange(len(best)), best], strict=True)):
-            row = start + offset
-            exact = keys.get(text_key(texts_b[row]))
-            if exact is not None:
-                pairs.append((exact, row))
-            elif s >= threshold:
-                pairs.append((int(j), row))
+    for row, text in enumerate(texts_b):
+        copy = keys.get(text_key(text))
+        if copy is not None:
+            pairs.append((copy, row))
+        elif cosine[row, 0] >= threshold:
+            pairs.append((int(index[row, 0]), row))
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)

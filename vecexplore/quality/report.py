@@ -25,6 +25,9 @@ SENTENCES = {
 }
 
 
+DUPLICATE_K = 10  # neighbours per row the near-duplicate groups are built from, above the exact size
+
+
 @dataclass
 class QualityReport:
     n: int
@@ -75,12 +78,16 @@ def quality_report(eset: EmbeddingSet, against: EmbeddingSet | None = None, *, t
     if len({F.text_key(t) for t in eset.texts}) < 2:
         raise VecexploreError(f"All {eset.n} texts are the same text: there is nothing to compare them with.")
     exact = F.exact_pairs(eset.texts)
-    near = F.near_pairs(eset.vectors, threshold)
-    all_pairs = np.concatenate([exact, near.pairs]) if len(exact) else near.pairs
-    scores = F.outlier_scores(eset.vectors, min(k, eset.n - 1))
+    graph = F.neighbours(eset.vectors, max(k, DUPLICATE_K), threshold)
+    all_pairs = np.concatenate([exact, graph.pairs]) if len(exact) else graph.pairs
+    scores = F.outlier_scores(graph, min(k, eset.n - 1))
     order = np.argsort(-scores, kind="stable")
-    report = QualityReport(eset.n, threshold, k, F.groups(eset.n, all_pairs), len(exact), near.nearest,
+    report = QualityReport(eset.n, threshold, k, F.groups(eset.n, all_pairs), len(exact), graph.nearest,
                            [{"index": int(i), "score": float(scores[i])} for i in order], scores)
+    if not graph.exact:
+        report.notes.append(f"{eset.n:,} rows: neighbours found through Qdrant's HNSW graph (above "
+                            f"{F.EXACT_MAX:,} rows), near-duplicates among each row's {graph.index.shape[1]} "
+                            "nearest.")
     if eset.labels is not None:
         issues = F.label_issues(eset.vectors, eset.labels, folds, seed)
         report.label_issues = [{"index": int(i), "given": str(eset.labels[i]), "suggested": str(issues.suggested(i)),

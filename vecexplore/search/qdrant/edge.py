@@ -19,11 +19,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import qdrant_edge as qe
 
 from vecexplore.errors import VecexploreError
@@ -48,6 +50,11 @@ INT8 = dict(type=qe.ScalarType.Int8, always_ram=True)
 HNSW_EF = 256  # candidates per HNSW query
 OVERSAMPLING = 3.0
 RRF_K = 60  # reciprocal rank fusion's k (Cormack et al. 2009), the same on Edge and on a server
+# A graph whose every row is queried (row_neighbours: near-duplicates, outliers) is built and searched lighter than
+# the store's: on 100k model2vec vectors this took 37 s instead of 61 s on 2 busy cores, recall@10 0.98.
+ROW_HNSW = dict(HNSW, ef_construct=64)
+ROW_EF = 32
+ROW_OVERSAMPLING = 2.0
 SERVER_ROUTE = ("run a Qdrant server (docker run -p 6333:6333 qdrant/qdrant) and set VECEXPLORE_QDRANT_URL="
                 "http://localhost:6333 so that several processes share it")
 
@@ -303,3 +310,54 @@ class EdgeBackend:
                 del _OPEN[self.root]
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
                 os.close(self._lock_fd)
+
+
+def row_neighbours(base: np.ndarray, k: int, queries: np.ndarray | None = None,
+                   batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Each query row's ``k`` nearest rows of ``base`` (unit float32 rows), best first, as row numbers and cosines,
+    through an HNSW graph on a scratch shard in a temporary folder. Its point ids are the row numbers, not the
+    store's text-derived ids, so two copies of a text stay two rows. The graph is built on int8 codes like the
+    store's, a little lighter (:data:`ROW_HNSW`, :data:`ROW_EF`; the best candidates rescored on float32), in a
+    child process like :meth:`EdgeBackend.build_index`, since Edge holds the GIL while it builds; queries go in batches of ``batch``.
+    Without ``queries`` the base rows are the queries, each left out of its own results. A row that gets fewer
+    than ``k`` results is marked -1 (cosine -inf)."""
+    n, dims = base.shape
+    own = queries is None
+    queries = base if own else queries
+    index = np.full((len(queries), k), -1, dtype=np.int64)
+    cosine = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    config = qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=dims, distance=DISTANCES["cosine"])},
+                           hnsw_config=qe.HnswIndexConfig(**ROW_HNSW),
+                           quantization_config=qe.ScalarQuantizationConfig(**INT8),
+                           optimizers=qe.EdgeOptimizersConfig(indexing_threshold=INDEXING_THRESHOLD_KB),
+                           wal_enabled=False)
+    params = qe.SearchParams(hnsw_ef=max(ROW_EF, k + 1), quantization=qe.QuantizationSearchParams(
+        rescore=True, oversampling=ROW_OVERSAMPLING))
+    with tempfile.TemporaryDirectory(prefix="vecexplore-rows-") as tmp:
+        folder = str(Path(tmp) / "shard")
+        shard = qe.EdgeShard.create(folder, config)
+        try:
+            for start in range(0, n, 4096):
+                shard.update(qe.UpdateOperation.upsert_points(
+                    [qe.Point(start + i, {DENSE: row}) for i, row in enumerate(base[start:start + 4096].tolist())]))
+            shard.flush()
+        finally:
+            shard.close()
+        built = subprocess.run([sys.executable, "-m", "vecexplore.search.qdrant.optimize", folder],
+                               capture_output=True, text=True)
+        if built.returncode:
+            raise VecexploreError(f"Qdrant Edge could not build the HNSW graph of {n:,} rows: "
+                                  f"{built.stderr.strip()[-300:]}")
+        shard = qe.EdgeShard.load(folder)
+        try:
+            for start in range(0, len(queries), batch):
+                rows = queries[start:start + batch].tolist()
+                found = shard.query_batch(qe.QueryBatchRequest([qe.QueryRequest(
+                    limit=k + own, query=qe.Query.Nearest(row, using=DENSE), params=params) for row in rows]))
+                for i, points in enumerate(found, start):
+                    hits = [(int(p.id), float(p.score)) for p in points if not (own and p.id == i)][:k]
+                    if hits:
+                        index[i, :len(hits)], cosine[i, :len(hits)] = zip(*hits, strict=True)
+        finally:
+            shard.close()
+    return index, cosine
