@@ -94,20 +94,20 @@ def main() -> None:
         "of the local path's (the same model version on every worker; tests/test_ray.py checks atol 1e-5 and "
         "cosine ≥ 0.9999 on 40 texts for `embed --ray local`, and that `index --ray local` searches the same).",
         "",
-        f"Two workers embed about {2 * statistics.median(rate['ray, 2 workers']):.0f} texts/s together (twice one's "
-        f"rate while embedding, their blocks running at once) against one worker's {per_worker:.0f}: on this 2-core "
-        "machine ONNX Runtime already runs each copy on both cores (`intra_op_num_threads` = the machine's cores), "
-        "so two copies share them, and one worker here stands for one 2-core node. What a run costs besides "
-        f"embedding (Ray's start, the model loads, the shards: ~{overhead:.0f} s here) is paid once a run, not per "
-        "text.",
+        f"Each worker runs its model copy on the one CPU Ray gives it (Ray sets `OMP_NUM_THREADS`, which "
+        "vecexplore's ONNX Runtime sessions follow), so one worker here is one core, and two workers embed about "
+        f"{2 * statistics.median(rate['ray, 2 workers']):.0f} texts/s together (each one's rate while embedding, "
+        f"their blocks running at once) against one worker's {statistics.median(rate['ray, 1 worker']):.0f}; the "
+        "local path runs one copy on both cores. What a run costs besides embedding (Ray's start, the model loads, "
+        f"the shards: ~{overhead:.0f} s here) is paid once a run, not per text.",
         "",
-        f"**A 50M-text corpus**, from the measured per-worker rate ({per_worker:.1f} texts/s for one 2-core worker "
-        "on AG News-length texts):",
+        f"**A 50M-text corpus**, from the measured per-worker rate ({per_worker:.1f} texts/s for one 1-CPU worker "
+        "on AG News-length texts, the 1-worker run):",
         "",
         f"- worker-hours: 50,000,000 texts ÷ {per_worker:.1f} texts/s ÷ 3,600 s/h = **{worker_hours:.1f} "
-        "worker-hours** (2-core workers; the rate scales with texts' length: MiniLM reads up to 256 tokens);",
+        "worker-hours** (1-CPU workers; the rate falls with texts' length: MiniLM reads up to 256 tokens);",
         *[f"- done in {h} h: ⌈{worker_hours:.1f} ÷ {h}⌉ = **{math.ceil(worker_hours / h)} workers** "
-          f"({2 * math.ceil(worker_hours / h)} cores), plus the run's start (under a minute)" for h in (1, 8)],
+          "(one CPU each), plus the run's start" for h in (1, 8)],
         f"- shards: 50,000,000 × 384 × 4 B = {TARGET * 384 * 4 / 1e9:.1f} GB of vectors, plus the texts, on storage "
         "every worker sees (`--ray-shards`, e.g. a shared file system);",
         "- the driver reads the corpus and then every vector back (`-o`, `index`): about 1.5 GB a million texts, so "

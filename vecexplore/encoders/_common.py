@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -56,6 +57,13 @@ def _folder_digest(folder: str, mtime_ns: int) -> str:
     if not weights:
         raise VecexploreError(f"No model weights (*.safetensors or *.bin) found in {folder}.")
     return file_digest(weights + configs)
+
+
+def cpu_threads() -> int:
+    """The threads one ONNX Runtime model copy runs on: ``OMP_NUM_THREADS`` when it is set (what Ray gives each
+    worker: its share of CPUs, so the copies on one node do not fight over its cores), else the machine's cores."""
+    given = os.environ.get("OMP_NUM_THREADS", "")
+    return int(given) if given.isdigit() and int(given) > 0 else os.cpu_count() or 1
 
 
 def chunks(n: int, size: int) -> list[slice]:

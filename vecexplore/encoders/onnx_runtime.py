@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vecexplore.encoders._common import Progress, folder_digest, truncation_report, untruncated_counts
+from vecexplore.encoders._common import Progress, cpu_threads, folder_digest, truncation_report, untruncated_counts
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import cosine
 
@@ -188,9 +188,9 @@ def _export(folder: Path, precision: str) -> Path:
 class OnnxEncoder:
     """A sentence-transformers model exported by :func:`export`, run with ONNX Runtime on the CPU.
 
-    ``threads`` defaults to the machine's cores. ``fidelity_`` holds the export's cosine check against torch;
-    ``version`` is the model's version with the backend and export format appended, so its vectors are cached
-    apart from torch's and from an older export's.
+    ``threads`` defaults to :func:`cpu_threads` (the machine's cores). ``fidelity_`` holds the export's cosine
+    check against torch; ``version`` is the model's version with the backend and export format appended, so its
+    vectors are cached apart from torch's and from an older export's.
     """
 
     def __init__(self, export_folder: str | Path, precision: str = "fp32", model_id: str = "", version: str = "",
@@ -206,7 +206,7 @@ class OnnxEncoder:
         self.backend = f"onnx-{precision}"
         self.id = model_id
         self.version = f"{version};{self.backend}.v{FORMAT}"
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or cpu_threads()
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1

