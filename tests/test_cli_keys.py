@@ -101,6 +101,13 @@ EXPECTED = {
         'training.settings.learning_rate', 'training.settings.matryoshka', 'training.settings.seed', 'training.steps',
         'training.threads', 'verdict', 'version',
     },
+    'quality': {
+        'duplicates', 'explained', 'k', 'label_issues', 'leakage', 'leakage.n_other', 'leakage.pairs',
+        'leakage.share', 'mixed_classes', 'model', 'n', 'n_duplicate_groups', 'n_exact_duplicates', 'n_label_issues',
+        'notes', 'outliers', 'rows_kept', 'rows_read', 'rows_skipped', 'against_rows_read', 'against_rows_skipped',
+        'against_rows_kept', 'threshold', 'outliers[].index', 'outliers[].score', 'label_issues[].index',
+        'label_issues[].given', 'label_issues[].suggested', 'label_issues[].score',
+    },
     'shift': {
         'a', 'b', 'models', 'models.*.c2st_auc', 'models.*.c2st_p_value', 'models.*.centroid_cosine_distance',
         'models.*.knn_mixing', 'models.*.knn_mixing_expected', 'models.*.mmd2', 'models.*.mmd_p_value',
@@ -155,6 +162,8 @@ def outputs(tmp_path_factory) -> dict:
         "compare": ["compare", topics, "--models", "glove-6B-50d,tfidf-lsa", "--label-col", "label"],
         "translate": ["translate", topics, "--from", "glove-6B-50d", "--to", "tfidf-lsa"],
         "shift": ["shift", str(d / "a.txt"), str(d / "b.txt"), "--model", "glove-6B-50d"],
+        "quality": ["quality", topics, "--model", "glove-6B-50d", "--label-col", "label", "--against",
+                    str(d / "a.txt"), "--top", "3"],
         "finetune": ["finetune", str(resources.files("vecexplore.data").joinpath("demo_pairs.csv")), "--name", "keys",
                      "--batch-size", "64", "--test-share", "0.5", "--backend", "torch"],
     }
@@ -177,7 +186,8 @@ def test_json_keys_are_kept(outputs, name):
     found = _keys(out)
     for key, items in (("models", out.get("models")), ("pairs", out.get("pairs")), ("hits", out.get("hits")),
                        ("results", out.get("results")), ("rows", out.get("rows")),
-                       ("clusters", out.get("clusters"))):
+                       ("clusters", out.get("clusters")), ("outliers", out.get("outliers")),
+                       ("label_issues", out.get("label_issues"))):
         if isinstance(items, dict) and items and name in ("compare", "shift"):
             found |= {f"{key}.*.{k}" for k in next(iter(items.values()))}
         elif isinstance(items, list) and items and isinstance(items[0], dict):

@@ -164,3 +164,23 @@ def test_cli_quality_keys(capsys, tmp_path):
     assert all(set(i) == {"index", "given", "suggested", "score"} for i in out["label_issues"])
     assert out["outliers"] == sorted(out["outliers"], key=lambda o: -o["score"])
     assert set(out["leakage"]) >= {"share", "pairs"} and out["leakage"]["n_other"] == 2
+
+
+def test_cli_rows_are_positions_among_the_rows_kept(capsys, tmp_path):
+    from vecexplore.files.corpus import load_demo
+    from vecexplore.numeric import seeded_sample
+
+    texts = load_demo("topics").texts[:30]
+    lines = [*texts[:3], "", *texts[3:], "  ", texts[0]]  # two blank texts; row 30 (kept) repeats row 0
+    path = tmp_path / "c.csv"
+    path.write_text("text,id\n" + "".join(f'"{t}",{i}\n' for i, t in enumerate(lines)))
+    code = main(["quality", str(path), "--model", "glove-6B-50d", "--threshold", "0.999"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, out
+    assert (out["rows_read"], out["rows_skipped"], out["rows_kept"]) == (33, 2, 31)
+    assert [0, 30] in out["duplicates"]
+    main(["quality", str(path), "--model", "glove-6B-50d", "--threshold", "0.999", "--max-texts", "20"])
+    sampled = json.loads(capsys.readouterr().out)
+    picked = set(seeded_sample(31, 20, 0).tolist())
+    assert {o["index"] for o in sampled["outliers"]} == picked  # positions among the rows kept, not in the sample
+    assert ([0, 30] in sampled["duplicates"]) == ({0, 30} <= picked)

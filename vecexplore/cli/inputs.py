@@ -89,7 +89,8 @@ def load_set(args: argparse.Namespace):
         encoder = load_encoder(args.model, corpus.texts, backend=args.backend)
         eset, stats = embed_corpus(corpus, encoder, cache=None if args.no_cache else EmbeddingCache())
     seen = {k: v for k, v in eset.info.items() if k != "backend_note"}  # the diagnosis, backend and fidelity
-    return eset, stats, {"notes": corpus.notes, "columns": corpus.columns, **jsonable(seen), **ran}
+    return eset, stats, {"notes": corpus.notes, "columns": corpus.columns, "rows_skipped": corpus.skipped,
+                         **jsonable(seen), **ran}
 
 
 def _nothing_for_ray(args: argparse.Namespace, path: Path) -> None:
@@ -106,7 +107,7 @@ def vectors_set(path: Path, vectors_col: str | None, text_col: str | None, label
 
     corpus = open_vectors(path, vectors_col, text_col, label_col, metadata)
     eset = imported_set(corpus)
-    return eset, {"notes": corpus.notes, "columns": corpus.columns, **eset.info}
+    return eset, {"notes": corpus.notes, "columns": corpus.columns, "rows_skipped": corpus.skipped, **eset.info}
 
 
 def named_set(eset, model_id: str, backend: str, cache: bool) -> tuple:

@@ -8,14 +8,21 @@ from vecexplore.cli import Arg, command, limited
 from vecexplore.cli.inputs import CORPUS, SEED, jsonable, load_set
 
 
-def _sampled(eset, max_texts: int | None, seed: int, notes: list[str]):
+def _read(args: argparse.Namespace, prefix: str, notes: list[str]):
+    """The set from ``args.file``, sampled to ``--max-texts`` (seeded), with the positions of its rows among the
+    rows the reader kept (None when all are kept) and what the reader read."""
     from vecexplore.numeric import seeded_sample
 
-    if max_texts is None or eset.n <= max_texts:
-        return eset
-    notes.append(f"A seeded sample (seed {seed}) of {max_texts:,} of the {eset.n:,} rows: row numbers are "
-                 "positions in that sample.")
-    return eset.subset(seeded_sample(eset.n, max_texts, seed))
+    eset, _, info = load_set(args)
+    notes += info.get("notes", [])
+    skipped = int(info.get("rows_skipped", 0))
+    counts = {f"{prefix}rows_read": eset.n + skipped, f"{prefix}rows_skipped": skipped, f"{prefix}rows_kept": eset.n}
+    if args.max_texts is None or eset.n <= args.max_texts:
+        return eset, None, counts
+    rows = seeded_sample(eset.n, args.max_texts, args.seed)
+    notes.append(f"A seeded sample (seed {args.seed}) of {args.max_texts:,} of the {eset.n:,} rows of "
+                 f"{args.file}: row numbers are still positions among the rows kept.")
+    return eset.subset(rows), rows, counts
 
 
 @command("quality", "near-duplicates, outliers, likely label errors and leakage, found in the embedding space",
@@ -25,18 +32,17 @@ def _sampled(eset, max_texts: int | None, seed: int, notes: list[str]):
          Arg("--top", type=int, default=None, help="list at most this many of each finding (default: all)"),
          backend=True)
 def quality(args: argparse.Namespace) -> dict:
+    """Rows are 0-based positions among the rows the reader kept (blank or missing texts are skipped: counted in
+    rows_skipped)."""
     from vecexplore.quality.report import quality_report
 
     notes: list[str] = []
-    eset, _, info = load_set(args)
-    notes += info.get("notes", [])
-    eset = _sampled(eset, args.max_texts, args.seed, notes)
-    other = None
+    eset, rows, counts = _read(args, "", notes)
+    other = other_rows = None
     if args.against:
-        other, _, other_info = load_set(argparse.Namespace(**{**vars(args), "file": args.against,
-                                                               "label_col": None}))
-        notes += other_info.get("notes", [])
-        other = _sampled(other, args.max_texts, args.seed, notes)
+        other, other_rows, other_counts = _read(argparse.Namespace(**{**vars(args), "file": args.against,
+                                                                      "label_col": None}), "against_", notes)
+        counts |= other_counts
     report = quality_report(eset, other, threshold=args.threshold, k=args.k, seed=args.seed)
-    out = report.to_dict(top=args.top)
-    return {"model": eset.model_id, "rows_read": eset.n, **jsonable(out), "notes": [*notes, *out["notes"]]}
+    out = report.to_dict(top=args.top, rows=rows, other_rows=other_rows)
+    return {"model": eset.model_id, **counts, **jsonable(out), "notes": [*notes, *out["notes"]]}

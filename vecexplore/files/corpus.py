@@ -39,6 +39,7 @@ class Corpus:
     vectors: np.ndarray | None = None  # precomputed (TF-Projector import, a user's own vectors)
     columns: list[dict] | None = None  # the table's other columns, one dict per text (search payload)
     vector_info: dict | None = None  # what precomputed vectors are (files/vectors.py): their set's info
+    skipped: int = 0  # rows of the file left out on the way in (blank or missing texts)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -66,6 +67,7 @@ class Corpus:
             None if self.vectors is None else self.vectors[list(index)],
             None if self.columns is None else [self.columns[i] for i in index],
             self.vector_info,
+            self.skipped,
         )
 
     def sample(self, max_texts: int, seed: int = 0) -> Corpus:
@@ -127,7 +129,7 @@ def _finish(texts: pd.Series, labels: pd.Series | None, name: str, vectors: np.n
     columns = None
     if extra is not None and len(extra.columns):
         columns = extra[keep.to_numpy()].astype("string").fillna("").to_dict("records")
-    corpus = Corpus(kept_texts, kept_labels, name, notes, kept_vectors, columns)
+    corpus = Corpus(kept_texts, kept_labels, name, notes, kept_vectors, columns, skipped=int((~keep).sum()))
     if corpus.duplicate_count():
         corpus.notes.append(f"{corpus.duplicate_count():,} texts are exact duplicates (kept; they share a point).")
     return corpus

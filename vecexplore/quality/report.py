@@ -44,14 +44,22 @@ class QualityReport:
     leakage: dict | None = None
     notes: list[str] = field(default_factory=list)
 
-    def to_dict(self, top: int | None = None) -> dict:
+    def to_dict(self, top: int | None = None, rows: np.ndarray | None = None,
+                other_rows: np.ndarray | None = None) -> dict:
+        """Each list worst first, at most ``top`` long; ``rows`` (``other_rows``) the number to print for each row of
+        the set (the second set): a sample's positions among the rows read, say."""
         cut = slice(None, top)
+        a = (lambda i: int(i)) if rows is None else (lambda i: int(rows[i]))
+        b = (lambda i: int(i)) if other_rows is None else (lambda i: int(other_rows[i]))
+        leakage = None if self.leakage is None else {
+            **self.leakage, "pairs": [[a(i), b(j)] for i, j in self.leakage["pairs"]]}
         return {"n": self.n, "threshold": self.threshold, "k": self.k,
-                "duplicates": self.duplicates[cut], "n_duplicate_groups": len(self.duplicates),
-                "n_exact_duplicates": self.exact_duplicates, "outliers": self.outliers[cut],
-                "label_issues": self.label_issues[cut], "n_label_issues": len(self.label_issues),
-                "mixed_classes": self.mixed_classes, "leakage": self.leakage, "notes": self.notes,
-                "explained": SENTENCES}
+                "duplicates": [[a(i) for i in g] for g in self.duplicates[cut]],
+                "n_duplicate_groups": len(self.duplicates), "n_exact_duplicates": self.exact_duplicates,
+                "outliers": [{**o, "index": a(o["index"])} for o in self.outliers[cut]],
+                "label_issues": [{**d, "index": a(d["index"])} for d in self.label_issues[cut]],
+                "n_label_issues": len(self.label_issues), "mixed_classes": self.mixed_classes, "leakage": leakage,
+                "notes": self.notes, "explained": SENTENCES}
 
     def rows(self, eset: EmbeddingSet) -> pd.DataFrame:
         """One row per text with every score (what the page filters on and downloads)."""
