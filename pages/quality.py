@@ -32,13 +32,33 @@ def pca_map(eset: EmbeddingSet) -> np.ndarray:
     return Projector("pca", 2).fit(eset.vectors).embedding_
 
 
-def marked(report: QualityReport, finding: str) -> np.ndarray:
-    """The rows a finding points at."""
+def marked(report: QualityReport, finding: str, hidden: set[int] = frozenset()) -> np.ndarray:
+    """The rows a finding points at, less the ``hidden`` ones."""
     rows = {"duplicates": [r for g in report.duplicates for r in g],
             "outliers": [o["index"] for o in report.outliers[:TOP]],
             "label_issues": [i["index"] for i in report.label_issues],
             "leakage": [a for a, _ in (report.leakage or {}).get("pairs", [])]}.get(finding, [])
-    return np.asarray(sorted(set(rows)), dtype=int)
+    return np.asarray(sorted(set(rows) - hidden), dtype=int)
+
+
+def reviewed_rows(n: int) -> set[int]:
+    """The rows marked reviewed (kept in the link as row numbers); marks that are not rows of this corpus are
+    dropped, with a note."""
+    marks = st.session_state.get("quality_reviewed") or []
+    rows = {int(m) for m in marks if m.isdigit() and int(m) < n}
+    if len(rows) < len(set(marks)):
+        st.caption(f"{len(set(marks)) - len(rows):,} reviewed marks in the link are not rows of this corpus "
+                   f"(0 to {n - 1:,}); they are left out.")
+    return rows
+
+
+def review_table(frame: pd.DataFrame, reviewed: set[int], key: str, **kwargs) -> set[int]:
+    """A table with a *reviewed* tick per row (its ``index`` column: row numbers); the marks after the user's
+    ticks."""
+    edited = st.data_editor(frame.assign(reviewed=frame["index"].isin(reviewed)), hide_index=True, width="stretch",
+                            disabled=[c for c in frame.columns if c != "reviewed"], key=key, **kwargs)
+    shown = set(frame["index"].tolist())
+    return (reviewed - shown) | {int(i) for i in edited.loc[edited["reviewed"], "index"]} if len(frame) else reviewed
 
 
 def finding_map(xy: np.ndarray, texts: list[str], rows: np.ndarray, scores: np.ndarray, what: str) -> go.Figure:
@@ -59,7 +79,8 @@ def finding_map(xy: np.ndarray, texts: list[str], rows: np.ndarray, scores: np.n
 
 st.title("🧹 Data quality")
 links.page([Param.limited("quality_threshold", float, "dup_threshold"), Param.limited("quality_k", int, "map_k"),
-            Param("quality_show", options=list(FINDINGS))], "quality")
+            Param("quality_show", options=list(FINDINGS)), Param("quality_hide_reviewed", bool),
+            Param("quality_reviewed", list)], "quality")
 with st.expander("What am I looking at?"):
     st.markdown("\n".join(f"- {sentence}" for sentence in SENTENCES.values()))
 
@@ -96,8 +117,11 @@ hist.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=30), xaxis_title=
                    yaxis_title="texts")
 st.plotly_chart(hist, width="stretch", key="quality_hist")
 
-shown = st.radio("Show on the map", list(FINDINGS), format_func=FINDINGS.get, horizontal=True, key="quality_show")
-rows = marked(report, shown)
+reviewed = marks = reviewed_rows(eset.n)
+f1, f2 = st.columns([3, 1])
+shown = f1.radio("Show on the map", list(FINDINGS), format_func=FINDINGS.get, horizontal=True, key="quality_show")
+hide = f2.toggle("Hide rows marked reviewed", key="quality_hide_reviewed")
+rows = marked(report, shown, reviewed if hide else set())
 st.plotly_chart(finding_map(pca_map(eset), eset.texts, rows, report.outlier_scores, FINDINGS[shown]),
                 width="stretch", key="quality_map")
 if shown != "none":
@@ -109,18 +133,19 @@ st.subheader("Near-duplicate groups")
 st.dataframe(pd.DataFrame([{"group": g, "size": len(m), "texts": " ⟷ ".join(texts[i][:80] for i in m[:4])}
                            for g, m in enumerate(report.duplicates[:TOP])]), hide_index=True, width="stretch")
 st.subheader("Top outliers")
-st.dataframe(pd.DataFrame([{"row": o["index"], "score": round(o["score"], 3), "text": texts[o["index"]]}
-                           for o in report.outliers[:TOP]]), hide_index=True, width="stretch")
+outliers = pd.DataFrame([{"index": o["index"], "score": round(o["score"], 3), "text": texts[o["index"]]}
+                         for o in report.outliers[:TOP]], columns=["index", "score", "text"])
+reviewed = review_table(outliers, reviewed, "quality_outliers_table")
 if eset.labels is not None:
     st.subheader("Likely label errors")
-    issues = pd.DataFrame([{**i, "score": round(i["score"], 3), "text": texts[i["index"]], "reviewed": False}
-                           for i in report.label_issues[:TOP]])
-    edited = st.data_editor(issues, hide_index=True, width="stretch", disabled=["index", "given", "suggested",
-                                                                                "score", "text"],
-                            key="quality_reviewed")
-    st.caption("Tick *reviewed* for the suggestions you accept: the corrected labels download below.")
+    issues = pd.DataFrame([{**i, "score": round(i["score"], 3), "text": texts[i["index"]]}
+                           for i in report.label_issues[:TOP]], columns=["index", "given", "suggested", "score",
+                                                                         "text"])
+    reviewed = review_table(issues, reviewed, "quality_labels_table")
+    st.caption("Tick *reviewed* for the suggestions you accept: the corrected labels download below. Reviewed "
+               "marks stay in the page's link.")
     st.dataframe(pd.DataFrame(report.mixed_classes), hide_index=True, width="stretch")
-    accepted = {int(r["index"]): r["suggested"] for _, r in edited.iterrows() if r["reviewed"]} if len(edited) else {}
+    accepted = {int(i["index"]): i["suggested"] for i in report.label_issues if i["index"] in reviewed}
     corrected = frame.assign(label=[accepted.get(i, lab) for i, lab in enumerate(eset.labels)])
     st.download_button("Download the corrected labels (CSV)", corrected[["row", "text", "label"]].to_csv(index=False),
                        "corrected-labels.csv", "text/csv", key="quality_corrected")
@@ -128,6 +153,12 @@ if report.leakage is not None:
     st.subheader("Leakage")
     st.dataframe(pd.DataFrame([{"row": a, "text": texts[a], "second set row": b, "second set text": other.texts[b]}
                                for a, b in report.leakage["pairs"][:TOP]]), hide_index=True, width="stretch")
+st.session_state["quality_reviewed"] = [str(r) for r in sorted(reviewed)]  # the link keeps them
+if reviewed != marks:  # a tick changed them: redraw the map and the tables from the marks alone
+    for table in ("quality_outliers_table", "quality_labels_table"):
+        st.session_state.pop(table, None)
+    st.rerun()
+frame["reviewed"] = frame["row"].isin(reviewed)
 keep = frame[~frame["duplicate_group"].duplicated() | (frame["duplicate_group"] < 0)]
 d1, d2 = st.columns(2)
 d1.download_button("Download every row with its scores (CSV)", frame.to_csv(index=False), "quality.csv",

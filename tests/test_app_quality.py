@@ -1,9 +1,12 @@
-"""AppTest tests of the Data quality page: its findings on the demo corpus, the map filter, the downloads, and a
-second set for leakage."""
+"""AppTest tests of the Data quality page: its findings on the demo corpus, the map filter, the downloads, reviewed
+marks, the finding and the hide-reviewed filter kept in the link, and a second set for leakage."""
 
 import json
 
-from helpers import ok, paste, said, start
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from helpers import TIMEOUT, ok, paste, said, start
 
 
 def test_findings_on_the_demo_corpus_and_the_map_filter():
@@ -34,3 +37,38 @@ def test_leakage_against_an_uploaded_second_set():
 def test_a_corpus_of_one_text_repeated_gets_a_message(hostile):
     at = paste(start("pages/quality.py"), "same text\nsame text\nSame  text")
     hostile("Data quality page", "three copies of one text", said(at.error, "same text"))
+
+
+def test_reviewed_marks_the_finding_and_the_filter_stay_in_the_link(hostile):
+    at = start("pages/quality.py")
+    at.radio(key="quality_show").set_value("outliers").run()
+    outliers = at.dataframe[1].value
+    assert not outliers["reviewed"].any()
+    marks = [str(i) for i in sorted(outliers["index"][:2])]
+    at.session_state["quality_reviewed"] = marks  # as two ticks leave them
+    at.toggle(key="quality_hide_reviewed").set_value(True).run()
+    ok(at)
+    assert set(at.dataframe[1].value.query("reviewed")["index"].astype(str)) == set(marks)
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert len(spec["data"][1]["hovertext"]) == 48  # the reviewed rows greyed with the rest
+    link = dict(at.query_params)
+    assert link["quality_reviewed"] == "|".join(marks) and link["quality_show"] == "outliers"
+    assert link["quality_hide_reviewed"] == "true"
+
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    fresh.query_params.update(link)
+    fresh.run()
+    fresh.switch_page("pages/quality.py").run()
+    ok(fresh)
+    assert fresh.session_state["quality_reviewed"] == marks and fresh.radio(key="quality_show").value == "outliers"
+    assert len(json.loads(fresh.get("plotly_chart")[1].proto.spec)["data"][1]["hovertext"]) == 48
+    assert set(fresh.dataframe[1].value.query("reviewed")["index"].astype(str)) == set(marks)
+
+    edited = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    edited.query_params.update({**link, "quality_reviewed": f"abc|99999999|{marks[0]}"})
+    edited.run()
+    edited.switch_page("pages/quality.py").run()
+    ok(edited)
+    hostile("Data quality page", "a link whose reviewed marks are not rows (abc, 99999999)",
+            said(edited.caption, "not rows of this corpus"))
+    assert edited.session_state["quality_reviewed"] == [marks[0]]
