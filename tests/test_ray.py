@@ -100,6 +100,7 @@ def _silent_port() -> int:
 @pytest.mark.parametrize("extra, message", [
     (["--ray", "ray://127.0.0.1:{port}"], "Nothing answers at ray://127.0.0.1:"),
     (["--ray", "10.0.0.1"], "give local (a Ray instance in this process), auto"),
+    (["--ray", "ray://head:99999"], "ray://HOST:PORT (a cluster's client port"),
     (["--ray", "local", "--ray-workers", "0"], "--ray-workers: must be between 1 and 10000"),
     (["--ray", "local", "--ray-workers", "10000"], "one per worker of --ray local; join a cluster for more"),
     (["--ray", "local", "--model", "tfidf-lsa"], "tfidf-lsa is fitted on the whole corpus"),

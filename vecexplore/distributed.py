@@ -3,7 +3,8 @@
 :func:`ray_embed` is what ``vecexplore embed --ray`` and ``vecexplore index --ray`` run: the driver reads the
 corpus with the same rules as a local run, Ray Data cuts it into blocks, each worker loads the model once through
 :func:`~vecexplore.encoders.load_encoder` (the same model version as the driver's: a worker that builds another one
-refuses to run) and embeds its blocks, and the workers write Parquet shards ``(row, text, vector)`` into one folder.
+refuses to run) and embeds its blocks on the CPU Ray gives it (Ray sets ``OMP_NUM_THREADS``, which the ONNX Runtime
+sessions follow), and the workers write Parquet shards ``(row, text, vector)`` into one folder.
 The driver reads the shards back, in row order, as an :class:`~vecexplore.embedding_set.EmbeddingSet` tagged like a
 local run's; what comes next (``-o``, the store's upsert) runs on the driver as it does locally.
 
@@ -38,7 +39,7 @@ from vecexplore.errors import VecexploreError
 from vecexplore.files.corpus import Corpus
 from vecexplore.validation import check
 
-LOCAL_CPUS = 2  # what ``local`` gives its in-process Ray instance
+LOCAL_CPUS = 2  # the CPUs, and so the workers, of ``local`` unless --ray-workers says otherwise
 CONNECT_TIMEOUT_S = 10.0  # how long a ``ray://host:port`` that does not answer is waited for
 BLOCK_ROWS = 2048  # texts per block: a worker's unit of work and one Parquet shard
 INSTALL = "pip install 'vecexplore[ray]' (or: .venv/bin/pip install 'ray[data]>=2.40')"
@@ -83,7 +84,7 @@ def check_address(address: str) -> str:
     if address in ("local", "auto"):
         return address
     found = _RAY_URL.fullmatch(address)
-    if found is None:
+    if found is None or not 0 < int(found["port"]) < 65536:
         raise VecexploreError(f"--ray {address!r}: give local (a Ray instance in this process), auto (the cluster "
                               "this machine belongs to) or ray://HOST:PORT (a cluster's client port, usually 10001).")
     host, port = found["host"].strip("[]"), int(found["port"])
