@@ -55,6 +55,10 @@ LIMITS: dict[str, Limit] = {
     "n_neighbors": Limit(2, 200, "UMAP's neighbourhood size", default=15, widget_hi=100),
     "min_dist": Limit(0.0, 1.0, "UMAP's minimum distance between points on the map", default=0.1,
                       step=0.05),
+    "umap_sample": Limit(100, 1_000_000, "how many texts UMAP is fitted on; past it, a seeded sample is fitted and "
+                         "the other texts placed from their nearest fitted texts", default=20_000, step=1_000,
+                         widget_lo=5_000, widget_hi=200_000,
+                         help="A larger sample keeps more of the map's detail and takes longer."),
     "max_points": Limit(100, 1_000_000, "how many texts the quality scores are measured on", default=5000),
     "clusters": Limit(2, 100, "how many k-means clusters to find"),  # default: chosen by silhouette
     "min_cluster_size": Limit(2, 100_000, "the fewest similar texts HDBSCAN calls a cluster"),  # default: n/100

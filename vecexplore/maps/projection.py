@@ -20,9 +20,11 @@ from sklearn.neighbors import NearestNeighbors
 
 from vecexplore.errors import VecexploreError
 from vecexplore.numeric import l2_normalize, seeded_sample
-from vecexplore.validation import check
+from vecexplore.validation import LIMITS, check
 
 METHODS = ("pca", "umap", "tsne")
+PLACEMENTS = ("neighbours", "umap")  # how the texts UMAP was not fitted on are placed
+SAMPLE_SEED = 1  # added to the seed of the fitted sample: drawn apart from the quality scores' sample (seed 0)
 TSNE_LIMIT = 20_000  # Barnes-Hut t-SNE takes many minutes beyond this on a laptop-class CPU
 EXACT_KEPT = 50_000  # per-point k-NN kept scores every text up to this many, a seeded sample beyond
 
@@ -33,15 +35,19 @@ class Projector:
     Vectors are compared by cosine: PCA runs on unit-length vectors, UMAP and t-SNE use the cosine metric.
     Small inputs are handled rather than refused: UMAP's ``n_neighbors`` is capped at ``n - 1``, and with
     too few points UMAP falls back to PCA. Large inputs: UMAP is fitted on a seeded sample of ``max_fit``
-    points and places the others with its ``transform`` (``fit_index_`` holds the sample). What was changed
-    is listed in ``notes_``.
+    points (``umap_sample`` in ``validation.LIMITS``; ``fit_index_`` holds the sample) and the others are placed
+    on its map: ``placement="neighbours"`` (default) at the similarity-weighted mean of their 10 nearest fitted
+    texts' positions (``maps/placing.py``: a million texts in tens of seconds), ``"umap"`` with UMAP's own
+    ``transform`` (minutes). New points given to ``transform`` are placed the same way. What was changed is
+    listed in ``notes_``.
 
     Attributes: ``embedding_`` (the fitted coordinates), ``method_`` (the method actually used), ``notes_``.
     """
 
     def __init__(self, method: str = "umap", n_components: int = 2, n_neighbors: int = 15,
                  min_dist: float = 0.1, perplexity: float = 30.0, random_state: int | None = 0,
-                 max_fit: int | None = 20_000) -> None:
+                 max_fit: int | None = int(LIMITS["umap_sample"].default),
+                 placement: str = "neighbours") -> None:
         self.method = method
         self.n_components = n_components
         self.n_neighbors = n_neighbors
@@ -49,6 +55,7 @@ class Projector:
         self.perplexity = perplexity
         self.random_state = random_state
         self.max_fit = max_fit
+        self.placement = placement
 
     def _check(self, X: np.ndarray) -> np.ndarray:
         if self.method not in METHODS:
@@ -63,8 +70,10 @@ class Projector:
         if self.method == "tsne" and len(X) > TSNE_LIMIT:
             raise VecexploreError(f"t-SNE on {len(X):,} texts would take many minutes (limit {TSNE_LIMIT:,}): "
                                   "use UMAP, which fits a sample and places the rest, or lower the number of texts.")
-        if self.max_fit is not None and self.max_fit < 100:
-            raise VecexploreError("max_fit must be at least 100 points.")
+        if self.max_fit is not None:
+            check("umap_sample", self.max_fit, "UMAP's sample")
+        if self.placement not in PLACEMENTS:
+            raise VecexploreError(f"Unknown placement {self.placement!r}; choose one of {', '.join(PLACEMENTS)}.")
         return X
 
     def fit(self, X: np.ndarray) -> Projector:
@@ -93,14 +102,16 @@ class Projector:
             self.model_ = umap.UMAP(n_components=self.n_components, n_neighbors=n_neighbors,
                                     min_dist=self.min_dist, metric="cosine", random_state=self.random_state,
                                     n_jobs=1 if self.random_state is not None else -1)
-            self.fit_index_ = seeded_sample(n, self.max_fit, 0 if self.random_state is None else self.random_state)
+            self.fit_index_ = seeded_sample(n, self.max_fit, SAMPLE_SEED + (self.random_state or 0))
             if len(self.fit_index_) < n:
+                how = ("at the similarity-weighted mean of the places of their 10 nearest fitted texts (cosine)"
+                       if self.placement == "neighbours" else "with UMAP's transform")
                 self.notes_.append(f"UMAP was fitted on a seeded sample of {len(self.fit_index_):,} of the {n:,} "
-                                   "texts; the others were placed on that map with UMAP's transform.")
+                                   f"texts; the others were placed on that map {how}.")
                 emb = np.zeros((n, self.n_components), dtype=np.float32)
                 emb[self.fit_index_] = self.model_.fit_transform(X[self.fit_index_])
                 rest = np.setdiff1d(np.arange(n), self.fit_index_, assume_unique=True)
-                emb[rest] = self.model_.transform(X[rest])
+                emb[rest] = self._place(X[rest])
             else:
                 emb = self.model_.fit_transform(X)
         else:
@@ -119,7 +130,7 @@ class Projector:
     def get_params(self) -> dict:
         """The constructor's parameters (what a fitted map depends on besides the vectors)."""
         return {k: getattr(self, k) for k in ("method", "n_components", "n_neighbors", "min_dist", "perplexity",
-                                               "random_state", "max_fit")}
+                                               "random_state", "max_fit", "placement")}
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).embedding_
@@ -138,8 +149,21 @@ class Projector:
                 raise VecexploreError("The saved map's model could not be read back; change a setting (or clear "
                                       f"the projections folder) to recompute it ({exc}).") from exc
         X = np.atleast_2d(np.asarray(X, dtype=np.float32))
-        emb = self.model_.transform(l2_normalize(X) if self.method_ == "pca" else X)
-        return _pad(np.asarray(emb, dtype=np.float32), self.n_components)
+        if self.method_ == "pca":
+            return _pad(np.asarray(self.model_.transform(l2_normalize(X)), dtype=np.float32), self.n_components)
+        return self._place(X)
+
+    def _place(self, X: np.ndarray) -> np.ndarray:
+        """Positions of vectors UMAP was not fitted on (see ``placement``)."""
+        if getattr(self, "placement", "umap") == "umap":  # maps saved before placements existed: "umap"
+            return np.asarray(self.model_.transform(X), dtype=np.float32)
+        placer = getattr(self, "placer_", None)
+        if placer is None:  # built from the fitted texts UMAP keeps; not saved with the map (rebuilt in seconds)
+            from vecexplore.maps.placing import Placer
+
+            placer = Placer(random_state=self.random_state or 0).fit(self.model_._raw_data, self.model_.embedding_)
+            self.placer_ = placer
+        return placer.place(X)
 
 
 class ProjectionCache:
@@ -196,6 +220,7 @@ class ProjectionCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         light = copy.copy(fitted)
         light.model_ = None
+        light.__dict__.pop("placer_", None)  # rebuilt from the model when a point is placed
         for name, obj in ((f"{key}.model.pkl", fitted.model_), (f"{key}.pkl", light)):  # the map last: complete
             tmp = self.folder / f".{name}.{threading.get_ident()}.tmp"
             with open(tmp, "wb") as fh:
