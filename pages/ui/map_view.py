@@ -15,6 +15,7 @@ from pages.ui import resources, widgets
 from pages.ui.density import box_range, sample_note
 from pages.ui.figures import DRAW_LIMIT, drawn_points, figure
 from pages.ui.text import md
+from vecexplore import warmup
 from vecexplore.embedding_set import EmbeddingSet
 from vecexplore.errors import VecexploreError
 from vecexplore.files.export import coordinates_frame, to_parquet_bytes, to_tf_projector
@@ -32,7 +33,10 @@ FILTER_KEYS = ("filter_labels", "filter_clusters", "filter_text")
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=resources.BY_CONTENT)
 def map_of(eset: EmbeddingSet, params: tuple, k: int) -> MapReport:
-    """The map of a set with the projector's ``params`` (sorted pairs) and its quality, kept per process."""
+    """The map of a set with the projector's ``params`` (sorted pairs) and its quality, kept per process. A UMAP map
+    waits for the app's warm-up worker to compile UMAP rather than compile it a second time."""
+    if dict(params)["method"] == "umap":
+        warmup.wait_for_umap()
     return map_report(eset, Projector(**dict(params)), k, QUALITY_SAMPLE, cache=resources.projections())
 
 
@@ -62,8 +66,8 @@ def computed_map(eset: EmbeddingSet, wanted: Projector, k: int) -> MapReport:
         st.plotly_chart(figure(pca.embedding_, eset.labels, eset.texts, drawn_points(eset.n)), key="preview",
                         config={"displaylogo": False}, width="stretch")
     with st.status(f"Computing the {method} map of {eset.n:,} texts…", expanded=False) as status:
-        st.write("The first UMAP in a fresh process compiles its code (numba; the app starts that in the "
-                 "background when it opens). Maps are kept on disk: the same corpus and settings load at once.")
+        st.write("The first UMAP in a fresh process loads its compiled code (numba; compiled at set-up, or by the "
+                 "app's warm-up when it opens). Maps are kept on disk: the same corpus and settings load at once.")
         report = map_of(eset, params, k)
         status.update(label=f"{method} map ready", state="complete")
     preview.empty()

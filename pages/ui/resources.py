@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from vecexplore import warmup
 from vecexplore.cache import EmbeddingCache
 from vecexplore.embedding_set import EmbeddingSet
-from vecexplore.encoders import Encoder, load_encoder
+from vecexplore.encoders import Encoder
 from vecexplore.maps.projection import ProjectionCache
 from vecexplore.search.opening import open_store
 from vecexplore.search.store import Store
@@ -41,8 +42,8 @@ def store(caller: str, url: str | None = None) -> Store:
                    max_entries=4)
 def encoder(model_id: str, backend: str, key: str, _texts: tuple[str, ...]) -> Encoder:
     """One loaded model per process, backend and ``key`` (``tfidf-lsa``: the corpus it was fitted on; a
-    fine-tuned model: its version)."""
-    return load_encoder(model_id, _texts, backend=backend)
+    fine-tuned model: its version); the app's warm-up may have loaded it already (:func:`vecexplore.warmup.encoder`)."""
+    return warmup.encoder(model_id, backend, _texts or None)
 
 
 @st.cache_resource(show_spinner=False)

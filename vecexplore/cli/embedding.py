@@ -26,7 +26,8 @@ def embed(args: argparse.Namespace) -> dict:
             "output": args.output, **jsonable(diag)}
 
 
-@command("warmup", "compile UMAP (numba) and export MiniLM to ONNX once, ahead of first use",
+@command("warmup", "compile UMAP (numba's disk cache), export MiniLM to ONNX and embed the demo corpora once, ahead "
+         "of first use",
          Arg("--model", action="append", help="model to prepare (repeatable; default all-MiniLM-L6-v2)"))
 def warmup(args: argparse.Namespace) -> dict:
     from vecexplore.warmup import warm_up

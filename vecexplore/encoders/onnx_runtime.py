@@ -53,6 +53,15 @@ def export_dir(folder: Path) -> Path:
     return home() / "models" / "onnx" / f"{folder_digest(folder)}-v{FORMAT}"
 
 
+def exported(folder: str | Path, precision: str = "fp32") -> bool:
+    """Whether the model in ``folder`` has its ONNX export for ``precision`` on disk (:func:`export` made it)."""
+    meta = export_dir(Path(folder)) / "meta.json"
+    try:
+        return precision in json.loads(meta.read_text())["fidelity"]
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def _pipeline(model) -> dict:
     """What the ONNX graph must be wrapped in, read from the sentence-transformers modules; unsupported → error."""
     modules = list(model)

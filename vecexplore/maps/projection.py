@@ -19,6 +19,7 @@ from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import NearestNeighbors
 
 from vecexplore.errors import VecexploreError
+from vecexplore.jit import cache_umap
 from vecexplore.numeric import l2_normalize, seeded_sample
 from vecexplore.validation import LIMITS, check
 
@@ -93,6 +94,7 @@ class Projector:
             emb = self.model_.fit_transform(l2_normalize(X))
             self.explained_variance_ratio_ = self.model_.explained_variance_ratio_
         elif method == "umap":
+            cache_umap()
             import umap
 
             n_neighbors = min(self.n_neighbors, n - 1)
@@ -148,6 +150,8 @@ class Projector:
             except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError) as exc:
                 raise VecexploreError("The saved map's model could not be read back; change a setting (or clear "
                                       f"the projections folder) to recompute it ({exc}).") from exc
+        if self.method_ == "umap":
+            cache_umap()
         X = np.atleast_2d(np.asarray(X, dtype=np.float32))
         if self.method_ == "pca":
             return _pad(np.asarray(self.model_.transform(l2_normalize(X)), dtype=np.float32), self.n_components)
