@@ -99,7 +99,9 @@ def main() -> None:
         f"{2 * statistics.median(rate['ray, 2 workers']):.0f} texts/s together (each one's rate while embedding, "
         f"their blocks running at once) against one worker's {statistics.median(rate['ray, 1 worker']):.0f}; the "
         "local path runs one copy on both cores. What a run costs besides embedding (Ray's start, the model loads, "
-        f"the shards: ~{overhead:.0f} s here) is paid once a run, not per text.",
+        f"the shards: ~{overhead:.0f} s here) is paid once a run, not per text. The machine was shared with other "
+        "work (the load average above): a rate measured under load is a floor, so the worker-hours below are an "
+        "upper bound, and the local path's two threads can fare worse than one worker's one.",
         "",
         f"**A 50M-text corpus**, from the measured per-worker rate ({per_worker:.1f} texts/s for one 1-CPU worker "
         "on AG News-length texts, the 1-worker run):",
