@@ -81,3 +81,39 @@ def test_a_server_that_stops_by_itself_is_not_killed():
     assert time.perf_counter() - asked < 10
     err = launcher.stderr.read()
     assert "server exit status 3" in err and "killing" not in err, err
+
+
+# A stand-in server that starts the app's warm-up worker (as vecexplore.warmup does) from a thread that waits for
+# it, and prints the worker's pid.
+WARMING = """
+import os, subprocess, sys, threading, time
+worker = subprocess.Popen([sys.executable, "-m", "vecexplore.warmup", "--parent", str(os.getpid())],
+                          stdout=subprocess.DEVNULL)
+print(worker.pid, flush=True)
+threading.Thread(target=worker.wait, daemon=True).start()
+time.sleep(600)
+"""
+
+
+def test_the_warm_up_worker_dies_with_the_server(tmp_path):
+    """The worker (compiling UMAP into an empty numba cache: minutes) ends within seconds of its server."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "VECEXPLORE_HOME": str(tmp_path / "home")}
+    server = subprocess.Popen([sys.executable, "-c", WARMING], stdout=subprocess.PIPE, text=True, env=env)
+    worker = int(server.stdout.readline())
+    deadline = time.time() + 120
+    while alive(worker) and "numba" not in maps(worker) and time.time() < deadline:  # compiling from here on
+        time.sleep(0.05)
+    server.kill()
+    server.wait()
+    deadline = time.time() + 20
+    while alive(worker) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not alive(worker), "the warm-up worker outlived its server"
+
+
+def maps(pid: int) -> str:
+    """The files process ``pid`` has mapped (its loaded libraries)."""
+    try:
+        return Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return ""

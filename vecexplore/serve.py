@@ -14,15 +14,24 @@ kills the server and the helpers it started (SIGKILL to its process group).
 
 ``python -m vecexplore.serve [streamlit options]`` (``make app`` runs it); the options go to ``streamlit run``.
 It exits with 0 once the server stopped on request, or with the server's own status if it ended by itself.
+
+The server it starts (``python -m vecexplore.serve --server ...``) is ``streamlit run app.py`` that first starts,
+in a background thread, what the first page would otherwise wait for (:func:`preload`): the app's warm-up (the
+model loaded, UMAP compiled by a worker process) and the imports of the pages' core modules (scikit-learn, pandas,
+plotly: seconds on 2 cores). Streamlit runs app.py only when a browser connects, so without it a teacher who opens
+Projection as soon as the server answers waited for all of that.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import runpy
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -30,6 +39,8 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[1] / "app.py"
 GRACE_S = 3.0  # seconds the server gets to exit by itself once asked
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+PRELOAD = ("vecexplore.maps.report", "vecexplore.maps.drawing", "vecexplore.maps.selection", "vecexplore.pipeline",
+           "vecexplore.files.export", "vecexplore.maps.html", "pandas", "plotly.graph_objects")
 
 
 def grace_s() -> float:
@@ -112,9 +123,31 @@ def wait_healthy(url: str, timeout: float = 120.0) -> bool:
     return False
 
 
+def preload() -> None:
+    """Start the app's warm-up (unless ``VECEXPLORE_WARMUP=0``), then import the pages' core modules."""
+    from vecexplore.config import warmup_enabled
+
+    if warmup_enabled():
+        from vecexplore.warmup import start_background
+
+        start_background()
+    for module in PRELOAD:
+        importlib.import_module(module)
+
+
+def serve(args: list[str]) -> None:
+    """``streamlit run app.py args`` in this process, with :func:`preload` running beside it."""
+    threading.Thread(target=preload, name="vecexplore-preload", daemon=True).start()
+    sys.argv = ["streamlit", "run", str(APP), *args]
+    runpy.run_module("streamlit", run_name="__main__", alter_sys=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    return supervise([sys.executable, "-m", "streamlit", "run", str(APP), *args], grace_s())
+    if args[:1] == ["--server"]:
+        serve(args[1:])
+        return 0
+    return supervise([sys.executable, "-m", "vecexplore.serve", "--server", *args], grace_s())
 
 
 if __name__ == "__main__":
