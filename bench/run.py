@@ -24,12 +24,11 @@ from load import measure as measure_load  # noqa: E402
 from qdrant import bench_quantization, bench_store, quantization_lines, store_lines  # noqa: E402
 from speed import (  # noqa: E402
     backend_lines,
-    bench_backends,
     bench_cold_start,
-    bench_int8_quality,
     bench_scale,
     cold_lines,
     scale_lines,
+    transformer_backends,
 )
 
 
@@ -311,7 +310,7 @@ def isotropy_lines(iso: dict) -> list[str]:
 
 
 def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: tuple, cp: dict | None,
-           sh: dict | None, backends: dict, int8: dict | None, cold: dict, scale: dict | None,
+           sh: dict | None, backends: list[tuple[dict, dict | None]], cold: dict, scale: dict | None,
            loads: list[dict], seconds: float) -> str:
     lines = [
         "# Benchmarks",
@@ -366,7 +365,7 @@ def report(m: dict, enc: dict, proj: dict, ana: dict | None, iso: dict, sr: tupl
         *quantization_lines(sr[2]),
         *compare_lines(cp),
         *shift_lines(sh),
-        *backend_lines(backends, int8),
+        *[line for enc, int8 in backends for line in backend_lines(enc, int8)],
         *cold_lines(cold, proj),
         *(scale_lines(scale) if scale else []),
         *(load_lines(loads, m["cpu"]) if loads else []),
@@ -403,9 +402,7 @@ def main() -> None:
     print("domain shift…", flush=True)
     sh = bench_shift()
     print("encode backends…", flush=True)
-    texts, source = sentences(enc_n)
-    backends = bench_backends(texts, source, repeats)
-    int8 = None if args.quick else bench_int8_quality()
+    backends = transformer_backends(enc_n, repeats, args.quick)
     print("cold start…", flush=True)
     cold = bench_cold_start(proj["X"])
     scale = None
@@ -423,7 +420,7 @@ def main() -> None:
     if not args.no_load:
         print("20 concurrent sessions (protocol clients, then browser tabs)…", flush=True)
         loads = [measure_load(5 if args.quick else 20, mode) for mode in ("protocol", "browser")]
-    text = report(m, enc, proj, ana, iso, sr, cp, sh, backends, int8, cold, scale, loads,
+    text = report(m, enc, proj, ana, iso, sr, cp, sh, backends, cold, scale, loads,
                   time.perf_counter() - start)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

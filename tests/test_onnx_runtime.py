@@ -50,6 +50,16 @@ def test_int8_is_reported_and_close(minilm, minilm_onnx):
     assert '"int8"' in meta.read_text() and '"fp32"' in meta.read_text()
 
 
+@pytest.mark.slow
+def test_int8_that_loses_the_vectors_is_refused(monkeypatch, minilm_onnx):
+    """all-mpnet-base-v2's int8 copy measured cosine -0.14 to torch here: an int8 copy under the bar is refused."""
+    load_encoder(MINILM_ID, backend="onnx-int8")  # exported (or read back) with the real bar
+    monkeypatch.setattr(onnx_runtime, "INT8_BAR", 1.5)
+    with pytest.raises(VecexploreError, match="int8 quantisation does not keep all-MiniLM-L6-v2's vectors"):
+        load_encoder(MINILM_ID, backend="onnx-int8")
+    assert load_encoder(MINILM_ID, backend="onnx").backend == "onnx-fp32"  # fp32 is not affected
+
+
 def test_auto_falls_back_to_torch_below_the_bar(monkeypatch, minilm_onnx):
     monkeypatch.setattr(onnx_runtime, "FIDELITY_BAR", 1.5)
     enc = load_encoder(MINILM_ID)

@@ -75,6 +75,10 @@ def transformer_encoder(folder: Path, model_id: str, version: str, backend: str 
         fallback = torch_encoder()
         fallback.backend_note = f"ONNX export failed ({type(exc).__name__}: {exc}); using torch."
         return fallback
+    if precision == "int8" and encoder.fidelity_["min_cos"] < onnx_runtime.INT8_BAR:
+        raise VecexploreError(f"int8 quantisation does not keep {model_id}'s vectors: cosine to torch's as low as "
+                              f"{encoder.fidelity_['min_cos']:.3f} on the probe texts (needs ≥ "
+                              f"{onnx_runtime.INT8_BAR}). Use the onnx (fp32) or auto backend for this model.")
     if backend == "auto" and encoder.fidelity_["min_cos"] < onnx_runtime.FIDELITY_BAR:
         fallback = torch_encoder()
         fallback.backend_note = (f"ONNX vectors drifted from torch's (cosine {encoder.fidelity_['min_cos']:.5f} "

@@ -32,6 +32,7 @@ from vecexplore.numeric import cosine
 
 PRECISIONS = ("fp32", "int8")
 FIDELITY_BAR = 0.999  # least cosine to the torch vectors for a backend to be chosen by default
+INT8_BAR = 0.95  # least cosine to the torch vectors for an int8 copy to be used at all (asked for by name)
 FORMAT = 3  # bump when the export layout changes: old exports are then rebuilt
 _POOLINGS = ("mean", "cls", "max")
 _EXPORT_LOCK = threading.Lock()  # one export at a time in a process (the app's warm-up thread and a page)
