@@ -19,6 +19,7 @@ from vecexplore.search.store import HNSW_MIN_POINTS
 
 BLOCK = 1024  # rows per block of exact cosine products (1,024 × n float32 at a time)
 CHUNK = 64  # columns per chunk of the blockwise top-k
+PROBE_JOBS = 2  # worker processes for the probe's folds (joblib gives each cores // jobs threads)
 EXACT_MAX = HNSW_MIN_POINTS  # up to this many rows every product is computed; above, an HNSW graph (as the store)
 
 
@@ -213,16 +214,18 @@ def label_issues(X: np.ndarray, labels: Sequence[str], folds: int = 5, seed: int
     from cleanlab.rank import get_label_quality_scores
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from threadpoolctl import threadpool_limits
 
     y = check_labels(labels)
     classes, codes = np.unique(y, return_inverse=True)
     splits = max(2, min(folds, int(np.bincount(codes).min())))
-    with threadpool_limits(1):  # a small problem: threads cost more than they give, 10× more on busy cores
-        probs = cross_val_predict(LogisticRegression(max_iter=2000), l2_normalize(np.asarray(X, dtype=np.float64)),
-                                  codes, cv=StratifiedKFold(splits, shuffle=True, random_state=seed),
-                                  method="predict_proba")
-    ranked = find_label_issues(codes, probs, return_indices_ranked_by="self_confidence")
+    # Folds in two worker processes of one thread each: in this process, threads cost the small fits more than
+    # they give (10x on busy cores), and limiting them here (threadpoolctl) would change every thread's BLAS
+    # while other sessions compute, which can deadlock OpenBLAS.
+    probs = cross_val_predict(LogisticRegression(max_iter=2000), l2_normalize(np.asarray(X, dtype=np.float64)),
+                              codes, cv=StratifiedKFold(splits, shuffle=True, random_state=seed),
+                              method="predict_proba", n_jobs=PROBE_JOBS)
+    # n_jobs=1: cleanlab would otherwise fork a multiprocessing pool, which hangs in a threaded app server
+    ranked = find_label_issues(codes, probs, return_indices_ranked_by="self_confidence", n_jobs=1)
     return LabelIssues(list(classes), probs, np.asarray(ranked, dtype=np.int64),
                        get_label_quality_scores(codes, probs, method="self_confidence"))
 
