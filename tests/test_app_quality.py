@@ -72,3 +72,13 @@ def test_reviewed_marks_the_finding_and_the_filter_stay_in_the_link(hostile):
     hostile("Data quality page", "a link whose reviewed marks are not rows (abc, 99999999)",
             said(edited.caption, "not rows of this corpus"))
     assert edited.session_state["quality_reviewed"] == [marks[0]]
+
+
+def test_a_link_with_a_threshold_outside_0_to_1_warns(hostile):
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    fresh.query_params.update({"quality_threshold": "1.5"})
+    fresh.run()
+    fresh.switch_page("pages/quality.py").run()
+    ok(fresh)
+    hostile("Data quality page", "a link with quality_threshold=1.5", said(fresh.warning, "quality_threshold"))
+    assert fresh.session_state["quality_threshold"] == 0.95

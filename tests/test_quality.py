@@ -151,6 +151,17 @@ def test_hostile_inputs_get_a_message(hostile, capsys):
     hostile("CLI: quality", "--threshold 1.5", out["error"])
 
 
+
+def test_cli_against_a_set_from_another_model_is_refused(hostile, capsys, tmp_path):
+    other = tmp_path / "other.parquet"
+    assert main(["embed", TOPICS, "--model", "tfidf-lsa", "-o", str(other)]) == 0
+    capsys.readouterr()
+    code = main(["quality", TOPICS, "--model", "glove-6B-50d", "--against", str(other)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 2 and "tfidf-lsa" in out["error"]
+    hostile("CLI: quality", "--against a Parquet of another model's vectors", out["error"])
+
+
 def test_cli_quality_keys(capsys, tmp_path):
     other = tmp_path / "test.txt"
     other.write_text("The striker scored twice before half time.\nA completely new sentence about nothing.\n")
