@@ -78,7 +78,7 @@ REFUSED = [
     ("embed {dir}/c.txt", "--model is required"),
     ("embed {dir}/numbers.csv --model glove-6B-50d --text-col text", "has no column 'text'"),
     ("embed {dir}/blank.csv --model glove-6B-50d", "has no texts"),
-    ("sts {dir}/words.csv --model glove-6B-50d", "line 1 looks like a header, but 'w1', 'w2' name no column"),
+    ("sts {dir}/words.csv --model glove-6B-50d", "only 0 usable pairs (1 scores outside 0–5)"),
     ("search ' ' --collection c", "The query is empty"),
     ("search anything --collection c --filter year", "A filter takes field=value"),
     ("search anything --collection c --filter year=5..1", "the range 5..1 is empty"),
