@@ -318,9 +318,9 @@ def row_neighbours(base: np.ndarray, k: int, queries: np.ndarray | None = None,
     through an HNSW graph on a scratch shard in a temporary folder. Its point ids are the row numbers, not the
     store's text-derived ids, so two copies of a text stay two rows. The graph is built on int8 codes like the
     store's, a little lighter (:data:`ROW_HNSW`, :data:`ROW_EF`; the best candidates rescored on float32), in a
-    child process like :meth:`EdgeBackend.build_index`, since Edge holds the GIL while it builds; queries go in batches of ``batch``.
-    Without ``queries`` the base rows are the queries, each left out of its own results. A row that gets fewer
-    than ``k`` results is marked -1 (cosine -inf)."""
+    child process like :meth:`EdgeBackend.build_index`, since Edge holds the GIL while it builds; queries go in
+    batches of ``batch``. Without ``queries`` the base rows are the queries, each left out of its own results. A
+    row that gets fewer than ``k`` results is marked -1 (cosine -inf)."""
     n, dims = base.shape
     own = queries is None
     queries = base if own else queries
