@@ -48,25 +48,28 @@ def steps(home: str) -> dict:
 
     mark("imports (numpy, streamlit)")
     from vecexplore.config import warmup_enabled
-    from vecexplore.warmup import start_background
+    from vecexplore.warmup import encoder as page_encoder
+    from vecexplore.warmup import start_background, wait_for_umap
 
     if warmup_enabled():
         start_background()
     mark("warm-up started")
     from vecexplore.cache import EmbeddingCache
-    from vecexplore.encoders import MINILM_ID, load_encoder
+    from vecexplore.encoders import MINILM_ID
     from vecexplore.files.corpus import load_demo
     from vecexplore.maps.projection import ProjectionCache, Projector
     from vecexplore.pipeline import embed_corpus
 
     mark("imports (vecexplore)")
-    encoder = load_encoder(MINILM_ID)
+    encoder = page_encoder(MINILM_ID)
     mark(f"model loaded ({encoder.backend})")
     eset, stats = embed_corpus(load_demo("topics"), encoder, cache=EmbeddingCache())
     mark(f"demo corpus embedded ({stats.encoded} encoded, {stats.cache_hits} from the cache)")
     maps = ProjectionCache()
     maps.fit(eset.vectors, Projector("pca"))
     mark("PCA map")
+    wait_for_umap()
+    mark("UMAP compiled by the warm-up worker")
     maps.fit(eset.vectors, Projector("umap"))
     mark("UMAP map")
     return marks
@@ -168,26 +171,32 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} s ({min(values):.1f}–{max(values):.1f})"
 
 
-def section(out: dict) -> list[str]:
+def section(out: dict, before: dict | None = None) -> list[str]:
+    """The section of docs/benchmarks.md: this run's figures, and ``before``'s (the same script run on the code
+    before the change) beside them when given."""
     from common import machine, table
 
     m = machine()
     rows = []
-    for setup, label in (("warmed", "after the set-up's warm-up (`make app`)"),
-                         ("empty", "empty `VECEXPLORE_HOME` and numba cache")):
-        runs = out["runs"][setup]
-        rows.append([label, summary([r["first_map_s"] for r in runs]), summary([r["umap_map_s"] for r in runs]),
-                     summary([r["server_healthy_s"] for r in runs]),
-                     ", ".join(f"{r['load']:.1f}" for r in runs)])
+    for label, result in (("before", before), ("now", out)):
+        if result is None:
+            continue
+        for setup, named in (("warmed", "after the set-up's warm-up (`make app`)"),
+                             ("empty", "empty `VECEXPLORE_HOME` and numba cache")):
+            runs = result["runs"][setup]
+            rows.append([label, named, summary([r["first_map_s"] for r in runs]),
+                         summary([r["umap_map_s"] for r in runs]), summary([r["server_healthy_s"] for r in runs]),
+                         f"{result['setup_warmup_s']:.0f} s", ", ".join(f"{r['load']:.1f}" for r in runs)])
     return ["## First picture: Projection opened on a freshly started server", "",
-            f"{m['cpu']}, {m['cores']} cores; load average {out['load_before']:.1f} at the start. The demo corpus "
-            "(300 texts, all-MiniLM-L6-v2, `auto` backend), `/projection` opened in Chromium as soon as the "
-            "server (`python -m vecexplore.serve`) answers its health check; times from that moment to the first "
-            "map drawn (the PCA preview) and to the UMAP map that replaces it. "
-            f"{len(out['runs']['warmed'])} runs of each set-up, interleaved; median (range). "
-            f"The set-up's warm-up (`vecexplore warmup`) took {out['setup_warmup_s']:.0f} s. "
-            "`python bench/first_picture.py`.", "",
-            *table(["set-up", "first map", "UMAP map", "server answers", "load average at each run"], rows)]
+            f"{m['cpu']}, {m['cores']} cores, shared with other work (the load average before each run is listed). "
+            "The demo corpus (300 texts, all-MiniLM-L6-v2, `auto` backend), `/projection` opened in Chromium as "
+            "soon as the server (`python -m vecexplore.serve`, as `make app` runs it) answers its health check; "
+            "times from that moment to the first map drawn (the PCA preview) and to the UMAP map that replaces it. "
+            "Runs of the two set-ups interleaved; median (range). *before*: the same script on the code before "
+            "issue 30's item 1 (`--before`). Goal on a quiet 2-core machine: warmed 2 s and 15 s, empty home "
+            "5 s and 25 s. `python bench/first_picture.py --runs N --write`.", "",
+            *table(["code", "set-up", "first map", "UMAP map", "server answers", "set-up's warm-up",
+                    "load average at each run"], rows)]
 
 
 def main() -> None:
@@ -196,6 +205,7 @@ def main() -> None:
     parser.add_argument("home", nargs="?", help="steps: the VECEXPLORE_HOME to run in")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write", action="store_true", help="rewrite this section of docs/benchmarks.md")
+    parser.add_argument("--before", help="the JSON this script printed on the code before the change")
     args = parser.parse_args()
     if args.stage == "steps":
         print(json.dumps(steps(args.home or tempfile.mkdtemp(prefix="first-picture-home-"))))
@@ -206,7 +216,8 @@ def main() -> None:
     if args.write:
         from common import replace_section
 
-        print(replace_section(section(out), "bench/first_picture.py", time.perf_counter() - start))
+        before = json.loads(Path(args.before).read_text()) if args.before else None
+        print(replace_section(section(out, before), "bench/first_picture.py", time.perf_counter() - start))
 
 
 if __name__ == "__main__":
