@@ -186,7 +186,10 @@ def main() -> None:
              "numbers; int8 codes, m = 16, ef_construct = 64, hnsw_ef = 32, rescored on float32), pairs at cosine "
              f"≥ 0.95 among them, {near['pairs']:,} found. Against exact products for 1,000 sampled rows: "
              f"{near['pair_recall']:.3f} of their {near['sample_pairs']:,} pairs found, nearest cosine off by at "
-             f"most {near['nearest_error']:.3f}. Up to 20,000 rows the lens computes every product instead.", "",
+             f"most {near['nearest_error']:.3f}. Up to 20,000 rows the lens computes every product instead; above, "
+             "a row with more than 10 rows at the threshold lists 10 of them as pairs (its group still takes in the "
+             "others linked through them), and the recall above counts pairs, not groups. Without `--cache` the "
+             "100,000 vectors are m2v-minilm's (256-d), not all-MiniLM-L6-v2's (384-d).", "",
              *table(["what", "load average", "runs (s)", "median s", "goal"], [
                  [f"near-duplicates + neighbour graph, 100,000 × {near['dims']} ({near['model']})",
                   f"{near['load']:.1f}", ", ".join(f"{t:.1f}" for t in near["runs"]),
