@@ -17,10 +17,11 @@ from vecexplore.maps.neighbors import cosine_neighbors, point_neighbors
 from vecexplore.maps.projection import Projector
 from vecexplore.maps.report import ClusterReport, Faithfulness
 from vecexplore.maps.selection import filter_mask
+from vecexplore.validation import LIMITS
 
 PICKER_LIMIT = 5_000  # above this, a text is picked by number (a list of every text would be megabytes)
 DENSITY_FROM = 3_000  # the density layer is on by default from this many texts
-UMAP_SLOW = 200_000  # above this the map opens on PCA: UMAP took 222 s for 1M texts here (docs/benchmarks-million)
+UMAP_SLOW = 200_000  # above this the map opens on PCA: UMAP took 36 s for 1M texts here (docs/benchmarks-million)
 COLOURS = ("label", "cluster", "faithfulness", "none")
 FAITHFUL = ("Colour = the share of each text's k nearest neighbours (cosine, original space) that are also among its "
             "k nearest on this map: blue = its neighbourhood survived, red = the map placed it among strangers.")
@@ -67,8 +68,10 @@ with st.expander("Method, clusters and layers"):
 
 widgets.data_flow(eset, stats, f"{method.upper()} {dims}-D map")
 if method == "umap" and eset.n > UMAP_SLOW:
-    st.info(f"UMAP on {eset.n:,} texts takes minutes on a small server (about 4 minutes for a million on 2 cores): "
-            "the PCA map is shown while it computes.", icon="⏱️")
+    sample = int(LIMITS["umap_sample"].default)
+    st.info(f"UMAP on {eset.n:,} texts is fitted on a seeded sample of {sample:,} texts and the others "
+            "are placed from their nearest fitted texts (about 40 s for a million on 2 cores): the PCA map is shown "
+            "while it computes.", icon="⏱️")
 
 if colour == "label" and eset.labels is None:
     st.info("This corpus has no labels: colouring by cluster instead.", icon="🎨")
