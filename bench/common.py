@@ -110,6 +110,16 @@ def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str,
     return times
 
 
+class Stages(dict):
+    """Seconds and peak memory (GiB) of each named stage, in order: ``stages("open", fn)`` runs and times ``fn``."""
+
+    def __call__(self, key: str, fn: Callable[[], object]) -> object:
+        start = time.perf_counter()
+        value = fn()
+        self[key] = {"s": time.perf_counter() - start, "peak_gib": peak_gib()}
+        return value
+
+
 def peak_gib() -> float:
     """This process's peak resident memory so far, in GiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # ru_maxrss is KiB on Linux

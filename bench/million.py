@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
-from common import ROOT, hundred_k, machine, peak_gib, write_table  # noqa: E402
+from common import ROOT, Stages, hundred_k, machine, peak_gib, write_table  # noqa: E402
 
 OUT = ROOT / "docs" / "benchmarks-million.md"
 GOALS = {"first_map_s": 90.0, "peak_gib": 4.0, "zoom_s": 1.0, "reload_s": 5.0, "cache_write_s": 10.0,
@@ -83,13 +82,7 @@ def child(path: Path, run: str) -> dict:
     from vecexplore.numeric import seeded_sample
     from vecexplore.pipeline import embed_corpus
 
-    stages: dict[str, dict] = {}
-
-    def stage(key: str, fn: Callable[[], object]) -> object:
-        start = time.perf_counter()
-        value = fn()
-        stages[key] = {"s": time.perf_counter() - start, "peak_gib": peak_gib()}
-        return value
+    stage = stages = Stages()
 
     class TimedCache(EmbeddingCache):
         """The embedding cache, with the time spent reading and writing it counted."""

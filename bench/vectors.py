@@ -21,13 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from common import ROOT, machine, peak_gib, replace_section, table  # noqa: E402
+from common import ROOT, Stages, machine, peak_gib, replace_section, table  # noqa: E402
 
 HEADING = "## Your own vectors: 1,000,000 × 384 from Parquet to a drawn map"
 GOALS = {"seconds": 60.0, "peak_gib": 6.0, "html_mb": 25.0}
@@ -88,13 +87,7 @@ def child(path: Path) -> dict:
     from vecexplore.maps.report import cluster_report, map_report
     from vecexplore.pipeline import imported_set
 
-    stages: dict[str, dict] = {}
-
-    def stage(key: str, fn: Callable[[], object]) -> object:
-        start = time.perf_counter()
-        value = fn()
-        stages[key] = {"s": time.perf_counter() - start, "peak_gib": peak_gib()}
-        return value
+    stage = stages = Stages()
 
     corpus = stage("open", lambda: open_vectors(path, label_col="label"))
     eset = stage("set", lambda: imported_set(corpus))
