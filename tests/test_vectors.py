@@ -299,10 +299,13 @@ def test_api_embedding_with_the_named_model(tmp_path, table):
     table.to_parquet(tmp_path / "mine.parquet")
     corpus = vectors.open_vectors(tmp_path / "mine.parquet")
     assert vx.embedding(corpus).model_id == "imported:mine.parquet"
-    named = vx.embedding(corpus, MINILM_ID)
+    named = vx.embedding(corpus, vectors_model=MINILM_ID)
     assert named.model_id == MINILM_ID and named.info["model_check"]["min_cosine"] >= 0.99
     with pytest.raises(VecexploreError, match="does not reproduce"):
-        vx.embedding(corpus, L3_ID)
+        vx.embedding(corpus, vectors_model=L3_ID)
+    # ``model`` embeds the texts, as the command line's --model does: the file's own vectors are left aside
+    again = vx.embedding(corpus, L3_ID, cache=False)
+    assert again.model_id == L3_ID and again.texts == corpus.texts and "model_check" not in again.info
 
 
 def test_search_page_checks_the_named_model_before_a_typed_query(st_vectors, topics, minilm, hostile):

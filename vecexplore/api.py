@@ -48,15 +48,19 @@ def load(source: pd.DataFrame | str | Path, text: str | None = None, label: str 
     return load_file(path, text, label)
 
 
-def embedding(corpus: Corpus, model: str | None = None, backend: str = "auto",
-              cache: bool = True) -> EmbeddingSet:
+def embedding(corpus: Corpus, model: str | None = None, backend: str = "auto", cache: bool = True,
+              vectors_model: str | None = None) -> EmbeddingSet:
     """``corpus`` embedded by ``model`` (default all-MiniLM-L6-v2; vectors read from and written to the disk cache
-    unless ``cache=False``). A corpus that came with its own vectors is returned as those vectors, tagged as
-    imported; or, when ``model`` names the model that made them, tagged with it once it reproduces them on a sample
-    of rows (``info["model_check"]``: the measured cosines), so that its text queries may search them."""
+    unless ``cache=False``), as the command line's ``--model``. A corpus that came with its own vectors and no
+    ``model`` is returned as those vectors, tagged as imported; or, when ``vectors_model`` (the command line's
+    ``--vectors-model``) names the model that made them, tagged with it once it reproduces them on a sample of rows
+    (``info["model_check"]``: the measured cosines), so that its text queries may search them."""
+    if corpus.vectors is not None and model is None:
+        if vectors_model is None:
+            return imported_set(corpus)
+        embedder = Embedder(vectors_model, backend, EmbeddingCache() if cache else None, fit_texts=corpus.texts)
+        return named_model_set(imported_set(corpus), embedder)[0]
     embedder = Embedder(model or MINILM_ID, backend, EmbeddingCache() if cache else None, fit_texts=corpus.texts)
-    if corpus.vectors is not None:
-        return imported_set(corpus) if model is None else named_model_set(imported_set(corpus), embedder)[0]
     return embedder.embed(corpus)[0]
 
 

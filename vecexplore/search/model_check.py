@@ -3,7 +3,7 @@ once that model has reproduced them. :func:`check_model` embeds a seeded sample 
 (:data:`SAMPLE_ROWS`) with the named model and measures the cosine of each new vector with the stored one;
 :func:`named_model_set` refuses the model unless every cosine reaches :data:`REPRODUCE_COSINE`, and otherwise
 returns the vectors tagged with that model (so the store accepts its queries). The Search page, the command line
-(``--vectors-model``) and the notebook API (``vecexplore.embedding(vectors, model)``) all call it."""
+(``--vectors-model``) and the notebook API (``vecexplore.embedding(vectors, vectors_model=...)``) all call it."""
 
 from __future__ import annotations
 
