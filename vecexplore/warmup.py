@@ -35,6 +35,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from vecexplore.encoders import MINILM_ID, Encoder
+from vecexplore.errors import VecexploreError
 
 UMAP_WAIT_S = 600.0  # the longest a page's UMAP waits for the worker's compile (then it compiles by itself)
 
@@ -159,25 +160,39 @@ def _worker(models: tuple[str, ...]) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
+def _follow(worker: subprocess.Popen) -> None:
+    """Read the worker's progress as it comes: UMAP ready, each export made."""
+    for line in worker.stdout:
+        done = json.loads(line)
+        if done.get("step") == "umap":
+            _umap_ready.set()
+        _exporting.discard(done.get("exported"))
+
+
 def _background(models: tuple[str, ...], loads: dict[str, Future]) -> None:
     """The app's warm-up thread: the worker compiles UMAP and makes the missing ONNX exports while this thread loads
-    the models for the first page; then UMAP's compiled code is loaded here too."""
-    missing = tuple(m for m in models if _needs_export(m))
-    _exporting.update(missing)
-    worker = _worker(missing)
+    the models for the first page; then UMAP's compiled code is loaded here too. Whatever fails, no page is left
+    waiting: a model not loaded here is loaded by the page itself, and UMAP is never waited for past the worker."""
+    missing: tuple[str, ...] = ()
+    worker = None
     try:
+        missing = tuple(m for m in models if _needs_export(m))
+        _exporting.update(missing)
+        worker = _worker(missing)
+        follower = threading.Thread(target=_follow, args=(worker,), name="vecexplore-warm-up-worker", daemon=True)
+        follower.start()  # UMAP's readiness is not held up by the model loads below
         for model_id, loading in loads.items():
             try:
                 loading.set_result(_load(model_id))
             except Exception as exc:  # noqa: BLE001 (handed to the page, which loads the model itself)
                 loading.set_exception(exc)
-        for line in worker.stdout:
-            done = json.loads(line)
-            if done.get("step") == "umap":
-                _umap_ready.set()
-            _exporting.discard(done.get("exported"))
+        follower.join()
     finally:
-        worker.wait()
+        for loading in loads.values():
+            if not loading.done():
+                loading.set_exception(VecexploreError("The warm-up stopped before it loaded the model."))
+        if worker is not None:
+            worker.wait()
         _umap_ready.set()
         _exporting.difference_update(missing)
     warm_umap()  # numba's cache is filled now: loading the code takes a second or two
