@@ -14,7 +14,7 @@ demo corpora into the embedding cache. A server (:func:`start_background`, from 
 (``python -m vecexplore.warmup``) that compiles UMAP or loads it from numba's cache, then makes any missing ONNX
 export, off the server's GIL; meanwhile its warm-up thread loads the models for the first page
 (:func:`encoder`). A page's UMAP waits for the worker's compile (:func:`wait_for_umap`) instead of compiling
-it a second time, and the ``auto`` backend takes torch at once while the worker exports (:func:`exporting`).
+it a second time, and the ``auto`` backend takes torch at once while the worker exports.
 """
 
 from __future__ import annotations
@@ -108,12 +108,6 @@ def warm_up(models: tuple[str, ...] = (MINILM_ID,)) -> dict:
         timings["embed_demos_s"] = embed_demos(models[0])
     timings["density_compile_s"] = warm_density()
     return timings
-
-
-def exporting(model_id: str) -> bool:
-    """Whether the warm-up worker is making ``model_id``'s ONNX export right now (the app then runs ``auto`` on
-    torch rather than wait for it)."""
-    return model_id in _exporting
 
 
 def encoder(model_id: str, backend: str = "auto", corpus: Sequence[str] | None = None) -> Encoder:

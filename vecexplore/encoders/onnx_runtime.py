@@ -172,6 +172,8 @@ def _done(meta: dict | None, precision: str) -> bool:
     """Whether ``meta`` records a usable export of ``precision`` (an int8 copy under the bar made before the
     careful recipe existed is made again)."""
     fidelity = None if meta is None else meta["fidelity"].get(precision)
+    # an old int8 copy is told by its missing recipe, not by a new FORMAT: that would also drop every fp32 export
+    # and every vector cached under the ONNX versions
     return fidelity is not None and (precision == "fp32" or "recipe" in fidelity or fidelity["min_cos"] >= INT8_BAR)
 
 
